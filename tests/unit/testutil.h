@@ -1,0 +1,48 @@
+/*
+ * testutil: what several test binaries need: a private redis-server on a
+ * unix socket in a temporary directory, child processes by pid, and paths
+ * inside the source tree.
+ */
+#ifndef PADDOCK_TESTUTIL_H
+#define PADDOCK_TESTUTIL_H
+
+#include <sys/types.h>
+
+struct redisContext;
+
+struct tu_redis {
+	char	dir[256];
+	char	sock[300];
+	char	url[320];
+	pid_t	pid;
+};
+
+/* Start redis-server (AOF on) in a fresh temp dir; 0 or -errno. */
+int	tu_redis_start(struct tu_redis *r);
+/* SHUTDOWN gracefully (data saved), wait for exit. */
+int	tu_redis_stop(struct tu_redis *r);
+/* Start again on the same directory and socket. */
+int	tu_redis_restart(struct tu_redis *r);
+/* Stop and remove the directory. */
+void	tu_redis_destroy(struct tu_redis *r);
+struct redisContext *tu_redis_connect(const struct tu_redis *r);
+/* Run a Redis command and return its integer reply (or -1). */
+long long tu_redis_int(struct redisContext *c, const char *fmt, ...);
+
+/* The top of the source tree ($PADDOCK_TOP or "."), and paths below it. */
+const char *tu_path(const char *rel, char *buf, size_t len);
+/* Spawn argv with stdout to outfile (or inherited if NULL); the pid. */
+pid_t	tu_spawn(char *const argv[], const char *outfile);
+/* The same, with stderr to errfile too (NULL: inherited). */
+pid_t	tu_spawn2(char *const argv[], const char *outfile, const char *errfile);
+/* Spawn and wait; the exit status, 128+signal, or -ETIMEDOUT. */
+int	tu_run(char *const argv[], const char *outfile, const char *errfile,
+	    int timeout_ms);
+/* A file's contents (up to 1 MiB), NUL-terminated; free() it.  NULL if none. */
+char	*tu_slurp(const char *file);
+/* Wait for a pid with a timeout in ms; exit status or -ETIMEDOUT. */
+int	tu_wait(pid_t pid, int timeout_ms);
+void	tu_sleep_ms(int ms);
+int	tu_is_root(void);
+
+#endif
