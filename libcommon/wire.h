@@ -1,0 +1,370 @@
+/*
+ * wire: every record that crosses a Redis stream, and its msgpack form.
+ *
+ * A stream entry's body is the msgpack array
+ *
+ *     [ version:uint, kind:uint, fields:map ]
+ *
+ * where fields is a map from short string keys to values.  Each record kind
+ * has a table (wire.c) that names every key, its type, its bound and when it
+ * is required; encoding and decoding both walk that table, so the schema is
+ * written down once.  Decoding is strict: unknown versions, unknown kinds,
+ * unknown or duplicate keys, wrong types, oversized strings or arrays,
+ * missing required keys and trailing bytes are all errors, reported as text,
+ * never as a crash.  docs/wire-format.md is the human copy of the tables.
+ *
+ * Kinds and enum values are append-only.  Strings are UTF-8 without NUL
+ * bytes.  Times are nanoseconds since the Unix epoch.
+ */
+#ifndef PADDOCK_WIRE_H
+#define PADDOCK_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_VERSION		1
+
+#define WIRE_HOST_MAX		64
+#define WIRE_NAME_MAX		160	/* workload names */
+#define WIRE_ADDR_MAX		48	/* textual IPv4/IPv6 address or CIDR */
+#define WIRE_PATH_MAX		4096
+#define WIRE_ARGV_MAX		4096	/* bytes of argv, NULs included */
+#define WIRE_ARGC_MAX		256
+#define WIRE_LINEAGE_MAX	32
+#define WIRE_DNS_ADDRS_MAX	32
+#define WIRE_TEXT_MAX		(1u << 20)
+#define WIRE_LIST_MAX		65536
+#define WIRE_BODY_MAX		(4u << 20)
+#define WIRE_SYSCALL_BYTES	64	/* bitmap of syscall numbers 0..511 */
+#define WIRE_ID_MAX		64
+#define WIRE_HASH_MAX		65	/* hex SHA-256 + NUL */
+#define WIRE_ERRLEN		256
+
+enum wire_kind {
+	WK_EVENT = 1,
+	WK_PROFILE = 2,
+	WK_POLICY = 3,
+	WK_POLICY_ACK = 4,
+	WK_VIOLATION = 5,
+	WK_AUDIT = 6,
+	WK_COMMAND = 7,
+	WK_REPLY = 8,
+	WK__MAX,
+};
+
+/* Workload kinds (libcommon/cgroup derives them from cgroup paths). */
+enum wire_wkind {
+	WL_HOST = 0,		/* a slice or the root: plain host processes */
+	WL_SYSTEMD = 1,		/* a systemd service or scope */
+	WL_CONTAINER = 2,	/* docker, containerd, cri-o, podman */
+	WL_POD = 3,		/* Kubernetes pod + container */
+	WL_PADDOCK = 4,		/* started by `paddockctl run` */
+	WL__MAX,
+};
+
+enum ev_type {
+	EV_EXEC = 0,
+	EV_OPEN = 1,
+	EV_CONNECT = 2,
+	EV_SENDTO = 3,
+	EV_BIND = 4,
+	EV_LISTEN = 5,
+	EV_ACCEPT = 6,
+	EV_DNS = 7,
+	EV_SYSCALLS = 8,
+	EV_LOSS = 9,		/* events this workload lost (counts) */
+	EV__MAX,
+};
+
+/* File access modes, as bits. */
+#define WM_READ		0x1
+#define WM_WRITE	0x2
+#define WM_EXEC		0x4	/* mapped executable */
+
+/*
+ * Dimensions of behaviour.  The first WD_NDIMS are the enforcement
+ * dimensions that carry a stage and a mode; listeners and exec edges are
+ * profile sections (listeners are enforced under WD_NET).
+ */
+enum wire_dim {
+	WD_EXEC = 0,
+	WD_FILE = 1,
+	WD_NET = 2,
+	WD_SYSCALL = 3,
+	WD_LISTEN = 4,
+	WD_EDGE = 5,		/* parent exe -> child exe */
+	WD__MAX,
+};
+#define WD_NDIMS	4
+
+enum wire_proto {
+	WP_TCP = 6,
+	WP_UDP = 17,
+};
+
+/* Per-dimension enforcement mode, as compiled into a policy. */
+enum wire_mode {
+	WMODE_OFF = 0,
+	WMODE_ALERT = 1,
+	WMODE_BLOCK = 2,
+	WMODE__MAX,
+};
+
+enum wire_action {
+	WA_ALERTED = 0,
+	WA_DENIED = 1,
+	WA_KILLED = 2,
+	WA__MAX,
+};
+
+enum wire_status {
+	WS_LEARNING = 0,
+	WS_STABLE = 1,
+	WS_TOO_LARGE = 2,
+	WS__MAX,
+};
+
+/* A NUL-separated argument vector. */
+struct wire_argv {
+	char		*buf;
+	uint32_t	 len;		/* bytes, NULs included */
+	uint32_t	 argc;
+};
+
+struct wire_strlist {
+	char		**v;
+	uint32_t	  n;
+};
+
+/* One step of a process lineage, root first. */
+struct wire_proc {
+	uint32_t	 pid;
+	char		*exe;
+	char		*args;		/* argv joined by spaces, bounded */
+};
+
+struct wire_lineage {
+	struct wire_proc *v;
+	uint32_t	  n;
+};
+
+struct wire_event {
+	uint8_t		 type;		/* enum ev_type */
+	uint8_t		 wkind;		/* enum wire_wkind */
+	uint64_t	 ts;
+	char		 host[WIRE_HOST_MAX];
+	char		 workload[WIRE_NAME_MAX];
+	uint64_t	 cgid;
+	uint32_t	 pid, ppid, uid, euid;
+	char		*exe;		/* resolved executable of pid */
+	/* EV_EXEC */
+	struct wire_argv argv;
+	uint8_t		 argv_trunc;
+	uint8_t		 seeded;	/* found in /proc at start-up */
+	struct wire_lineage lineage;	/* workload root first, pid last */
+	/* EV_OPEN */
+	char		*path;
+	uint32_t	 mode;		/* WM_* */
+	uint32_t	 flags;		/* O_* as passed */
+	int32_t		 result;	/* 0 or -errno */
+	uint8_t		 resolved;	/* path from the kernel's file */
+	/* EV_CONNECT, EV_SENDTO, EV_BIND, EV_LISTEN, EV_ACCEPT */
+	uint8_t		 family;	/* 4 or 6 */
+	uint8_t		 proto;		/* enum wire_proto */
+	char		 addr[WIRE_ADDR_MAX];
+	uint16_t	 port;
+	char		*name;		/* DNS name of addr, when known */
+	/* EV_DNS */
+	char		*qname;
+	struct wire_strlist answers;	/* addresses */
+	uint32_t	 ttl;
+	/* EV_SYSCALLS */
+	uint8_t		 syscalls[WIRE_SYSCALL_BYTES];
+	/* EV_LOSS */
+	uint64_t	 lost;
+};
+
+/* One baseline entry: what, how, when first/last seen, how often. */
+struct wire_entry {
+	uint8_t		 dim;		/* enum wire_dim, WD_LISTEN, WD_EDGE */
+	char		*key;		/* path pattern, exe, name, addr/CIDR */
+	char		*parent;	/* WD_EDGE: parent exe */
+	uint32_t	 mode;		/* WM_* for files */
+	uint16_t	 port;
+	uint8_t		 proto;
+	uint64_t	 first, last, count;
+	struct wire_strlist hosts;
+};
+
+struct wire_entries {
+	struct wire_entry *v;
+	uint32_t	   n;
+};
+
+struct wire_profile {
+	char		 workload[WIRE_NAME_MAX];
+	uint8_t		 wkind;
+	uint64_t	 rev;
+	uint64_t	 ts;
+	uint8_t		 status;	/* enum wire_status */
+	uint8_t		 complete;
+	uint8_t		 ai;
+	double		 novelty;	/* new entries per active hour */
+	double		 trend;		/* novelty now minus novelty before */
+	uint32_t	 risk;		/* 0..100 */
+	struct wire_strlist reasons;
+	uint32_t	 counts[WD__MAX];
+	struct wire_entries added;	/* entries new in this revision */
+};
+
+/* One policy rule.  The dimension decides which fields matter. */
+struct wire_rule {
+	uint8_t		 dim;		/* WD_EXEC, WD_FILE, WD_NET, WD_LISTEN */
+	char		*pattern;	/* path glob, exe, DNS name or CIDR */
+	uint32_t	 mode;		/* WD_FILE: WM_* allowed */
+	uint16_t	 port;		/* 0: any */
+	uint8_t		 proto;		/* 0: any */
+};
+
+struct wire_rules {
+	struct wire_rule *v;
+	uint32_t	  n;
+};
+
+struct wire_policy {
+	char		 workload[WIRE_NAME_MAX];
+	uint64_t	 rev;
+	uint64_t	 ts;
+	uint8_t		 modes[WD_NDIMS];	/* enum wire_mode per dimension */
+	struct wire_rules rules;
+	uint8_t		 syscalls[WIRE_SYSCALL_BYTES];
+	char		 digest[WIRE_HASH_MAX];	/* SHA-256 of the policy YAML */
+};
+
+struct wire_policy_ack {
+	char		 workload[WIRE_NAME_MAX];
+	char		 host[WIRE_HOST_MAX];
+	uint64_t	 rev;
+	uint64_t	 ts;
+	uint8_t		 ok;
+	char		*message;
+	char		*backends;	/* "exec=signal file=signal net=cgroup" */
+};
+
+struct wire_violation {
+	uint64_t	 ts;
+	char		 host[WIRE_HOST_MAX];
+	char		 workload[WIRE_NAME_MAX];
+	uint64_t	 cgid;
+	uint8_t		 dim;		/* enum wire_dim */
+	uint8_t		 action;	/* enum wire_action */
+	uint64_t	 rev;		/* policy revision in force */
+	uint32_t	 pid;
+	char		*exe;
+	char		*path;		/* exec target or file */
+	uint32_t	 mode;
+	uint8_t		 family, proto;
+	char		 addr[WIRE_ADDR_MAX];
+	uint16_t	 port;
+	char		*name;
+	int32_t		 syscall;	/* -1 when not a syscall violation */
+	uint64_t	 suppressed;	/* similar events rate-limited away */
+	struct wire_lineage lineage;
+};
+
+struct wire_audit {
+	uint64_t	 seq;
+	uint64_t	 ts;
+	char		*actor;		/* "user:alice" or "rule:auto-promote" */
+	char		 workload[WIRE_NAME_MAX];
+	char		*action;
+	char		*before;
+	char		*after;
+	char		*reason;
+	char		 prev[WIRE_HASH_MAX];
+	char		 hash[WIRE_HASH_MAX];
+};
+
+/* paddockctl -> policyd requests and their replies. */
+struct wire_command {
+	char		 id[WIRE_ID_MAX];
+	uint64_t	 ts;
+	char		*user;
+	char		*op;
+	char		 workload[WIRE_NAME_MAX];
+	char		*arg;		/* stage, violation id, revision ... */
+	char		*dim;
+	char		*reason;
+	uint8_t		 force;
+	char		*text;		/* policy YAML for apply */
+};
+
+struct wire_reply {
+	char		 id[WIRE_ID_MAX];
+	uint8_t		 ok;
+	int32_t		 code;		/* 0 or -errno */
+	char		*message;
+	char		*text;		/* payload: YAML or JSON */
+};
+
+/* The encoded body plus the kind, for rstream. */
+struct wire_buf {
+	char		*data;
+	size_t		 len;
+	size_t		 cap;
+};
+
+void	wire_buf_free(struct wire_buf *b);
+
+/*
+ * Encoders append one whole body to b (which they reset first).  They return
+ * 0, -ENOMEM, or -EINVAL when the record breaks its own bounds (so that a
+ * sender can never produce what a receiver must reject).
+ */
+int	wire_encode(enum wire_kind kind, const void *rec, struct wire_buf *b,
+	    char *err, size_t errlen);
+
+/*
+ * Decode one body of the expected kind into rec (zeroed first).  Returns 0,
+ * -EPROTO with a reason in err for every malformed input, or -ENOMEM.  On
+ * error rec holds nothing that needs freeing.
+ */
+int	wire_decode(enum wire_kind kind, const void *data, size_t len,
+	    void *rec, char *err, size_t errlen);
+
+/* Peek at a body's kind (and check its version) without decoding it. */
+int	wire_peek_kind(const void *data, size_t len, enum wire_kind *kind,
+	    char *err, size_t errlen);
+
+/* Release what a decode (or a hand-built record) owns; rec stays zeroed. */
+void	wire_free(enum wire_kind kind, void *rec);
+
+/* Names, for the readable stream fields and for the CLI. */
+const char	*wire_kind_name(enum wire_kind kind);
+const char	*wire_ev_name(unsigned type);
+const char	*wire_wkind_name(unsigned wkind);
+const char	*wire_dim_name(unsigned dim);
+const char	*wire_mode_name(unsigned mode);
+const char	*wire_action_name(unsigned action);
+const char	*wire_status_name(unsigned status);
+int		 wire_name_lookup(const char *const *names, const char *s);
+extern const char *const wire_ev_names[];
+extern const char *const wire_wkind_names[];
+extern const char *const wire_dim_names[];
+extern const char *const wire_mode_names[];
+extern const char *const wire_action_names[];
+extern const char *const wire_status_names[];
+
+/* "rw", "r", "x" ... for WM_* bits. */
+const char	*wire_mode_bits(uint32_t mode, char buf[4]);
+
+/* Argument vectors. */
+int	wire_argv_set(struct wire_argv *a, const char *buf, size_t len);
+/* Join with spaces into dst, truncating with "..." */
+void	wire_argv_join(const struct wire_argv *a, char *dst, size_t dstlen);
+
+/* One line for humans, used as the "what" field of a stream entry. */
+void	wire_summary(enum wire_kind kind, const void *rec, char *dst,
+	    size_t dstlen);
+
+#endif
