@@ -1,0 +1,333 @@
+/*
+ * daemon: see daemon.h.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "sd.h"
+
+#define DEFAULT_TICK_MS	1000
+#define DRAIN_MS	2000
+
+static void
+usage(const struct daemon_ops *ops, FILE *f)
+{
+	fprintf(f,
+	    "usage: %s [-dnv] [-c file] [-i instance] [--redis URL]\n"
+	    "%s\n\n"
+	    "  -c file       configuration file (default %s)\n"
+	    "  -d            stay in the foreground, log to stderr\n"
+	    "  -n            check the configuration and exit\n"
+	    "  -v            more verbose (repeat for more)\n"
+	    "  -i instance   instance name within this host (default 0)\n"
+	    "  --redis URL   redis://host:port or unix:///path (overrides the\n"
+	    "                configuration and $PADDOCK_REDIS)\n"
+	    "  -h, --help    this help\n",
+	    ops->name, ops->summary, CONF_DEFAULT_PATH);
+	if (ops->usage != NULL)
+		fprintf(f, "%s", ops->usage);
+}
+
+uint64_t
+daemon_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *
+daemon_key(const struct daemon *d, const char *suffix, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", d->conf.redis.prefix, suffix);
+	return buf;
+}
+
+int
+stream_publish(struct rstream *rs, const char *key, uint64_t maxlen,
+    enum wire_kind kind, const void *rec, const char *workload,
+    const char *host, uint64_t ts_ns, uint64_t cookie)
+{
+	char err[WIRE_ERRLEN], what[512], when[64];
+	struct wire_buf b = { 0 };
+	struct rs_field f[6];
+	const char *kname = wire_kind_name(kind);
+	time_t secs = (time_t)(ts_ns / 1000000000ull);
+	struct tm tm;
+	int rc;
+
+	if ((rc = wire_encode(kind, rec, &b, err, sizeof(err))) < 0) {
+		log_warnx("%s: not publishing a bad %s record: %s", key, kname,
+		    err);
+		return rc;
+	}
+	wire_summary(kind, rec, what, sizeof(what));
+	gmtime_r(&secs, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec,
+	    (unsigned)(ts_ns % 1000000000ull / 1000000ull));
+	f[0] = (struct rs_field){ "kind", kname, strlen(kname) };
+	f[1] = (struct rs_field){ "workload", workload, strlen(workload) };
+	f[2] = (struct rs_field){ "host", host, strlen(host) };
+	f[3] = (struct rs_field){ "time", when, strlen(when) };
+	f[4] = (struct rs_field){ "what", what, strlen(what) };
+	f[5] = (struct rs_field){ "msgpack", b.data, b.len };
+	rc = rstream_add(rs, key, maxlen, f, 6, cookie);
+	wire_buf_free(&b);
+	return rc;
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	struct daemon *d = h->data;
+
+	d->handles--;
+}
+
+static void
+rs_stopped(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->rs = NULL;
+	uv_signal_stop(&d->sig_term);
+	uv_close((uv_handle_t *)&d->sig_term, handle_closed);
+	uv_close((uv_handle_t *)&d->sig_int, handle_closed);
+	uv_close((uv_handle_t *)&d->sig_hup, handle_closed);
+	uv_close((uv_handle_t *)&d->housekeeping, handle_closed);
+}
+
+static void
+daemon_stopped(struct daemon *d)
+{
+	if (d->rs != NULL)
+		rstream_stop(d->rs, DRAIN_MS, rs_stopped, d);
+	else
+		rs_stopped(d);
+}
+
+void
+daemon_shutdown(struct daemon *d, int code)
+{
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	d->exit_code = code;
+	sd_notify_msg("STOPPING=1");
+	log_info("stopping");
+	uv_timer_stop(&d->housekeeping);
+	if (d->ops->stop != NULL)
+		d->ops->stop(d, daemon_stopped);
+	else
+		daemon_stopped(d);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (signum == SIGHUP) {
+		struct paddock_conf c;
+		char err[CONF_ERRLEN];
+		int rc;
+
+		conf_defaults(&c);
+		rc = conf_load(d->conf_path, &c, err, sizeof(err));
+		if (rc < 0 && rc != -ENOENT) {
+			log_warnx("reload refused, keeping the running "
+			    "configuration: %s", err);
+			return;
+		}
+		/* Redis and identity settings need a restart to change. */
+		c.redis = d->conf.redis;
+		memcpy(c.host, d->conf.host, sizeof(c.host));
+		d->conf = c;
+		log_info("configuration reloaded");
+		if (d->ops->reload != NULL)
+			d->ops->reload(d);
+		return;
+	}
+	daemon_shutdown(d, 0);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	uint64_t now = uv_now(d->loop);
+
+	if (d->rs != NULL)
+		rstream_tick(d->rs);
+	if (d->ops->tick != NULL)
+		d->ops->tick(d);
+	if (d->watchdog_ms && now - d->last_watchdog >= d->watchdog_ms / 2) {
+		sd_notify_msg("WATCHDOG=1");
+		d->last_watchdog = now;
+	}
+}
+
+static int
+load_conf(struct daemon *d, int explicit_conf)
+{
+	char err[CONF_ERRLEN];
+	int rc;
+
+	conf_defaults(&d->conf);
+	rc = conf_load(d->conf_path, &d->conf, err, sizeof(err));
+	if (rc == -ENOENT && !explicit_conf)
+		return 0;	/* no file: defaults */
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", d->ops->name, err);
+		return rc;
+	}
+	if (d->ops->check != NULL &&
+	    (rc = d->ops->check(&d->conf, err, sizeof(err))) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", d->ops->name, d->conf_path, err);
+		return rc;
+	}
+	return 0;
+}
+
+int
+daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
+{
+	static const struct option longopts[] = {
+		{ "redis", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d;
+	struct rstream_config rc_cfg;
+	char optstr[64], err[CONF_ERRLEN], dlq[160];
+	const char *redis = getenv("PADDOCK_REDIS");
+	int ch, check_only = 0, verbose = 0, explicit_conf = 0, rc;
+
+	memset(&d, 0, sizeof(d));
+	d.ops = ops;
+	d.priv = priv;
+	snprintf(d.conf_path, sizeof(d.conf_path), "%s", CONF_DEFAULT_PATH);
+	snprintf(d.instance, sizeof(d.instance), "0");
+	snprintf(optstr, sizeof(optstr), "c:dhi:nv%s",
+	    ops->extra_opts ? ops->extra_opts : "");
+	while ((ch = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			snprintf(d.conf_path, sizeof(d.conf_path), "%s", optarg);
+			explicit_conf = 1;
+			break;
+		case 'd':
+			d.foreground = 1;
+			break;
+		case 'h':
+			usage(ops, stdout);
+			return 0;
+		case 'i':
+			snprintf(d.instance, sizeof(d.instance), "%s", optarg);
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'R':
+			redis = optarg;
+			break;
+		default:
+			if (ops->opt != NULL && strchr(ops->extra_opts ?
+			    ops->extra_opts : "", ch) != NULL &&
+			    ops->opt(&d, ch, optarg) == 0)
+				break;
+			usage(ops, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(ops, stderr);
+		return 2;
+	}
+	if (load_conf(&d, explicit_conf) < 0)
+		return 1;
+	if (redis != NULL && redis[0] != '\0') {
+		struct rstream_url u;
+
+		if (rstream_parse_url(redis, &u, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n", ops->name, err);
+			return 1;
+		}
+		snprintf(d.conf.redis.url, sizeof(d.conf.redis.url), "%s", redis);
+	}
+	if (check_only) {
+		printf("%s: configuration OK (%s)\n", ops->name,
+		    d.conf.path[0] ? d.conf.path : "built-in defaults");
+		return 0;
+	}
+
+	log_init(ops->name, d.foreground, verbose);
+	log_libbpf_install();
+	if (!d.foreground && daemon(0, 0) < 0)
+		fatal("daemon");
+	if (d.conf.host[0] != '\0')
+		snprintf(d.host, sizeof(d.host), "%s", d.conf.host);
+	else if (gethostname(d.host, sizeof(d.host)) < 0)
+		snprintf(d.host, sizeof(d.host), "localhost");
+	d.host[sizeof(d.host) - 1] = '\0';
+	snprintf(d.consumer, sizeof(d.consumer), "%s/%s", d.host, d.instance);
+	signal(SIGPIPE, SIG_IGN);
+
+	d.loop = uv_default_loop();
+	memset(&rc_cfg, 0, sizeof(rc_cfg));
+	rc_cfg.url = d.conf.redis.url;
+	rc_cfg.user = d.conf.redis.user;
+	rc_cfg.password = d.conf.redis.password;
+	rc_cfg.name = ops->name;
+	rc_cfg.queue_max = d.conf.redis.queue_max;
+	rc_cfg.batch = d.conf.redis.batch;
+	rc_cfg.block_ms = d.conf.redis.block_ms;
+	rc_cfg.claim_idle_ms = d.conf.redis.claim_idle_ms;
+	rc_cfg.dead_letter = daemon_key(&d, "dead-letter", dlq, sizeof(dlq));
+	if ((d.rs = rstream_new(d.loop, &rc_cfg, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+
+	uv_signal_init(d.loop, &d.sig_term);
+	uv_signal_init(d.loop, &d.sig_int);
+	uv_signal_init(d.loop, &d.sig_hup);
+	uv_timer_init(d.loop, &d.housekeeping);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	d.housekeeping.data = &d;
+	d.handles = 4;
+	uv_signal_start(&d.sig_term, on_signal, SIGTERM);
+	uv_signal_start(&d.sig_int, on_signal, SIGINT);
+	uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
+	d.tick_ms = d.tick_ms ? d.tick_ms : DEFAULT_TICK_MS;
+	d.watchdog_ms = sd_watchdog_ms();
+	uv_timer_start(&d.housekeeping, on_tick, d.tick_ms, d.tick_ms);
+
+	if (ops->start != NULL && (rc = ops->start(&d)) < 0) {
+		log_warnx("start-up failed: %s", strerror(-rc));
+		daemon_shutdown(&d, 1);
+	} else {
+		log_info("started (redis %s, prefix %s, consumer %s)",
+		    d.conf.redis.url, d.conf.redis.prefix, d.consumer);
+		sd_notify_msg("READY=1");
+	}
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(d.loop) != 0)
+		log_warnx("event loop closed with handles still open");
+	log_info("stopped");
+	return d.exit_code;
+}

@@ -1,0 +1,45 @@
+/*
+ * paddockctl's private header: the global state every subcommand gets and
+ * the helpers they share (finding the stack, output formats).
+ */
+#ifndef PADDOCKCTL_CTL_H
+#define PADDOCKCTL_CTL_H
+
+#include "conf.h"
+
+#define CTL_EXIT_OK		0
+#define CTL_EXIT_FAIL		1
+#define CTL_EXIT_USAGE		2
+#define CTL_EXIT_REDIS		3
+#define CTL_EXIT_UNKNOWN	4
+#define CTL_EXIT_DAEMON		5
+
+enum ctl_output {
+	CTL_OUT_TABLE,
+	CTL_OUT_JSON,
+	CTL_OUT_YAML,
+	CTL_OUT_CYCLONEDX,
+};
+
+struct ctl {
+	char			 conf_path[256];
+	int			 explicit_conf;
+	struct paddock_conf	 conf;
+	const char		*redis_opt;
+	const char		*state_dir_opt;
+	enum ctl_output		 output;
+	int			 output_set;
+	int			 verbose;
+};
+
+struct ctl_cmd {
+	const char	*name;
+	const char	*summary;
+	int		(*run)(struct ctl *ctl, int argc, char **argv);
+};
+
+/* ctl.c */
+int	ctl_set_output(struct ctl *ctl, const char *fmt);
+int	ctl_load_conf(struct ctl *ctl);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * paddockctl: the operator's one tool.
+ *
+ * A table of subcommands; each gets the global options already parsed.
+ * Exit codes (documented in docs/paddockctl.8): 0 success, 1 failure of the
+ * operation, 2 usage error, 3 Redis unreachable, 4 unknown workload, 5 a
+ * daemon did not answer.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "ctl.h"
+
+static const struct ctl_cmd *const commands[] = {
+	NULL,
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+	    "usage: paddockctl [-n] [-c file] [--redis URL] [--state-dir DIR] "
+	    "[-o table|json|yaml]\n"
+	    "                  command [args]\n\n"
+	    "  -c file          configuration file (default %s)\n"
+	    "  -n               check the configuration and exit\n"
+	    "  --redis URL      the stack's Redis (else $PADDOCK_REDIS, the\n"
+	    "                   state directory, the configuration)\n"
+	    "  --state-dir DIR  state directory of `paddockctl up` (else\n"
+	    "                   $PADDOCK_STATE_DIR, then /var/lib/paddock)\n"
+	    "  -o FORMAT        output format where it makes sense\n\n"
+	    "commands:\n", CONF_DEFAULT_PATH);
+	for (i = 0; commands[i] != NULL; i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "redis", required_argument, NULL, 'R' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl ctl;
+	int ch, check_only = 0;
+	size_t i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	snprintf(ctl.conf_path, sizeof(ctl.conf_path), "%s", CONF_DEFAULT_PATH);
+	log_init("paddockctl", 1, 0);
+	/* "+": stop at the command so its own options stay its own. */
+	while ((ch = getopt_long(argc, argv, "+c:hno:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			snprintf(ctl.conf_path, sizeof(ctl.conf_path), "%s", optarg);
+			ctl.explicit_conf = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'o':
+			if (ctl_set_output(&ctl, optarg) < 0)
+				return CTL_EXIT_USAGE;
+			break;
+		case 'v':
+			ctl.verbose++;
+			log_setverbose(ctl.verbose);
+			break;
+		case 'R':
+			ctl.redis_opt = optarg;
+			break;
+		case 'S':
+			ctl.state_dir_opt = optarg;
+			break;
+		default:
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (ctl_load_conf(&ctl) < 0)
+		return CTL_EXIT_FAIL;
+	if (check_only) {
+		printf("paddockctl: configuration OK (%s)\n",
+		    ctl.conf.path[0] ? ctl.conf.path : "built-in defaults");
+		return 0;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	for (i = 0; commands[i] != NULL; i++)
+		if (strcmp(commands[i]->name, argv[optind]) == 0)
+			break;
+	if (commands[i] == NULL) {
+		fprintf(stderr, "paddockctl: unknown command \"%s\"; see "
+		    "paddockctl --help\n", argv[optind]);
+		return CTL_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 1;
+	return commands[i]->run(&ctl, argc, argv);
+}
