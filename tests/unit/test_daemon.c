@@ -1,0 +1,223 @@
+/*
+ * The lifecycle every daemon shares, checked on the real binaries:
+ *
+ *   - --help answers and exits 0; -n checks the sample config and exits 0;
+ *   - a bad config fails -n with file:line:col on stderr;
+ *   - started in the foreground with a fake $NOTIFY_SOCKET, each daemon
+ *     says READY=1 once it runs, STOPPING=1 on SIGTERM, and exits 0;
+ *   - under valgrind (when installed) that whole run leaks nothing.
+ *
+ * The "systemd" here is a unix datagram socket the test binds, which is
+ * all sd_notify(3) talks to.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static const char *const daemons[] = {
+	"paddock-collectd", "paddock-profiled", "paddock-policyd",
+	"paddock-enforced",
+};
+
+static char *
+bin(const char *name, char *buf, size_t len)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "bin/%s", name);
+	return (char *)tu_path(rel, buf, len);
+}
+
+static int
+have_valgrind(void)
+{
+	return system("command -v valgrind >/dev/null 2>&1") == 0;
+}
+
+static void
+test_daemon_help_and_check(void **state)
+{
+	char b[512], c[512], *out;
+	size_t i;
+
+	tu_path("etc/paddock.yaml", c, sizeof(c));
+	for (i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
+		char *help[] = { bin(daemons[i], b, sizeof(b)), "--help", NULL };
+		char *check[] = { b, "-n", "-c", c, NULL };
+
+		assert_int_equal(tu_run(help, "/tmp/paddock-test-help", NULL,
+		    10000), 0);
+		out = tu_slurp("/tmp/paddock-test-help");
+		assert_non_null(out);
+		assert_non_null(strstr(out, "-c file"));
+		assert_non_null(strstr(out, "--redis"));
+		free(out);
+		assert_int_equal(tu_run(check, "/tmp/paddock-test-help",
+		    "/tmp/paddock-test-help.err", 10000), 0);
+		out = tu_slurp("/tmp/paddock-test-help");
+		assert_non_null(out);
+		assert_non_null(strstr(out, "configuration OK"));
+		free(out);
+	}
+	unlink("/tmp/paddock-test-help");
+	unlink("/tmp/paddock-test-help.err");
+}
+
+static void
+test_daemon_bad_config_names_position(void **state)
+{
+	char b[512], c[512], *out;
+	char *check[] = { bin("paddock-profiled", b, sizeof(b)), "-n", "-c",
+	    (char *)tu_path("tests/data/conf/bad-enum.yaml", c, sizeof(c)),
+	    NULL };
+
+	assert_int_equal(tu_run(check, NULL, "/tmp/paddock-test-bad.err",
+	    10000), 1);
+	out = tu_slurp("/tmp/paddock-test-bad.err");
+	assert_non_null(out);
+	/* "…/bad-enum.yaml:LINE:COL: …" */
+	assert_non_null(strstr(out, "bad-enum.yaml:"));
+	assert_non_null(strstr(out, "expected"));
+	free(out);
+	unlink("/tmp/paddock-test-bad.err");
+}
+
+/* Wait up to ms for a datagram containing want; 0 or -ETIMEDOUT. */
+static int
+notify_wait(int fd, const char *want, int ms)
+{
+	char buf[512];
+
+	while (ms > 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) == 1) {
+			n = recv(fd, buf, sizeof(buf) - 1, 0);
+			if (n > 0) {
+				buf[n] = '\0';
+				if (strstr(buf, want) != NULL)
+					return 0;
+			}
+		}
+		ms -= 100;
+	}
+	return -ETIMEDOUT;
+}
+
+static void
+run_one(struct tu_redis *r, const char *name, int vg)
+{
+	char b[512], c[512], sockpath[300], vlog[300], elog[300];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *argv[16];
+	int fd, a = 0, rc;
+	pid_t pid;
+
+	snprintf(sockpath, sizeof(sockpath), "%s/notify", r->dir);
+	snprintf(vlog, sizeof(vlog), "%s/%s.valgrind", r->dir, name);
+	snprintf(elog, sizeof(elog), "%s/%s.stderr", r->dir, name);
+	unlink(sockpath);
+	assert_true((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_true(strlen(sockpath) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, sockpath, strlen(sockpath) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", sockpath, 1);
+
+	if (vg) {
+		static char logopt[340];
+
+		snprintf(logopt, sizeof(logopt), "--log-file=%s", vlog);
+		argv[a++] = "valgrind";
+		argv[a++] = "--leak-check=full";
+		argv[a++] = "--errors-for-leak-kinds=definite,indirect";
+		argv[a++] = "--error-exitcode=99";
+		argv[a++] = logopt;
+	}
+	argv[a++] = bin(name, b, sizeof(b));
+	argv[a++] = "-d";
+	argv[a++] = "-c";
+	argv[a++] = (char *)tu_path("etc/paddock.yaml", c, sizeof(c));
+	argv[a++] = "--redis";
+	argv[a++] = r->url;
+	argv[a] = NULL;
+	pid = tu_spawn2(argv, NULL, elog);
+	unsetenv("NOTIFY_SOCKET");
+	assert_true(pid > 0);
+
+	rc = notify_wait(fd, "READY=1", vg ? 60000 : 15000);
+	if (rc != 0) {
+		kill(pid, SIGKILL);
+		tu_wait(pid, 5000);
+		fail_msg("%s never said READY=1 (see %s)", name, elog);
+	}
+	kill(pid, SIGTERM);
+	assert_int_equal(notify_wait(fd, "STOPPING=1", 30000), 0);
+	rc = tu_wait(pid, 60000);
+	if (rc == 99)
+		fail_msg("%s: valgrind found errors or leaks; see %s", name,
+		    vlog);
+	assert_int_equal(rc, 0);
+	close(fd);
+	unlink(sockpath);
+}
+
+static void
+test_daemon_ready_stop_clean(void **state)
+{
+	struct tu_redis *r = *state;
+	int vg = have_valgrind();
+	size_t i;
+
+	if (!vg)
+		print_message("valgrind not installed: checking lifecycle "
+		    "without the leak check\n");
+	for (i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++)
+		run_one(r, daemons[i], vg);
+}
+
+static int
+setup(void **state)
+{
+	static struct tu_redis r;
+
+	if (tu_redis_start(&r) != 0)
+		return -1;
+	*state = &r;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	tu_redis_destroy(*state);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_daemon_help_and_check),
+		cmocka_unit_test(test_daemon_bad_config_names_position),
+		cmocka_unit_test_setup_teardown(test_daemon_ready_stop_clean,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
