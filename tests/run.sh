@@ -51,4 +51,8 @@ done
 
 echo
 echo "=== summary: $passed passed, $skipped skipped${failed:+, FAILED:$failed}"
+if [ $((passed + skipped)) -eq 0 ] && [ -z "$failed" ]; then
+	echo "=== no tests found: was the build skipped? (make testbins)"
+	exit 1
+fi
 [ -z "$failed" ]
