@@ -25,7 +25,7 @@ ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # chain and model digests; iproute2: network namespaces in tests.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev \
 	libmsgpack-dev libhiredis-dev libyaml-dev libcmocka-dev pkg-config \
-	redis-server libjansson-dev libssl-dev iproute2 util-linux procps \
+	redis-server libjansson-dev libssl-dev iproute2 util-linux procps bsdextrautils \
 	valgrind
 
 PKGS     := libbpf libelf zlib libuv msgpack hiredis yaml-0.1 jansson libcrypto
@@ -105,6 +105,9 @@ TEST_OBJS_test_ctl     = $(filter-out %/main.o,$(call prog_objs,paddockctl))
 
 .SECONDEXPANSION:
 TEST_UTIL := $(O)/tests/unit/testutil.o
+
+# Unit tests see the daemons' private headers.
+$(O)/tests/unit/%.o: XCFLAGS += $(DAEMONS:%=-I%) -Ipaddockctl
 
 $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(TEST_UTIL) $$(TEST_OBJS_test_$$*) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCOMMON) $(PKG_LIBS) -lcmocka

@@ -38,8 +38,29 @@ struct ctl_cmd {
 	int		(*run)(struct ctl *ctl, int argc, char **argv);
 };
 
+struct redisContext;
+
 /* ctl.c */
 int	ctl_set_output(struct ctl *ctl, const char *fmt);
 int	ctl_load_conf(struct ctl *ctl);
+/* The state directory: --state-dir, $PADDOCK_STATE_DIR, the config. */
+const char *ctl_state_dir(const struct ctl *ctl, char *buf, size_t len);
+/*
+ * The stack's Redis, found in this order: --redis, $PADDOCK_REDIS, the
+ * socket in --state-dir or $PADDOCK_STATE_DIR, the config file's
+ * redis.url, the socket in the default state directory.
+ */
+const char *ctl_redis_url(const struct ctl *ctl, char *buf, size_t len);
+/* Connect (blocking, 5 s timeout); NULL after printing why. */
+struct redisContext *ctl_connect(const struct ctl *ctl);
+/* prefix + suffix */
+const char *ctl_key(const struct ctl *ctl, const char *suffix, char *buf,
+	    size_t len);
+/* The directory paddockctl itself lives in (daemons are found there). */
+const char *ctl_bindir(char *buf, size_t len);
+
+/* The subcommands. */
+extern const struct ctl_cmd ctl_cmd_up, ctl_cmd_down, ctl_cmd_run,
+	    ctl_cmd_events;
 
 #endif

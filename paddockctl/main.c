@@ -2,7 +2,7 @@
  * paddockctl: the operator's one tool.
  *
  * A table of subcommands; each gets the global options already parsed.
- * Exit codes (documented in docs/paddockctl.8): 0 success, 1 failure of the
+ * Exit codes (documented in README.md): 0 success, 1 failure of the
  * operation, 2 usage error, 3 Redis unreachable, 4 unknown workload, 5 a
  * daemon did not answer.
  */
@@ -17,6 +17,10 @@
 #include "ctl.h"
 
 static const struct ctl_cmd *const commands[] = {
+	&ctl_cmd_up,
+	&ctl_cmd_down,
+	&ctl_cmd_run,
+	&ctl_cmd_events,
 	NULL,
 };
 

@@ -1,0 +1,412 @@
+/*
+ * paddockctl up | down: the whole stack on one host, without systemd.
+ *
+ * up starts, in the state directory (0700):
+ *   redis-server     unix socket redis.sock only (no TCP), AOF on, pid in
+ *                    redis.pid, log in redis.log; skipped with --redis URL
+ *   paddock-<each>   the daemons found next to paddockctl, in the
+ *                    foreground (-d) under setsid, pid in <name>.pid, log
+ *                    in <name>.log
+ * and waits until each daemon says READY=1 on a private $NOTIFY_SOCKET,
+ * the same protocol systemd uses.  A daemon that dies or stays silent for
+ * 30 s fails `up` with the tail of its log.  Running it again is harmless:
+ * whatever already runs (by its pid file) is left alone.
+ *
+ * down stops what up started, by recorded pid only, after checking that the
+ * pid still runs the program it recorded: SIGTERM, then SIGKILL after 10 s.
+ * Redis is asked to SHUTDOWN (saving) through its socket.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ctl.h"
+
+#define REDIS_SERVER	"/usr/bin/redis-server"
+
+static const char *const daemons[] = {
+	"collectd", "profiled", "policyd", "enforced", NULL,
+};
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static pid_t
+pid_read(const char *dir, const char *name)
+{
+	char path[600], buf[32];
+	FILE *f;
+	long v = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL)
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v > 0 ? (pid_t)v : 0;
+}
+
+static int
+pid_write(const char *dir, const char *name, pid_t pid)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", dir, name);
+	if ((f = fopen(path, "w")) == NULL)
+		return -errno;
+	fprintf(f, "%ld\n", (long)pid);
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Does pid still run prog (a path)?  Compared by resolved path, since
+ * Debian's redis-server is a link to redis-check-rdb, and a rebuilt binary
+ * shows as "path (deleted)".
+ */
+static int
+pid_runs(pid_t pid, const char *prog)
+{
+	char link[64], exe[4096], want[4096];
+	ssize_t n;
+
+	if (pid <= 0 || realpath(prog, want) == NULL)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)pid);
+	if ((n = readlink(link, exe, sizeof(exe) - 1)) <= 0)
+		return 0;
+	exe[n] = '\0';
+	if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+		exe[n - 10] = '\0';
+	return strcmp(exe, want) == 0;
+}
+
+/* Spawn argv detached, stdout/stderr to logfile, NOTIFY_SOCKET set. */
+static pid_t
+spawn(char *const argv[], const char *logfile, const char *notify)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	setsid();
+	if (notify != NULL)
+		setenv("NOTIFY_SOCKET", notify, 1);
+	else
+		unsetenv("NOTIFY_SOCKET");
+	{
+		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDONLY);
+
+		if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 ||
+		    dup2(fd, 2) < 0)
+			_exit(126);
+	}
+	execv(argv[0], argv);
+	fprintf(stderr, "paddockctl: %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void
+log_tail(const char *logfile)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "tail -n 15 '%s' >&2", logfile);
+	if (system(cmd) != 0)
+		fprintf(stderr, "(no log at %s)\n", logfile);
+}
+
+static int
+redis_ping(const char *sock)
+{
+	struct timeval tv = { 1, 0 };
+	redisContext *c = redisConnectUnixWithTimeout(sock, tv);
+	redisReply *r;
+	int ok = 0;
+
+	if (c == NULL)
+		return 0;
+	if (!c->err && (r = redisCommand(c, "PING")) != NULL) {
+		ok = r->type == REDIS_REPLY_STATUS;
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return ok;
+}
+
+static int
+start_redis(const char *dir, char *url, size_t urllen)
+{
+	char sock[600], logf[600], *argv[20];
+	pid_t pid;
+	int i, a = 0;
+
+	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+	snprintf(logf, sizeof(logf), "%s/redis.log", dir);
+	snprintf(url, urllen, "unix://%s", sock);
+	if (pid_runs(pid_read(dir, "redis"), REDIS_SERVER) &&
+	    redis_ping(sock)) {
+		printf("redis-server: already running (%s)\n", sock);
+		return 0;
+	}
+	argv[a++] = REDIS_SERVER;
+	argv[a++] = "--port";
+	argv[a++] = "0";
+	argv[a++] = "--unixsocket";
+	argv[a++] = sock;
+	argv[a++] = "--unixsocketperm";
+	argv[a++] = "700";
+	argv[a++] = "--dir";
+	argv[a++] = (char *)dir;
+	argv[a++] = "--appendonly";
+	argv[a++] = "yes";
+	argv[a++] = "--save";
+	argv[a++] = "";
+	argv[a] = NULL;
+	if ((pid = spawn(argv, logf, NULL)) < 0) {
+		fprintf(stderr, "paddockctl: fork: %s\n", strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	pid_write(dir, "redis", pid);
+	for (i = 0; i < 300; i++) {
+		if (redis_ping(sock)) {
+			printf("redis-server: ready (%s)\n", sock);
+			return 0;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		sleep_ms(50);
+	}
+	fprintf(stderr, "paddockctl: redis-server did not start; its log:\n");
+	log_tail(logf);
+	return CTL_EXIT_FAIL;
+}
+
+/* Start one daemon and wait for READY=1; 0, or an exit code. */
+static int
+start_daemon(struct ctl *ctl, const char *dir, const char *bindir,
+    const char *name, const char *url)
+{
+	char prog[300], logf[600], nsock[600], conf[300];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *argv[12];
+	int fd, a = 0, waited;
+	pid_t pid;
+
+	snprintf(prog, sizeof(prog), "%s/paddock-%s", bindir, name);
+	if (access(prog, X_OK) != 0)
+		return 0;	/* not built: nothing to start */
+	snprintf(logf, sizeof(logf), "%s/%s.log", dir, name);
+	if (pid_runs(pid_read(dir, name), prog)) {
+		printf("paddock-%s: already running\n", name);
+		return 0;
+	}
+	snprintf(nsock, sizeof(nsock), "%s/notify-%s.sock", dir, name);
+	if (strlen(nsock) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "paddockctl: state directory path too long\n");
+		return CTL_EXIT_FAIL;
+	}
+	memcpy(sa.sun_path, nsock, strlen(nsock) + 1);
+	unlink(nsock);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "paddockctl: %s: %s\n", nsock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CTL_EXIT_FAIL;
+	}
+	argv[a++] = prog;
+	argv[a++] = "-d";
+	if (ctl->conf.path[0] != '\0') {
+		snprintf(conf, sizeof(conf), "%s", ctl->conf.path);
+		argv[a++] = "-c";
+		argv[a++] = conf;
+	}
+	argv[a++] = "--redis";
+	argv[a++] = (char *)url;
+	argv[a] = NULL;
+	if ((pid = spawn(argv, logf, nsock)) < 0) {
+		close(fd);
+		return CTL_EXIT_FAIL;
+	}
+	pid_write(dir, name, pid);
+	for (waited = 0; waited < 30000; waited += 100) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char buf[256];
+		ssize_t n;
+
+		if (poll(&p, 1, 100) == 1 &&
+		    (n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, "READY=1") != NULL) {
+				printf("paddock-%s: ready (pid %ld)\n", name,
+				    (long)pid);
+				close(fd);
+				unlink(nsock);
+				return 0;
+			}
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+	}
+	close(fd);
+	unlink(nsock);
+	fprintf(stderr, "paddockctl: paddock-%s did not become ready; its "
+	    "log (%s):\n", name, logf);
+	log_tail(logf);
+	return CTL_EXIT_DAEMON;
+}
+
+static int
+parse_stack_opts(struct ctl *ctl, int argc, char **argv, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "redis", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			ctl->state_dir_opt = optarg;
+			break;
+		case 'R':
+			ctl->redis_opt = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: %s\n", usage);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_up(struct ctl *ctl, int argc, char **argv)
+{
+	char dir[512], url[700], bindir[256];
+	int i, rc;
+
+	if (parse_stack_opts(ctl, argc, argv,
+	    "paddockctl up [--state-dir DIR] [--redis URL]") < 0)
+		return CTL_EXIT_USAGE;
+	ctl_state_dir(ctl, dir, sizeof(dir));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "paddockctl: %s: %s\n", dir, strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	chmod(dir, 0700);
+	if (ctl->redis_opt != NULL || getenv("PADDOCK_REDIS") != NULL) {
+		ctl_redis_url(ctl, url, sizeof(url));
+		printf("redis: using %s\n", url);
+	} else if ((rc = start_redis(dir, url, sizeof(url))) != 0) {
+		return rc;
+	}
+	ctl_bindir(bindir, sizeof(bindir));
+	for (i = 0; daemons[i] != NULL; i++)
+		if ((rc = start_daemon(ctl, dir, bindir, daemons[i], url)) != 0)
+			return rc;
+	printf("up: state in %s; `paddockctl --state-dir %s events` to "
+	    "watch, `paddockctl --state-dir %s down` to stop\n", dir, dir,
+	    dir);
+	return 0;
+}
+
+static int
+stop_pid(const char *dir, const char *name, const char *prog)
+{
+	char path[600];
+	pid_t pid = pid_read(dir, name);
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", dir, name);
+	if (!pid_runs(pid, prog)) {
+		unlink(path);
+		return 0;
+	}
+	kill(pid, SIGTERM);
+	for (i = 0; i < 100 && pid_runs(pid, prog); i++) {
+		waitpid(pid, NULL, WNOHANG);
+		sleep_ms(100);
+	}
+	if (pid_runs(pid, prog)) {
+		fprintf(stderr, "paddockctl: %s (pid %ld) ignored SIGTERM; "
+		    "killing it\n", name, (long)pid);
+		kill(pid, SIGKILL);
+	}
+	printf("%s: stopped (pid %ld)\n", name, (long)pid);
+	unlink(path);
+	return 0;
+}
+
+static int
+cmd_down(struct ctl *ctl, int argc, char **argv)
+{
+	char dir[512], prog[400], sock[600], bindir[256];
+	int i;
+
+	if (parse_stack_opts(ctl, argc, argv,
+	    "paddockctl down [--state-dir DIR]") < 0)
+		return CTL_EXIT_USAGE;
+	ctl_state_dir(ctl, dir, sizeof(dir));
+	ctl_bindir(bindir, sizeof(bindir));
+	for (i = 3; i >= 0; i--) {
+		snprintf(prog, sizeof(prog), "%s/paddock-%s", bindir,
+		    daemons[i]);
+		stop_pid(dir, daemons[i], prog);
+	}
+	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+	if (pid_runs(pid_read(dir, "redis"), REDIS_SERVER)) {
+		struct timeval tv = { 2, 0 };
+		redisContext *c = redisConnectUnixWithTimeout(sock, tv);
+
+		if (c != NULL && !c->err) {
+			redisReply *r = redisCommand(c, "SHUTDOWN");
+
+			if (r != NULL)
+				freeReplyObject(r);
+		}
+		if (c != NULL)
+			redisFree(c);
+		stop_pid(dir, "redis", REDIS_SERVER);
+	}
+	return 0;
+}
+
+const struct ctl_cmd ctl_cmd_up = {
+	"up", "start redis-server and every daemon on this host", cmd_up,
+};
+
+const struct ctl_cmd ctl_cmd_down = {
+	"down", "stop what `up` started", cmd_down,
+};

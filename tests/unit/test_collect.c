@@ -1,0 +1,869 @@
+/*
+ * paddock-collectd, in two parts.
+ *
+ * Pure (any user): the DNS parser against good, hostile and random
+ * packets; ring-buffer records turned into events (paths rebuilt, lineage
+ * from fork records, workload from the cgroup path).
+ *
+ * Live (root; skipped otherwise): `paddockctl up` on a private state
+ * directory starts redis-server and the real daemons with the real BPF
+ * programs; workloads started with `paddockctl run` do known things
+ * (tests/helpers/actor.c) and `paddockctl -o json events` must show each of
+ * them correctly: exec through a symlink and a relative path, opens by
+ * openat(dirfd), /proc/self/fd and "..", TCP over IPv4 and IPv6, UDP,
+ * listen, a DNS answer naming a later connect, a sub-millisecond process
+ * with its lineage, a systemd-style unit cgroup, in-kernel dedup over
+ * 10,000 repeats, and no loss across a Redis restart.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "collectd.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------ DNS parser */
+
+/* A response for name with one A record (addr) behind an optional CNAME. */
+static size_t
+dns_build(uint8_t *m, const char *name, int cname, const uint8_t addr[4])
+{
+	size_t n = 12, qoff = 12;
+	const char *p = name;
+
+	memset(m, 0, 512);
+	m[2] = 0x81; m[3] = 0x80;		/* response, RD, RA, rcode 0 */
+	m[5] = 1;				/* one question */
+	m[7] = (uint8_t)(cname ? 2 : 1);	/* answers */
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		m[n++] = (uint8_t)l;
+		memcpy(m + n, p, l);
+		n += l;
+		p += l + (dot != NULL);
+	}
+	m[n++] = 0;
+	m[n++] = 0; m[n++] = 1; m[n++] = 0; m[n++] = 1;
+	if (cname) {
+		size_t rd;
+
+		/* name CNAME x.<name>, then x.<name> A addr */
+		m[n++] = 0xc0; m[n++] = (uint8_t)qoff;
+		m[n++] = 0; m[n++] = 5; m[n++] = 0; m[n++] = 1;
+		m[n++] = 0; m[n++] = 0; m[n++] = 0; m[n++] = 60;
+		m[n++] = 0; m[n++] = 4;
+		rd = n;
+		m[n++] = 1; m[n++] = 'x';
+		m[n++] = 0xc0; m[n++] = (uint8_t)qoff;
+		m[n++] = 0xc0; m[n++] = (uint8_t)rd;
+	} else {
+		m[n++] = 0xc0; m[n++] = (uint8_t)qoff;
+	}
+	m[n++] = 0; m[n++] = 1; m[n++] = 0; m[n++] = 1;	/* A IN */
+	m[n++] = 0; m[n++] = 0; m[n++] = 0x01; m[n++] = 0x2c;	/* 300 s */
+	m[n++] = 0; m[n++] = 4;
+	memcpy(m + n, addr, 4);
+	return n + 4;
+}
+
+static void
+test_dns_good(void **state)
+{
+	static const uint8_t a[4] = { 104, 18, 7, 192 };
+	struct dns_answer ans;
+	uint8_t m[512];
+	size_t n;
+
+	n = dns_build(m, "API.OpenAI.com", 0, a);
+	assert_int_equal(dns_parse(m, n, &ans), 0);
+	assert_string_equal(ans.qname, "api.openai.com");
+	assert_int_equal(ans.naddr, 1);
+	assert_int_equal(ans.addr[0].family, 4);
+	assert_memory_equal(ans.addr[0].addr, a, 4);
+	assert_int_equal(ans.ttl, 300);
+
+	n = dns_build(m, "api.openai.com", 1, a);
+	assert_int_equal(dns_parse(m, n, &ans), 0);
+	assert_string_equal(ans.qname, "api.openai.com");
+	assert_int_equal(ans.naddr, 1);
+}
+
+static void
+test_dns_hostile(void **state)
+{
+	static const uint8_t a[4] = { 10, 0, 0, 1 };
+	struct dns_answer ans;
+	uint8_t m[512], bad[512];
+	size_t n = dns_build(m, "example.com", 0, a), i;
+
+	/* Every truncation is rejected, never read past. */
+	for (i = 0; i < n; i++)
+		assert_int_not_equal(dns_parse(m, i, &ans), 0);
+	/* A query (QR=0) is not an answer. */
+	memcpy(bad, m, n);
+	bad[2] &= 0x7f;
+	assert_int_equal(dns_parse(bad, n, &ans), -EINVAL);
+	/* A compression pointer to itself (a loop). */
+	memcpy(bad, m, n);
+	bad[29] = 0xc0; bad[30] = 29;
+	assert_int_equal(dns_parse(bad, n, &ans), -EINVAL);
+	/* A forward pointer. */
+	memcpy(bad, m, n);
+	bad[29] = 0xc0; bad[30] = 0xff;
+	assert_int_equal(dns_parse(bad, n, &ans), -EINVAL);
+	/* A bad character in a label. */
+	memcpy(bad, m, n);
+	bad[13] = '/';
+	assert_int_equal(dns_parse(bad, n, &ans), -EINVAL);
+	/* An A record whose length is not 4. */
+	memcpy(bad, m, n);
+	bad[n - 5] = 5;
+	assert_int_equal(dns_parse(bad, n, &ans), -EINVAL);
+	/* NXDOMAIN: well formed, no address. */
+	memcpy(bad, m, n);
+	bad[3] = 0x83;
+	assert_int_equal(dns_parse(bad, n, &ans), -ENOENT);
+	/* Random garbage and random mutations never crash. */
+	srandom(7);
+	for (i = 0; i < 20000; i++) {
+		size_t len = (size_t)random() % 512, k;
+
+		memcpy(bad, m, n);
+		for (k = 0; k < 1 + (size_t)random() % 8; k++)
+			bad[(size_t)random() % n] = (uint8_t)random();
+		(void)dns_parse(bad, i % 2 ? n : len, &ans);
+	}
+}
+
+/* ------------------------------------------------- records -> events */
+
+struct got {
+	struct wire_event ev[16];
+	char exe[16][256], path[16][256], lin[16][4][256];
+	uint32_t linpid[16][4];
+	int n;
+};
+
+static void
+grab(void *arg, const struct wire_event *e)
+{
+	struct got *g = arg;
+	uint32_t i;
+
+	if (g->n >= 16)
+		return;
+	g->ev[g->n] = *e;
+	snprintf(g->exe[g->n], 256, "%s", e->exe ? e->exe : "");
+	snprintf(g->path[g->n], 256, "%s", e->path ? e->path : "");
+	for (i = 0; i < e->lineage.n && i < 4; i++) {
+		snprintf(g->lin[g->n][i], 256, "%s", e->lineage.v[i].exe);
+		g->linpid[g->n][i] = e->lineage.v[i].pid;
+	}
+	g->n++;
+}
+
+static void
+put_path(char *buf, uint32_t *len, const char *const *leaf_first)
+{
+	uint32_t o = 0;
+
+	for (; *leaf_first != NULL; leaf_first++) {
+		size_t l = strlen(*leaf_first) + 1;
+
+		memcpy(buf + o, *leaf_first, l);
+		o += (uint32_t)l;
+	}
+	*len = o;
+}
+
+static void
+test_records_to_events(void **state)
+{
+	static const char *const sh[] = { "sh", "bin", "usr", NULL };
+	static const char *const cat[] = { "cat", "bin", "usr", NULL };
+	static const char *const file[] = { "secret", "etc", NULL };
+	struct collect_conf cf = { .host = "h1", .procfs = "/nonexistent",
+	    .argv_max = 512 };
+	struct crec_cgroup *cg = calloc(1, sizeof(*cg));
+	struct crec_exec *ex = calloc(1, sizeof(*ex));
+	struct crec_fork fk = { .h = { CR_FORK, 101, 2, 7 }, .ppid = 100 };
+	struct crec_open *op = calloc(1, sizeof(*op));
+	struct got *g = calloc(1, sizeof(*g));
+	struct collect *c = collect_new(&cf, grab, g);
+
+	assert_non_null(c);
+	/* The cgroup is named when made: a `paddockctl run` workload. */
+	cg->h = (struct crec_hdr){ CR_CGROUP, 0, 1, 7 };
+	snprintf(cg->path, sizeof(cg->path),
+	    "/paddock.slice/paddock-agent.slice/run-9.scope");
+	assert_int_equal(collect_record(c, cg, sizeof(*cg)), 0);
+
+	/* pid 100 execs sh, forks 101, which execs cat (a short life). */
+	ex->h = (struct crec_hdr){ CR_EXEC, 100, 1, 7 };
+	ex->ppid = 1;
+	put_path(ex->path, &ex->path_len, sh);
+	memcpy(ex->argv, "sh\0-c\0cat /etc/secret\0", 22);
+	ex->argv_len = 22;
+	assert_int_equal(collect_record(c, ex, sizeof(*ex)), 0);
+	assert_int_equal(collect_record(c, &fk, sizeof(fk)), 0);
+	ex->h = (struct crec_hdr){ CR_EXEC, 101, 3, 7 };
+	ex->ppid = 100;
+	put_path(ex->path, &ex->path_len, cat);
+	memcpy(ex->argv, "cat\0/etc/secret\0", 16);
+	ex->argv_len = 16;
+	assert_int_equal(collect_record(c, ex, sizeof(*ex)), 0);
+	op->h = (struct crec_hdr){ CR_OPEN, 101, 4, 7 };
+	op->kind = CO_OPEN;
+	op->mode = WM_READ;
+	put_path(op->path, &op->path_len, file);
+	assert_int_equal(collect_record(c, op, sizeof(*op)), 0);
+
+	assert_int_equal(g->n, 3);
+	assert_int_equal(g->ev[0].type, EV_EXEC);
+	assert_string_equal(g->ev[0].workload, "agent");
+	assert_int_equal(g->ev[0].wkind, WL_PADDOCK);
+	assert_string_equal(g->exe[0], "/usr/bin/sh");
+	assert_string_equal(g->exe[1], "/usr/bin/cat");
+	/* Lineage: the workload's first process, then the child. */
+	assert_int_equal(g->ev[1].lineage.n, 2);
+	assert_string_equal(g->lin[1][0], "/usr/bin/sh");
+	assert_int_equal(g->linpid[1][0], 100);
+	assert_string_equal(g->lin[1][1], "/usr/bin/cat");
+	assert_int_equal(g->ev[2].type, EV_OPEN);
+	assert_string_equal(g->path[2], "/etc/secret");
+	assert_string_equal(g->exe[2], "/usr/bin/cat");
+	assert_int_equal(g->ev[2].resolved, 1);
+
+	/* Malformed records are refused and counted, never trusted. */
+	assert_int_equal(collect_record(c, ex, 10), -EINVAL);
+	ex->h.type = 99;
+	assert_int_equal(collect_record(c, ex, sizeof(*ex)), -EINVAL);
+	ex->h.type = CR_EXEC;
+	ex->argv_len = 1u << 30;
+	assert_int_equal(collect_record(c, ex, sizeof(*ex)), -EINVAL);
+	{
+		struct collect_stats st;
+
+		collect_stats(c, &st);
+		assert_int_equal(st.bad, 3);
+	}
+	collect_free(c);
+	free(cg);
+	free(ex);
+	free(op);
+	free(g);
+}
+
+/* ---------------------------------------------------------------- live */
+
+struct live {
+	char	dir[256];		/* state directory */
+	char	work[300];		/* files the actor touches */
+	char	conf[320];
+	int	up;
+};
+
+static struct live L;
+
+static char *
+bin(const char *name, char *buf, size_t len)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "bin/%s", name);
+	return (char *)tu_path(rel, buf, len);
+}
+
+static char *
+actor(char *buf, size_t len)
+{
+	return (char *)tu_path("build/tests/helpers/actor", buf, len);
+}
+
+static int
+ctl(const char *out, char *a1, char *a2, char *a3, char *a4, char *a5)
+{
+	char b[512], sd[300];
+	char *argv[16];
+	int n = 0;
+
+	argv[n++] = bin("paddockctl", b, sizeof(b));
+	argv[n++] = "-c";
+	argv[n++] = L.conf;
+	snprintf(sd, sizeof(sd), "--state-dir=%s", L.dir);
+	argv[n++] = sd;
+	if (a1) argv[n++] = a1;
+	if (a2) argv[n++] = a2;
+	if (a3) argv[n++] = a3;
+	if (a4) argv[n++] = a4;
+	if (a5) argv[n++] = a5;
+	argv[n] = NULL;
+	return tu_run(argv, out, NULL, 120000);
+}
+
+/* paddockctl run --workload W -- actor ARGS... */
+static int
+run_actor(const char *workload, char *const args[], const char *out)
+{
+	char b[512], a[512], sd[300], w[200];
+	char *argv[24];
+	int n = 0, i;
+
+	argv[n++] = bin("paddockctl", b, sizeof(b));
+	snprintf(sd, sizeof(sd), "--state-dir=%s", L.dir);
+	argv[n++] = sd;
+	argv[n++] = "run";
+	snprintf(w, sizeof(w), "--workload=%s", workload);
+	argv[n++] = w;
+	argv[n++] = "--";
+	argv[n++] = actor(a, sizeof(a));
+	for (i = 0; args[i] != NULL && n < 22; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return tu_run(argv, out, NULL, 120000);
+}
+
+static json_t *
+events(const char *workload)
+{
+	char out[400], w[200];
+	json_error_t je;
+	json_t *j;
+
+	snprintf(out, sizeof(out), "%s/events.json", L.dir);
+	snprintf(w, sizeof(w), "--workload=%s", workload);
+	if (ctl(out, "-o", "json", "events", w, NULL) != 0)
+		return NULL;
+	j = json_load_file(out, 0, &je);
+	return j;
+}
+
+/* The first event of workload matching all (key, value) string pairs. */
+static json_t *
+find(json_t *arr, const char *type, ...)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e) {
+		const char *k, *v;
+		va_list ap;
+		int ok = strcmp(json_string_value(json_object_get(e, "type")),
+		    type) == 0;
+
+		va_start(ap, type);
+		while (ok && (k = va_arg(ap, const char *)) != NULL) {
+			json_t *f;
+
+			v = va_arg(ap, const char *);
+			f = json_object_get(e, k);
+			if (f == NULL)
+				ok = 0;
+			else if (json_is_string(f))
+				ok = strcmp(json_string_value(f), v) == 0;
+			else if (json_is_integer(f))
+				ok = json_integer_value(f) == atoll(v);
+			else
+				ok = 0;
+		}
+		va_end(ap);
+		if (ok)
+			return e;
+	}
+	return NULL;
+}
+
+/* Wait up to 15 s for an event; returns a new reference or fails. */
+#define WAIT_EVENT(var, workload, type, ...) do {			\
+	int _i;								\
+	var = NULL;							\
+	for (_i = 0; _i < 150 && var == NULL; _i++) {			\
+		json_t *_a = events(workload);				\
+		json_t *_e = _a ? find(_a, type, __VA_ARGS__, NULL) : NULL; \
+		if (_e != NULL)						\
+			var = json_incref(_e);				\
+		json_decref(_a);					\
+		if (var == NULL)					\
+			tu_sleep_ms(100);				\
+	}								\
+	if (var == NULL)						\
+		fail_msg("no %s event for %s with " #__VA_ARGS__, type,	\
+		    workload);						\
+} while (0)
+
+static int
+live_setup(void **state)
+{
+	FILE *f;
+
+	if (!tu_is_root())
+		return 0;
+	snprintf(L.dir, sizeof(L.dir), "/tmp/paddock-test-collect.XXXXXX");
+	if (mkdtemp(L.dir) == NULL)
+		return -1;
+	snprintf(L.work, sizeof(L.work), "%s/work", L.dir);
+	mkdir(L.work, 0755);
+	snprintf(L.conf, sizeof(L.conf), "%s/paddock.yaml", L.dir);
+	if ((f = fopen(L.conf, "w")) == NULL)
+		return -1;
+	fprintf(f, "collectd:\n  stats_interval: 1s\n  syscall_interval: 1s\n");
+	fclose(f);
+	if (ctl(NULL, "up", NULL, NULL, NULL, NULL) != 0) {
+		fprintf(stderr, "paddockctl up failed; logs in %s\n", L.dir);
+		ctl(NULL, "down", NULL, NULL, NULL, NULL);
+		return -1;
+	}
+	L.up = 1;
+	return 0;
+}
+
+static int
+live_teardown(void **state)
+{
+	char cmd[400];
+
+	if (!L.up)
+		return 0;
+	ctl(NULL, "down", NULL, NULL, NULL, NULL);
+	if (getenv("PADDOCK_TEST_KEEP") != NULL) {
+		fprintf(stderr, "kept %s\n", L.dir);
+		return 0;
+	}
+	if (strncmp(L.dir, "/tmp/paddock-test-collect.", 26) == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", L.dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", L.dir);
+	}
+	return 0;
+}
+
+#define NEED_ROOT() do {						\
+	if (!tu_is_root()) {						\
+		print_message("needs root (BPF, cgroups): skipped\n");	\
+		skip();							\
+	}								\
+} while (0)
+
+static void
+test_live_exec_resolved(void **state)
+{
+	char cat[PATH_MAX], *a1[] = { "exec-symlink", L.work, NULL };
+	char *a2[] = { "exec-relative", NULL };
+	json_t *e;
+
+	NEED_ROOT();
+	assert_non_null(realpath("/bin/cat", cat));
+	assert_int_equal(run_actor("t-exec-link", a1, NULL), 0);
+	assert_int_equal(run_actor("t-exec-rel", a2, NULL), 0);
+	/* Through a symlink: the file the kernel ran, not the link. */
+	WAIT_EVENT(e, "t-exec-link", "exec", "exe", cat);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(e, "argv"), 0)), "mycat");
+	assert_string_equal(json_string_value(json_object_get(e,
+	    "workload_kind")), "paddock");
+	json_decref(e);
+	/* Through a relative path. */
+	WAIT_EVENT(e, "t-exec-rel", "exec", "exe", cat);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(e, "argv"), 0)), "./cat");
+	json_decref(e);
+}
+
+static void
+test_live_files_resolved(void **state)
+{
+	char *a[] = { "files", L.work, NULL }, p[400];
+	json_t *e;
+
+	NEED_ROOT();
+	assert_int_equal(run_actor("t-files", a, NULL), 0);
+	snprintf(p, sizeof(p), "%s/read.txt", L.work);
+	WAIT_EVENT(e, "t-files", "open", "path", p, "mode", "r");
+	json_decref(e);
+	snprintf(p, sizeof(p), "%s/write.txt", L.work);	/* openat(dirfd) */
+	WAIT_EVENT(e, "t-files", "open", "path", p, "mode", "w");
+	json_decref(e);
+	snprintf(p, sizeof(p), "%s/fd.txt", L.work);	/* /proc/self/fd/N */
+	WAIT_EVENT(e, "t-files", "open", "path", p, "mode", "w");
+	json_decref(e);
+	snprintf(p, sizeof(p), "%s/rel.txt", L.work);	/* relative */
+	WAIT_EVENT(e, "t-files", "open", "path", p, "mode", "r");
+	json_decref(e);
+	snprintf(p, sizeof(p), "%s/dotdot.txt", L.work);	/* a/../ */
+	WAIT_EVENT(e, "t-files", "open", "path", p, "mode", "r");
+	assert_true(json_is_true(json_object_get(e, "resolved")));
+	json_decref(e);
+}
+
+static int
+listener(int fam, int type, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int s = socket(fam, type, 0);
+
+	memset(&ss, 0, sizeof(ss));
+	if (fam == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		inet_pton(AF_INET, "127.0.0.1", &a->sin_addr);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		sl = sizeof(*a);
+	}
+	assert_int_equal(bind(s, (struct sockaddr *)&ss, sl), 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(s, 16), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&ss, &sl), 0);
+	*port = ntohs(fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return s;
+}
+
+static void
+test_live_network(void **state)
+{
+	char b4[8], b6[8], bu[8], out[400], line[64], port[8], *txt;
+	char *a[] = { "net", b4, b6, bu, NULL };
+	int p4, p6, pu, s4, s6, su;
+	json_t *e;
+
+	NEED_ROOT();
+	s4 = listener(AF_INET, SOCK_STREAM, &p4);
+	s6 = listener(AF_INET6, SOCK_STREAM, &p6);
+	su = listener(AF_INET, SOCK_DGRAM, &pu);
+	snprintf(b4, sizeof(b4), "%d", p4);
+	snprintf(b6, sizeof(b6), "%d", p6);
+	snprintf(bu, sizeof(bu), "%d", pu);
+	snprintf(out, sizeof(out), "%s/net.out", L.dir);
+	assert_int_equal(run_actor("t-net", a, out), 0);
+	assert_non_null(txt = tu_slurp(out));
+	assert_int_equal(sscanf(txt, "listen %7s", port), 1);
+	free(txt);
+	WAIT_EVENT(e, "t-net", "connect", "addr", "127.0.0.1", "port", b4,
+	    "proto", "tcp");
+	json_decref(e);
+	WAIT_EVENT(e, "t-net", "connect", "addr", "::1", "port", b6,
+	    "proto", "tcp");
+	assert_int_equal(json_integer_value(json_object_get(e, "family")), 6);
+	json_decref(e);
+	WAIT_EVENT(e, "t-net", "sendto", "addr", "127.0.0.1", "port", bu,
+	    "proto", "udp");
+	json_decref(e);
+	snprintf(line, sizeof(line), "%s", port);
+	WAIT_EVENT(e, "t-net", "listen", "addr", "127.0.0.1", "port", line);
+	json_decref(e);
+	close(s4);
+	close(s6);
+	close(su);
+}
+
+/* A DNS responder on 127.0.0.153:53 answering every A query with ip. */
+static pid_t
+dns_responder(const char *ip)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	pid_t pid;
+
+	a.sin_port = htons(53);
+	inet_pton(AF_INET, "127.0.0.153", &a.sin_addr);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(s);
+		return -errno;
+	}
+	if ((pid = fork()) != 0) {
+		close(s);
+		return pid;
+	}
+	for (;;) {
+		uint8_t m[512];
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, m, sizeof(m) - 16, 0,
+		    (struct sockaddr *)&from, &fl);
+
+		if (n < 17)
+			continue;
+		m[2] = 0x81; m[3] = 0x80;
+		m[7] = 1;
+		m[n++] = 0xc0; m[n++] = 12;
+		m[n++] = 0; m[n++] = 1; m[n++] = 0; m[n++] = 1;
+		m[n++] = 0; m[n++] = 0; m[n++] = 0; m[n++] = 60;
+		m[n++] = 0; m[n++] = 4;
+		inet_pton(AF_INET, ip, m + n);
+		n += 4;
+		sendto(s, m, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+static void
+test_live_dns_names_destinations(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(a);
+	char bp[8], *args[] = { "dns", "127.0.0.153", "api.paddock.test", bp,
+	    NULL };
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	json_t *e;
+	pid_t dns;
+
+	NEED_ROOT();
+	inet_pton(AF_INET, "127.0.0.154", &a.sin_addr);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	getsockname(l, (struct sockaddr *)&a, &sl);
+	snprintf(bp, sizeof(bp), "%d", ntohs(a.sin_port));
+	dns = dns_responder("127.0.0.154");
+	if (dns < 0)
+		fail_msg("cannot bind 127.0.0.153:53: %s", strerror((int)-dns));
+	assert_int_equal(run_actor("t-dns", args, NULL), 0);
+	kill(dns, SIGKILL);
+	waitpid(dns, NULL, 0);
+	close(l);
+	WAIT_EVENT(e, "t-dns", "dns", "qname", "api.paddock.test");
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(e, "answers"), 0)), "127.0.0.154");
+	json_decref(e);
+	WAIT_EVENT(e, "t-dns", "connect", "addr", "127.0.0.154", "port", bp,
+	    "name", "api.paddock.test");
+	json_decref(e);
+}
+
+static void
+test_live_short_lived_lineage(void **state)
+{
+	char tru[PATH_MAX], act[PATH_MAX], a[512], *args[] = { "quick", NULL };
+	json_t *e, *lin;
+	size_t n;
+
+	NEED_ROOT();
+	assert_non_null(realpath("/bin/true", tru));
+	assert_non_null(realpath(actor(a, sizeof(a)), act));
+	assert_int_equal(run_actor("t-quick", args, NULL), 0);
+	WAIT_EVENT(e, "t-quick", "exec", "exe", tru);
+	lin = json_object_get(e, "lineage");
+	n = json_array_size(lin);
+	assert_int_equal(n, 2);
+	/* The workload's first process (the actor), then /bin/true. */
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(lin, 0), "exe")), act);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(lin, 1), "exe")), tru);
+	assert_int_equal(json_integer_value(json_object_get(
+	    json_array_get(lin, 1), "pid")),
+	    json_integer_value(json_object_get(e, "pid")));
+	assert_int_equal(json_integer_value(json_object_get(
+	    json_array_get(lin, 0), "pid")),
+	    json_integer_value(json_object_get(e, "ppid")));
+	json_decref(e);
+}
+
+static void
+test_live_systemd_unit_layout(void **state)
+{
+	char mnt[256], slice[400], unit[500], procs[560], a[512], act[PATH_MAX];
+	int made_slice = 0, st, fd;
+	json_t *e;
+	pid_t p;
+
+	NEED_ROOT();
+	assert_int_equal(cgroup_find_mount(mnt, sizeof(mnt)), 0);
+	snprintf(slice, sizeof(slice), "%s/system.slice", mnt);
+	if (mkdir(slice, 0755) == 0)
+		made_slice = 1;
+	snprintf(unit, sizeof(unit), "%s/demo-agent.service", slice);
+	assert_true(mkdir(unit, 0755) == 0 || errno == EEXIST);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", unit);
+	assert_non_null(realpath(actor(a, sizeof(a)), act));
+	if ((p = fork()) == 0) {
+		char *argv[] = { act, "quick", NULL };
+
+		fd = open(procs, O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(126);
+		close(fd);
+		execv(act, argv);
+		_exit(127);
+	}
+	assert_true(p > 0);
+	assert_int_equal(waitpid(p, &st, 0), p);
+	rmdir(unit);
+	if (made_slice)
+		rmdir(slice);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	WAIT_EVENT(e, "demo-agent.service", "exec", "exe", act);
+	assert_string_equal(json_string_value(json_object_get(e,
+	    "workload_kind")), "systemd");
+	json_decref(e);
+}
+
+static long long
+stat_of(const char *field)
+{
+	char sock[300], key[200], host[128];
+	redisContext *c;
+	redisReply *r;
+	long long v = -1;
+	struct timeval tv = { 5, 0 };
+
+	snprintf(sock, sizeof(sock), "%s/redis.sock", L.dir);
+	gethostname(host, sizeof(host));
+	snprintf(key, sizeof(key), "paddock:stats:collectd:%s", host);
+	if ((c = redisConnectUnixWithTimeout(sock, tv)) == NULL || c->err) {
+		print_message("stat_of: %s: %s\n", sock, c ? c->errstr : "?");
+		if (c != NULL)
+			redisFree(c);
+		return -1;
+	}
+	if ((r = redisCommand(c, "HGET %s %s", key, field)) != NULL) {
+		if (r->type == REDIS_REPLY_STRING)
+			v = atoll(r->str);
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return v;
+}
+
+static size_t
+count(json_t *arr, const char *type, const char *k, const char *v)
+{
+	size_t i, n = 0;
+	json_t *e;
+
+	json_array_foreach(arr, i, e) {
+		json_t *f = json_object_get(e, k);
+
+		if (strcmp(json_string_value(json_object_get(e, "type")),
+		    type) == 0 && f != NULL && json_is_string(f) &&
+		    strcmp(json_string_value(f), v) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void
+test_live_dedup_10000(void **state)
+{
+	char tru[PATH_MAX], p[400], *args[] = { "loop", "10000", L.work, NULL };
+	long long before, after;
+	json_t *e, *all;
+	int i;
+
+	NEED_ROOT();
+	assert_non_null(realpath("/bin/true", tru));
+	for (i = 0; i < 50 && (before = stat_of("kernel_deduplicated")) < 0;
+	    i++)
+		tu_sleep_ms(100);
+	assert_true(before >= 0);
+	assert_int_equal(run_actor("t-loop", args, NULL), 0);
+	snprintf(p, sizeof(p), "%s/loop.txt", L.work);
+	WAIT_EVENT(e, "t-loop", "sendto", "addr", "127.0.0.1", "port", "9");
+	json_decref(e);
+	tu_sleep_ms(1500);
+	all = events("t-loop");
+	assert_non_null(all);
+	/* Each novel behaviour once. */
+	assert_int_equal(count(all, "exec", "exe", tru), 1);
+	/* loop.txt: created once (w), then read 10,000 times (r). */
+	assert_int_equal(count(all, "open", "path", p), 2);
+	assert_non_null(find(all, "open", "path", p, "mode", "r", NULL));
+	assert_int_equal(count(all, "sendto", "addr", "127.0.0.1"), 1);
+	json_decref(all);
+	/* ... and the repeats counted (stats every second). */
+	for (i = 0; i < 50; i++) {
+		after = stat_of("kernel_deduplicated");
+		if (after - before >= 3 * 9999)
+			break;
+		tu_sleep_ms(200);
+	}
+	print_message("kernel_deduplicated: %lld -> %lld\n", before, after);
+	assert_true(after - before >= 3 * 9999);
+}
+
+static void
+test_live_redis_restart_loses_nothing(void **state)
+{
+	char sock[300], p[500], *args[] = { "files", NULL, NULL }, work2[400];
+	redisContext *c;
+	struct timeval tv = { 2, 0 };
+	json_t *e;
+
+	NEED_ROOT();
+	snprintf(work2, sizeof(work2), "%s/outage", L.dir);
+	mkdir(work2, 0755);
+	args[1] = work2;
+	snprintf(sock, sizeof(sock), "%s/redis.sock", L.dir);
+	c = redisConnectUnixWithTimeout(sock, tv);
+	assert_true(c != NULL && !c->err);
+	freeReplyObject(redisCommand(c, "SHUTDOWN"));
+	redisFree(c);
+	tu_sleep_ms(500);
+	/* Behaviour while Redis is away waits in the collector's queue. */
+	assert_int_equal(run_actor("t-outage", args, NULL), 0);
+	tu_sleep_ms(2000);
+	/* `up` again restarts only what is not running: Redis. */
+	assert_int_equal(ctl(NULL, "up", NULL, NULL, NULL, NULL), 0);
+	snprintf(p, sizeof(p), "%s/read.txt", work2);
+	WAIT_EVENT(e, "t-outage", "open", "path", p, "mode", "r");
+	json_decref(e);
+	snprintf(p, sizeof(p), "%s/write.txt", work2);
+	WAIT_EVENT(e, "t-outage", "open", "path", p, "mode", "w");
+	json_decref(e);
+	snprintf(p, sizeof(p), "%s/dotdot.txt", work2);
+	WAIT_EVENT(e, "t-outage", "open", "path", p, "mode", "r");
+	json_decref(e);
+	assert_int_equal(stat_of("queue_overflow"), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_dns_good),
+		cmocka_unit_test(test_dns_hostile),
+		cmocka_unit_test(test_records_to_events),
+	};
+	const struct CMUnitTest live[] = {
+		cmocka_unit_test(test_live_exec_resolved),
+		cmocka_unit_test(test_live_files_resolved),
+		cmocka_unit_test(test_live_network),
+		cmocka_unit_test(test_live_dns_names_destinations),
+		cmocka_unit_test(test_live_short_lived_lineage),
+		cmocka_unit_test(test_live_systemd_unit_layout),
+		cmocka_unit_test(test_live_dedup_10000),
+		cmocka_unit_test(test_live_redis_restart_loses_nothing),
+	};
+	int rc;
+
+	rc = cmocka_run_group_tests_name("collect (pure)", pure, NULL, NULL);
+	rc += cmocka_run_group_tests_name("collect (live, root)", live,
+	    live_setup, live_teardown);
+	return rc;
+}
