@@ -309,9 +309,12 @@ kern_losses(struct kern *k, void (*fn)(void *, uint64_t, uint64_t),
 		prev = &key;
 	}
 	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &keys[i], &v) < 0)
-			continue;
-		bpf_map_delete_elem(fd, &keys[i]);
+		/* Atomic where the kernel can (5.14+): no loss goes uncounted. */
+		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], &v) < 0) {
+			if (bpf_map_lookup_elem(fd, &keys[i], &v) < 0)
+				continue;
+			bpf_map_delete_elem(fd, &keys[i]);
+		}
 		fn(arg, keys[i], v);
 	}
 	return 0;

@@ -412,6 +412,9 @@ find(json_t *arr, const char *type, ...)
 		    workload);						\
 } while (0)
 
+static const char *live_conf =
+    "collectd:\n  stats_interval: 1s\n  syscall_interval: 1s\n";
+
 static int
 live_setup(void **state)
 {
@@ -427,7 +430,7 @@ live_setup(void **state)
 	snprintf(L.conf, sizeof(L.conf), "%s/paddock.yaml", L.dir);
 	if ((f = fopen(L.conf, "w")) == NULL)
 		return -1;
-	fprintf(f, "collectd:\n  stats_interval: 1s\n  syscall_interval: 1s\n");
+	fputs(live_conf, f);
 	fclose(f);
 	if (ctl(NULL, "up", NULL, NULL, NULL, NULL) != 0) {
 		fprintf(stderr, "paddockctl up failed; logs in %s\n", L.dir);
@@ -842,6 +845,44 @@ test_live_redis_restart_loses_nothing(void **state)
 	assert_int_equal(stat_of("queue_overflow"), 0);
 }
 
+/*
+ * Flooding (bypass class "buffer exhaustion"): with the smallest ring
+ * buffer, a burst of novel opens overflows it.  What is lost must show up
+ * as a loss event of that workload and in the counters, never silently.
+ */
+static void
+test_live_flood_loss_is_counted(void **state)
+{
+	char b[512], *argv[] = { bin("paddockctl", b, sizeof(b)), NULL, "run",
+	    "--workload=t-flood", "--", "sh", "-c",
+	    "find /usr/share /usr/lib -type f 2>/dev/null | head -30000 | "
+	    "xargs cat >/dev/null 2>&1; true", NULL };
+	char sd[300];
+	json_t *e;
+	int i;
+
+	NEED_ROOT();
+	snprintf(sd, sizeof(sd), "--state-dir=%s", L.dir);
+	argv[1] = sd;
+	assert_int_equal(tu_run(argv, NULL, NULL, 120000), 0);
+	/* Losses are read from the kernel every second. */
+	for (i = 0; i < 50 && stat_of("ringbuf_full") <= 0; i++)
+		tu_sleep_ms(100);
+	assert_true(stat_of("ringbuf_full") > 0);
+	WAIT_EVENT(e, "t-flood", "loss", "workload", "t-flood");
+	assert_true(json_integer_value(json_object_get(e, "lost")) > 0);
+	json_decref(e);
+}
+
+static int
+flood_setup(void **state)
+{
+	live_conf = "collectd:\n  ringbuf_kb: 64\n  stats_interval: 1s\n"
+	    "  syscall_interval: 1s\n";
+	memset(&L, 0, sizeof(L));
+	return live_setup(state);
+}
+
 int
 main(void)
 {
@@ -860,10 +901,15 @@ main(void)
 		cmocka_unit_test(test_live_dedup_10000),
 		cmocka_unit_test(test_live_redis_restart_loses_nothing),
 	};
+	const struct CMUnitTest flood[] = {
+		cmocka_unit_test(test_live_flood_loss_is_counted),
+	};
 	int rc;
 
 	rc = cmocka_run_group_tests_name("collect (pure)", pure, NULL, NULL);
 	rc += cmocka_run_group_tests_name("collect (live, root)", live,
 	    live_setup, live_teardown);
+	rc += cmocka_run_group_tests_name("collect (live, tiny ring buffer)",
+	    flood, flood_setup, live_teardown);
 	return rc;
 }
