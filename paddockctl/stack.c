@@ -388,6 +388,7 @@ cmd_down(struct ctl *ctl, int argc, char **argv)
 	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
 	if (pid_runs(pid_read(dir, "redis"), REDIS_SERVER)) {
 		struct timeval tv = { 2, 0 };
+		pid_t rpid = pid_read(dir, "redis");
 		redisContext *c = redisConnectUnixWithTimeout(sock, tv);
 
 		if (c != NULL && !c->err) {
@@ -398,6 +399,10 @@ cmd_down(struct ctl *ctl, int argc, char **argv)
 		}
 		if (c != NULL)
 			redisFree(c);
+		for (i = 0; i < 50 && pid_runs(rpid, REDIS_SERVER); i++)
+			sleep_ms(100);	/* SHUTDOWN saves first */
+		if (!pid_runs(rpid, REDIS_SERVER))
+			printf("redis-server: stopped (pid %ld)\n", (long)rpid);
 		stop_pid(dir, "redis", REDIS_SERVER);
 	}
 	return 0;
