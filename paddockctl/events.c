@@ -183,7 +183,9 @@ entry(struct evq *q, const redisReply *ent)
 	f = ent->element[1];
 	for (i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements;
 	    i += 2)
-		if (strcmp(f->element[i]->str, "msgpack") == 0) {
+		if (f->element[i]->type == REDIS_REPLY_STRING &&
+		    f->element[i + 1]->type == REDIS_REPLY_STRING &&
+		    strcmp(f->element[i]->str, "msgpack") == 0) {
 			body = f->element[i + 1]->str;
 			blen = f->element[i + 1]->len;
 		}
