@@ -154,6 +154,7 @@ collect_workload(struct collect *c, uint64_t cgid)
 	static struct cgroup_ident unknown;
 	char path[WIRE_PATH_MAX];
 	struct wl *w;
+	int err = 0;
 
 	if ((w = tab_get(&c->wl, cgid)) != NULL)
 		return &w->id;
@@ -161,7 +162,19 @@ collect_workload(struct collect *c, uint64_t cgid)
 	    cgroup_path_of(c->mnt, cgid, path, sizeof(path)) == 0 &&
 	    (w = wl_set(c, cgid, path)) != NULL)
 		return &w->id;
-	/* Gone before we could ask, and made before we started. */
+	/*
+	 * Gone before we could ask, and made before we started.  Remembered,
+	 * so that later records of this id cost no more lookups.
+	 */
+	if ((w = calloc(1, sizeof(*w))) != NULL) {
+		snprintf(w->id.name, sizeof(w->id.name), "cgroup-%llu",
+		    (unsigned long long)cgid);
+		w->id.kind = WL_HOST;
+		tab_put(&c->wl, cgid, w, &err);
+		if (err == 0)
+			return &w->id;
+		free(w);
+	}
 	memset(&unknown, 0, sizeof(unknown));
 	snprintf(unknown.name, sizeof(unknown.name), "cgroup-%llu",
 	    (unsigned long long)cgid);

@@ -63,8 +63,6 @@ stream_publish(struct rstream *rs, const char *key, uint64_t maxlen,
 	struct wire_buf b = { 0 };
 	struct rs_field f[6];
 	const char *kname = wire_kind_name(kind);
-	time_t secs = (time_t)(ts_ns / 1000000000ull);
-	struct tm tm;
 	int rc;
 
 	if ((rc = wire_encode(kind, rec, &b, err, sizeof(err))) < 0) {
@@ -73,11 +71,7 @@ stream_publish(struct rstream *rs, const char *key, uint64_t maxlen,
 		return rc;
 	}
 	wire_summary(kind, rec, what, sizeof(what));
-	gmtime_r(&secs, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec,
-	    (unsigned)(ts_ns % 1000000000ull / 1000000ull));
+	wire_time_iso(ts_ns, when, sizeof(when));
 	f[0] = (struct rs_field){ "kind", kname, strlen(kname) };
 	f[1] = (struct rs_field){ "workload", workload, strlen(workload) };
 	f[2] = (struct rs_field){ "host", host, strlen(host) };

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <msgpack.h>
 
@@ -790,6 +791,19 @@ dec_fail(struct wdec *d, const char *key, const char *fmt, ...)
 	return -EPROTO;
 }
 
+/* o must be an array of at most max items. */
+static int
+dec_array(struct wdec *d, const char *key, const msgpack_object *o,
+    uint32_t max)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return dec_fail(d, key, "expected an array");
+	if (o->via.array.size > max)
+		return dec_fail(d, key, "%u items exceed %u",
+		    o->via.array.size, max);
+	return 0;
+}
+
 static const char *
 obj_type_name(const msgpack_object *o)
 {
@@ -1000,11 +1014,8 @@ dec_field(struct wdec *d, const struct wire_field *f, const msgpack_object *o,
 	case WF_STRLIST: {
 		struct wire_strlist *l = (void *)p;
 
-		if (o->type != MSGPACK_OBJECT_ARRAY)
-			return dec_fail(d, f->key, "expected an array");
-		if (o->via.array.size > f->max)
-			return dec_fail(d, f->key, "%u items exceed %u",
-			    o->via.array.size, f->max);
+		if ((rc = dec_array(d, f->key, o, f->max)) < 0)
+			return rc;
 		for (i = 0; i < o->via.array.size; i++)
 			if ((rc = dec_strobj(d, f->key, &o->via.array.ptr[i],
 			    f->size - 1)) < 0)
@@ -1023,11 +1034,8 @@ dec_field(struct wdec *d, const struct wire_field *f, const msgpack_object *o,
 	case WF_ARRAY: {
 		struct wire_vec *v = (void *)p;
 
-		if (o->type != MSGPACK_OBJECT_ARRAY)
-			return dec_fail(d, f->key, "expected an array");
-		if (o->via.array.size > f->max)
-			return dec_fail(d, f->key, "%u items exceed %u",
-			    o->via.array.size, f->max);
+		if ((rc = dec_array(d, f->key, o, f->max)) < 0)
+			return rc;
 		if (o->via.array.size == 0)
 			return 0;
 		if ((v->v = calloc(o->via.array.size, f->size)) == NULL)
@@ -1361,4 +1369,16 @@ wire_summary(enum wire_kind kind, const void *rec, char *dst, size_t n)
 		snprintf(dst, n, "?");
 		break;
 	}
+}
+
+void
+wire_time_iso(uint64_t ns, char *dst, size_t dstlen)
+{
+	time_t secs = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(dst, dstlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (unsigned)(ns % 1000000000ull / 1000000ull));
 }

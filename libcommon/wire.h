@@ -363,6 +363,9 @@ int	wire_argv_set(struct wire_argv *a, const char *buf, size_t len);
 /* Join with spaces into dst, truncating with "..." */
 void	wire_argv_join(const struct wire_argv *a, char *dst, size_t dstlen);
 
+/* "2026-11-28T15:20:01.123Z": the "time" field of a stream entry. */
+void	wire_time_iso(uint64_t ns, char *dst, size_t dstlen);
+
 /* One line for humans, used as the "what" field of a stream entry. */
 void	wire_summary(enum wire_kind kind, const void *rec, char *dst,
 	    size_t dstlen);

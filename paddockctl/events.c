@@ -35,18 +35,6 @@ struct evq {
 	json_t		*seen;		/* workload names, for the error */
 };
 
-static void
-iso_time(uint64_t ns, char *buf, size_t len)
-{
-	time_t s = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ns % 1000000000ull / 1000000));
-}
-
 static json_t *
 event_json(const struct wire_event *e, const char *id)
 {
@@ -54,7 +42,7 @@ event_json(const struct wire_event *e, const char *id)
 	char when[64], mb[4];
 	uint32_t i;
 
-	iso_time(e->ts, when, sizeof(when));
+	wire_time_iso(e->ts, when, sizeof(when));
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "type", json_string(wire_ev_name(e->type)));
 	json_object_set_new(o, "time", json_string(when));
@@ -158,7 +146,7 @@ show(struct evq *q, const struct wire_event *e, const char *id)
 	} else {
 		char when[64], what[600];
 
-		iso_time(e->ts, when, sizeof(when));
+		wire_time_iso(e->ts, when, sizeof(when));
 		wire_summary(WK_EVENT, e, what, sizeof(what));
 		printf("%s  %-24s %7u  %s\n", when + 11, e->workload, e->pid,
 		    what);

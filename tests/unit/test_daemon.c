@@ -206,24 +206,6 @@ test_daemon_ready_stop_clean(void **state)
 	}
 }
 
-static int
-setup(void **state)
-{
-	static struct tu_redis r;
-
-	if (tu_redis_start(&r) != 0)
-		return -1;
-	*state = &r;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_redis_destroy(*state);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -231,7 +213,7 @@ main(void)
 		cmocka_unit_test(test_daemon_help_and_check),
 		cmocka_unit_test(test_daemon_bad_config_names_position),
 		cmocka_unit_test_setup_teardown(test_daemon_ready_stop_clean,
-		    setup, teardown),
+		    tu_redis_setup, tu_redis_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

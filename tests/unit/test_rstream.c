@@ -59,30 +59,21 @@ seen_read(const char *file, char tag, struct seen *s, size_t n)
 	fclose(f);
 }
 
+/* Every entry of stream was acknowledged in group g. */
+static void
+assert_none_pending(redisContext *rc, const char *stream)
+{
+	redisReply *rep = redisCommand(rc, "XPENDING %s g", stream);
+
+	assert_non_null(rep);
+	assert_int_equal(rep->element[0]->integer, 0);
+	freeReplyObject(rep);
+}
+
 static char *
 tool(char *buf, size_t len)
 {
 	return (char *)tu_path("build/tests/helpers/rs_tool", buf, len);
-}
-
-static int
-setup(void **state)
-{
-	static struct tu_redis r;
-
-	if (tu_redis_start(&r) < 0) {
-		fprintf(stderr, "cannot start redis-server\n");
-		return -1;
-	}
-	*state = &r;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_redis_destroy(*state);
-	return 0;
 }
 
 static void
@@ -125,13 +116,7 @@ test_rstream_100k_none_lost_none_twice(void **state)
 	assert_non_null(strstr(c.stats, "acked=100000"));
 	assert_non_null(rc = tu_redis_connect(r));
 	assert_int_equal(tu_redis_int(rc, "XLEN t:big"), 100000);
-	{
-		redisReply *rep = redisCommand(rc, "XPENDING t:big g");
-
-		assert_non_null(rep);
-		assert_int_equal(rep->element[0]->integer, 0);
-		freeReplyObject(rep);
-	}
+	assert_none_pending(rc, "t:big");
 	redisFree(rc);
 	free(w.count);
 	free(c.count);
@@ -204,13 +189,7 @@ test_rstream_killed_consumer_recovered(void **state)
 	assert_true(dup <= 256);
 	assert_true(strstr(b.stats, "claimed=0") == NULL);
 	assert_non_null(rc = tu_redis_connect(r));
-	{
-		redisReply *rep = redisCommand(rc, "XPENDING t:kill g");
-
-		assert_non_null(rep);
-		assert_int_equal(rep->element[0]->integer, 0);
-		freeReplyObject(rep);
-	}
+	assert_none_pending(rc, "t:kill");
 	redisFree(rc);
 	free(a.count);
 	free(b.count);
@@ -401,5 +380,6 @@ main(void)
 		cmocka_unit_test(test_rstream_poison_dead_lettered),
 	};
 
-	return cmocka_run_group_tests_name("rstream", tests, setup, teardown);
+	return cmocka_run_group_tests_name("rstream", tests, tu_redis_setup,
+	    tu_redis_teardown);
 }

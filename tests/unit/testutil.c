@@ -226,6 +226,26 @@ tu_redis_destroy(struct tu_redis *r)
 	r->dir[0] = '\0';
 }
 
+int
+tu_redis_setup(void **state)
+{
+	static struct tu_redis r;
+
+	if (tu_redis_start(&r) < 0) {
+		fprintf(stderr, "cannot start redis-server\n");
+		return -1;
+	}
+	*state = &r;
+	return 0;
+}
+
+int
+tu_redis_teardown(void **state)
+{
+	tu_redis_destroy(*state);
+	return 0;
+}
+
 redisContext *
 tu_redis_connect(const struct tu_redis *r)
 {

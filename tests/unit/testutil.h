@@ -25,6 +25,9 @@ int	tu_redis_stop(struct tu_redis *r);
 int	tu_redis_restart(struct tu_redis *r);
 /* Stop and remove the directory. */
 void	tu_redis_destroy(struct tu_redis *r);
+/* cmocka group fixtures: a private redis-server in *state, then gone. */
+int	tu_redis_setup(void **state);
+int	tu_redis_teardown(void **state);
 struct redisContext *tu_redis_connect(const struct tu_redis *r);
 /* Run a Redis command and return its integer reply (or -1). */
 long long tu_redis_int(struct redisContext *c, const char *fmt, ...);
