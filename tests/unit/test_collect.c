@@ -727,6 +727,62 @@ test_live_systemd_unit_layout(void **state)
 	json_decref(e);
 }
 
+/*
+ * A real Node program: what `paddockctl events` shows must be what it did
+ * (node itself, the file it read, the file it wrote, the shell and ls it
+ * spawned with their lineage back to node, the connection it made).
+ */
+static void
+test_live_node_program(void **state)
+{
+	char node[PATH_MAX], ls[PATH_MAX], js[400], notes[400], b4[8];
+	char b[512], sd[300];
+	char *argv[] = { bin("paddockctl", b, sizeof(b)), sd, "run",
+	    "--workload=t-node", "--", node, js, b4, NULL };
+	json_t *e, *lin;
+	FILE *f;
+	int p4, s4;
+
+	NEED_ROOT();
+	if (realpath("/usr/bin/node", node) == NULL) {
+		print_message("node is not installed: skipped\n");
+		skip();
+	}
+	assert_non_null(realpath("/bin/ls", ls));
+	s4 = listener(AF_INET, SOCK_STREAM, &p4);
+	snprintf(b4, sizeof(b4), "%d", p4);
+	snprintf(js, sizeof(js), "%s/agent.js", L.work);
+	snprintf(notes, sizeof(notes), "%s/notes.txt", L.work);
+	assert_non_null(f = fopen(js, "w"));
+	fprintf(f,
+	    "const fs = require('fs'), net = require('net');\n"
+	    "fs.readFileSync('/etc/hostname');\n"
+	    "fs.writeFileSync('%s', 'seen');\n"
+	    "require('child_process').execSync('ls %s > /dev/null');\n"
+	    "const s = net.connect(+process.argv[2], '127.0.0.1', () => "
+	    "s.destroy());\n", notes, L.work);
+	fclose(f);
+	snprintf(sd, sizeof(sd), "--state-dir=%s", L.dir);
+	assert_int_equal(tu_run(argv, NULL, NULL, 120000), 0);
+	close(s4);
+	WAIT_EVENT(e, "t-node", "exec", "exe", node);
+	json_decref(e);
+	WAIT_EVENT(e, "t-node", "open", "path", "/etc/hostname", "mode", "r");
+	assert_string_equal(json_string_value(json_object_get(e, "exe")), node);
+	json_decref(e);
+	WAIT_EVENT(e, "t-node", "open", "path", notes, "mode", "w");
+	json_decref(e);
+	WAIT_EVENT(e, "t-node", "exec", "exe", ls);
+	lin = json_object_get(e, "lineage");
+	assert_true(json_array_size(lin) >= 2);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(lin, 0), "exe")), node);
+	json_decref(e);
+	WAIT_EVENT(e, "t-node", "connect", "addr", "127.0.0.1", "port", b4);
+	assert_string_equal(json_string_value(json_object_get(e, "exe")), node);
+	json_decref(e);
+}
+
 static long long
 stat_of(const char *field)
 {
@@ -898,6 +954,7 @@ main(void)
 		cmocka_unit_test(test_live_dns_names_destinations),
 		cmocka_unit_test(test_live_short_lived_lineage),
 		cmocka_unit_test(test_live_systemd_unit_layout),
+		cmocka_unit_test(test_live_node_program),
 		cmocka_unit_test(test_live_dedup_10000),
 		cmocka_unit_test(test_live_redis_restart_loses_nothing),
 	};
