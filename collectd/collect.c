@@ -61,6 +61,8 @@ struct collect {
 	struct tab		 names;		/* (workload, addr) -> name */
 	struct tab		 once;		/* user-side dedup keys */
 	struct tab		 sys;		/* workload -> published syscalls */
+	struct tab		 touched;	/* cgids with records since the
+						   last collect_active() */
 	struct collect_stats	 st;
 	uint64_t		 mono_now;
 };
@@ -85,7 +87,7 @@ collect_new(const struct collect_conf *cf, collect_emit_fn *fn, void *arg)
 	c->arg = arg;
 	if (ptable_init(&c->pt) < 0 || tab_init(&c->wl, 256) < 0 ||
 	    tab_init(&c->names, 256) < 0 || tab_init(&c->once, 1024) < 0 ||
-	    tab_init(&c->sys, 256) < 0) {
+	    tab_init(&c->sys, 256) < 0 || tab_init(&c->touched, 256) < 0) {
 		collect_free(c);
 		return NULL;
 	}
@@ -102,6 +104,7 @@ collect_free(struct collect *c)
 	tab_free(&c->names, free);
 	tab_free(&c->once, NULL);
 	tab_free(&c->sys, free);
+	tab_free(&c->touched, NULL);
 	free(c);
 }
 
@@ -556,7 +559,7 @@ int
 collect_record(struct collect *c, const void *data, size_t len)
 {
 	const struct crec_hdr *h = data;
-	int rc;
+	int rc, err = 0;
 
 	c->st.records++;
 	if (len < sizeof(*h) ||
@@ -567,6 +570,8 @@ collect_record(struct collect *c, const void *data, size_t len)
 	}
 	if (h->ts > c->mono_now)
 		c->mono_now = h->ts;
+	if (h->cgid != 0 && tab_get(&c->touched, h->cgid) == NULL)
+		tab_put(&c->touched, h->cgid, (void *)1, &err);
 	if ((rc = handlers[h->type].fn(c, data)) == -EINVAL)
 		c->st.bad++;
 	return rc;
@@ -618,6 +623,102 @@ collect_lost(struct collect *c, uint64_t cgid, uint64_t lost,
 	ev.pid = 0;
 	ev.lost = lost;
 	emit(c, &ev);
+}
+
+struct active_wl {
+	uint64_t	 cgid;		/* one cgroup of the workload */
+	uint32_t	 procs;
+};
+
+struct active_ctx {
+	struct collect	*c;
+	struct tab	 seen;		/* workload name hash -> active_wl */
+	int		 err;
+};
+
+static void
+active_add(struct active_ctx *a, uint64_t cgid, uint32_t procs)
+{
+	const struct cgroup_ident *id;
+	struct active_wl *w;
+	uint64_t key;
+
+	id = collect_workload(a->c, cgid);
+	key = tab_hash(id->name, strlen(id->name), 0);
+	if ((w = tab_get(&a->seen, key)) == NULL) {
+		if ((w = calloc(1, sizeof(*w))) == NULL) {
+			a->err = -ENOMEM;
+			return;
+		}
+		w->cgid = cgid;
+		tab_put(&a->seen, key, w, &a->err);
+		if (a->err < 0) {
+			free(w);
+			return;
+		}
+	}
+	w->procs += procs;
+}
+
+static int
+active_count(void *v, void *arg)
+{
+	struct proc *p = v;
+	struct active_ctx *a = arg;
+
+	if (p->dead_ns == 0 && a->err == 0)
+		active_add(a, p->cgid, 1);
+	return 0;
+}
+
+static int
+active_forget(void *v, void *arg)
+{
+	return 1;
+}
+
+/*
+ * The profiler's clock of "active time": one EV_ACTIVE per workload that
+ * has live processes or had records since the last call (short-lived jobs
+ * count), standing for span_ns of activity.  Called every
+ * collectd.active_interval; a workload with nothing running sends nothing,
+ * so a stopped service does not look "quiet" while it does nothing.
+ */
+void
+collect_active(struct collect *c, uint64_t now_ns, uint64_t span_ns)
+{
+	struct active_ctx a = { .c = c };
+	struct wire_event ev;
+	size_t i;
+
+	if (tab_init(&a.seen, 64) < 0)
+		return;
+	tab_sweep(&c->pt.procs, active_count, &a);
+	for (i = 0; i < c->touched.nb; i++) {
+		struct tab_ent *e, *next;
+
+		for (e = c->touched.b[i]; e != NULL; e = next) {
+			next = e->next;
+			if (a.err == 0)
+				active_add(&a, e->key, 0);
+		}
+	}
+	tab_sweep(&c->touched, active_forget, NULL);
+	for (i = 0; i < a.seen.nb; i++) {
+		struct tab_ent *e;
+
+		for (e = a.seen.b[i]; e != NULL; e = e->next) {
+			struct active_wl *w = e->val;
+			struct crec_hdr h = { .cgid = w->cgid, .ts = now_ns };
+
+			ev_init(c, &ev, EV_ACTIVE, &h);
+			ev.pid = 0;
+			ev.span = span_ns;
+			ev.procs = w->procs;
+			emit(c, &ev);
+		}
+	}
+	tab_free(&a.seen, free);
 }
 
 static int

@@ -151,6 +151,7 @@ void	collect_syscalls(struct collect *c, uint64_t cgid,
 void	collect_lost(struct collect *c, uint64_t cgid, uint64_t lost,
 	    uint64_t now_ns);
 /* Housekeeping: reap dead processes, expire names. */
+void	collect_active(struct collect *c, uint64_t now_ns, uint64_t span_ns);
 void	collect_tick(struct collect *c, uint64_t mono_ns);
 void	collect_stats(const struct collect *c, struct collect_stats *st);
 /* The workload of a cgroup id (looked up and cached). */

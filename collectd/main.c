@@ -31,7 +31,7 @@ struct collector {
 	daemon_done_fn	*done;
 	char		 events_key[160];
 	char		 stats_key[256];
-	uint64_t	 last_stats;
+	uint64_t	 last_stats, last_active;
 	uint64_t	 published, publish_fail;
 	struct kern_counters last;
 };
@@ -161,6 +161,12 @@ collectd_tick(struct daemon *d)
 	uint64_t now = uv_now(d->loop);
 
 	collect_tick(co->c, mono_ns());
+	if (d->conf.collectd.active_interval_ms > 0 &&
+	    now - co->last_active >= d->conf.collectd.active_interval_ms) {
+		collect_active(co->c, mono_ns(),
+		    (now - co->last_active) * 1000000ull);
+		co->last_active = now;
+	}
 	if (now - co->last_stats >= d->conf.collectd.stats_interval_ms) {
 		co->last_stats = now;
 		stats_publish(co);
@@ -208,6 +214,7 @@ collectd_start(struct daemon *d)
 	cc.argv_max = d->conf.collectd.argv_max;
 	if ((co->c = collect_new(&cc, emit, co)) == NULL)
 		return -ENOMEM;
+	co->last_active = uv_now(d->loop);
 	/* Attached first, then the seed: nothing falls between. */
 	collect_tick(co->c, mono_ns());
 	collect_seed(co->c);

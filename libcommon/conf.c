@@ -81,6 +81,7 @@ static const struct conf_key collectd_keys[] = {
 	U64(struct conf_collectd, dedup_entries, 1024, 16777216),
 	DUR(struct conf_collectd, syscall_interval_ms, "syscall_interval"),
 	DUR(struct conf_collectd, stats_interval_ms, "stats_interval"),
+	DUR(struct conf_collectd, active_interval_ms, "active_interval"),
 	U64(struct conf_collectd, argv_max, 16, 4096),
 	BOOL(struct conf_collectd, dns),
 	END,
@@ -146,6 +147,7 @@ conf_defaults(struct paddock_conf *c)
 	c->collectd.dedup_entries = 262144;
 	c->collectd.syscall_interval_ms = 5000;
 	c->collectd.stats_interval_ms = 10000;
+	c->collectd.active_interval_ms = 60000;
 	c->collectd.argv_max = 512;
 	c->collectd.dns = 1;
 

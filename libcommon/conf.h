@@ -34,6 +34,7 @@ struct conf_collectd {
 	uint64_t	dedup_entries;	/* in-kernel LRU of seen behaviour */
 	uint64_t	syscall_interval_ms;
 	uint64_t	stats_interval_ms;
+	uint64_t	active_interval_ms;	/* EV_ACTIVE per live workload */
 	uint64_t	argv_max;	/* bytes of argv kept per exec */
 	int		dns;		/* parse DNS answers */
 };

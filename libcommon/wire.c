@@ -74,7 +74,7 @@ _Static_assert(offsetof(struct wire_strlist, n) == offsetof(struct wire_vec, n),
 
 const char *const wire_ev_names[] = {
 	"exec", "open", "connect", "sendto", "bind", "listen", "accept", "dns",
-	"syscalls", "loss", NULL,
+	"syscalls", "loss", "active", NULL,
 };
 const char *const wire_wkind_names[] = {
 	"host", "systemd", "container", "pod", "paddock", NULL,
@@ -116,7 +116,7 @@ static const struct wire_table proc_table = {
 
 #define NETB	(EVB(EV_CONNECT) | EVB(EV_SENDTO) | EVB(EV_BIND) | \
 		 EVB(EV_LISTEN) | EVB(EV_ACCEPT))
-#define PROCB	(ALL & ~EVB(EV_SYSCALLS) & ~EVB(EV_LOSS))
+#define PROCB	(ALL & ~EVB(EV_SYSCALLS) & ~EVB(EV_LOSS) & ~EVB(EV_ACTIVE))
 #define E struct wire_event
 static const struct wire_field event_fields[] = {
 	F(E, "type", type, WF_ENUM, 0, 0, REQ, wire_ev_names, NULL),
@@ -152,6 +152,8 @@ static const struct wire_field event_fields[] = {
 	F(E, "syscalls", syscalls, WF_BIN, WIRE_SYSCALL_BYTES, 0,
 	    EVB(EV_SYSCALLS), EVB(EV_SYSCALLS), NULL, NULL),
 	F(E, "lost", lost, WF_U64, 0, 0, EVB(EV_LOSS), EVB(EV_LOSS), NULL, NULL),
+	F(E, "span", span, WF_U64, 0, 0, EVB(EV_ACTIVE), EVB(EV_ACTIVE), NULL, NULL),
+	F(E, "procs", procs, WF_U32, 0, 0, 0, EVB(EV_ACTIVE), NULL, NULL),
 };
 #undef E
 
@@ -1291,6 +1293,11 @@ summary_event(const struct wire_event *e, char *dst, size_t n)
 	}
 	case EV_LOSS:
 		snprintf(dst, n, "loss %llu events", (unsigned long long)e->lost);
+		break;
+	case EV_ACTIVE:
+		snprintf(dst, n, "active %u process%s for %llu ms", e->procs,
+		    e->procs == 1 ? "" : "es",
+		    (unsigned long long)(e->span / 1000000));
 		break;
 	default:
 		snprintf(dst, n, "event");

@@ -73,6 +73,7 @@ enum ev_type {
 	EV_DNS = 7,
 	EV_SYSCALLS = 8,
 	EV_LOSS = 9,		/* events this workload lost (counts) */
+	EV_ACTIVE = 10,		/* the workload had live processes */
 	EV__MAX,
 };
 
@@ -182,6 +183,9 @@ struct wire_event {
 	uint8_t		 syscalls[WIRE_SYSCALL_BYTES];
 	/* EV_LOSS */
 	uint64_t	 lost;
+	/* EV_ACTIVE */
+	uint64_t	 span;		/* ns of activity this event stands for */
+	uint32_t	 procs;		/* live processes at the time */
 };
 
 /* One baseline entry: what, how, when first/last seen, how often. */

@@ -124,6 +124,10 @@ test_event_variants_roundtrip(void **state)
 		case EV_LOSS:
 			e.lost = 12345;
 			break;
+		case EV_ACTIVE:
+			e.span = 60000000000ull;
+			e.procs = 3;
+			break;
 		default:
 			e.family = 6;
 			e.proto = WP_UDP;
@@ -146,6 +150,10 @@ test_event_variants_roundtrip(void **state)
 			assert_int_equal(d.syscalls[63], 0x80);
 		} else if (t == EV_LOSS) {
 			assert_int_equal(d.lost, 12345);
+		} else if (t == EV_ACTIVE) {
+			assert_int_equal(d.span, 60000000000ull);
+			assert_int_equal(d.procs, 3);
+			assert_int_equal(d.pid, 0);	/* not part of it */
 		} else {
 			assert_string_equal(d.addr, "::1");
 			assert_int_equal(d.port, 53);
