@@ -277,23 +277,10 @@ test_records_to_events(void **state)
 
 /* ---------------------------------------------------------------- live */
 
-struct live {
-	char	dir[256];		/* state directory */
-	char	work[300];		/* files the actor touches */
-	char	conf[320];
-	int	up;
-};
+static struct tu_stack L;
 
-static struct live L;
-
-static char *
-bin(const char *name, char *buf, size_t len)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "bin/%s", name);
-	return (char *)tu_path(rel, buf, len);
-}
+#define bin(name, buf, len)	tu_bin(name, buf, len)
+#define ctl(out, ...)		tu_ctl(&L, out, __VA_ARGS__)
 
 static char *
 actor(char *buf, size_t len)
@@ -301,62 +288,28 @@ actor(char *buf, size_t len)
 	return (char *)tu_path("build/tests/helpers/actor", buf, len);
 }
 
-static int
-ctl(const char *out, char *a1, char *a2, char *a3, char *a4, char *a5)
-{
-	char b[512], sd[300];
-	char *argv[16];
-	int n = 0;
-
-	argv[n++] = bin("paddockctl", b, sizeof(b));
-	argv[n++] = "-c";
-	argv[n++] = L.conf;
-	snprintf(sd, sizeof(sd), "--state-dir=%s", L.dir);
-	argv[n++] = sd;
-	if (a1) argv[n++] = a1;
-	if (a2) argv[n++] = a2;
-	if (a3) argv[n++] = a3;
-	if (a4) argv[n++] = a4;
-	if (a5) argv[n++] = a5;
-	argv[n] = NULL;
-	return tu_run(argv, out, NULL, 120000);
-}
-
 /* paddockctl run --workload W -- actor ARGS... */
 static int
 run_actor(const char *workload, char *const args[], const char *out)
 {
-	char b[512], a[512], sd[300], w[200];
+	char a[512];
 	char *argv[24];
 	int n = 0, i;
 
-	argv[n++] = bin("paddockctl", b, sizeof(b));
-	snprintf(sd, sizeof(sd), "--state-dir=%s", L.dir);
-	argv[n++] = sd;
-	argv[n++] = "run";
-	snprintf(w, sizeof(w), "--workload=%s", workload);
-	argv[n++] = w;
-	argv[n++] = "--";
 	argv[n++] = actor(a, sizeof(a));
-	for (i = 0; args[i] != NULL && n < 22; i++)
+	for (i = 0; args[i] != NULL && n < 23; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	return tu_run(argv, out, NULL, 120000);
+	return tu_ctl_run(&L, workload, argv, out);
 }
 
 static json_t *
 events(const char *workload)
 {
-	char out[400], w[200];
-	json_error_t je;
-	json_t *j;
+	char w[200];
 
-	snprintf(out, sizeof(out), "%s/events.json", L.dir);
 	snprintf(w, sizeof(w), "--workload=%s", workload);
-	if (ctl(out, "-o", "json", "events", w, NULL) != 0)
-		return NULL;
-	j = json_load_file(out, 0, &je);
-	return j;
+	return tu_ctl_json(&L, "events", w, NULL);
 }
 
 /* The first event of workload matching all (key, value) string pairs. */
@@ -418,46 +371,15 @@ static const char *live_conf =
 static int
 live_setup(void **state)
 {
-	FILE *f;
-
 	if (!tu_is_root())
 		return 0;
-	snprintf(L.dir, sizeof(L.dir), "/tmp/paddock-test-collect.XXXXXX");
-	if (mkdtemp(L.dir) == NULL)
-		return -1;
-	snprintf(L.work, sizeof(L.work), "%s/work", L.dir);
-	mkdir(L.work, 0755);
-	snprintf(L.conf, sizeof(L.conf), "%s/paddock.yaml", L.dir);
-	if ((f = fopen(L.conf, "w")) == NULL)
-		return -1;
-	fputs(live_conf, f);
-	fclose(f);
-	if (ctl(NULL, "up", NULL, NULL, NULL, NULL) != 0) {
-		fprintf(stderr, "paddockctl up failed; logs in %s\n", L.dir);
-		ctl(NULL, "down", NULL, NULL, NULL, NULL);
-		return -1;
-	}
-	L.up = 1;
-	return 0;
+	return tu_stack_up(&L, "collect", live_conf) < 0 ? -1 : 0;
 }
 
 static int
 live_teardown(void **state)
 {
-	char cmd[400];
-
-	if (!L.up)
-		return 0;
-	ctl(NULL, "down", NULL, NULL, NULL, NULL);
-	if (getenv("PADDOCK_TEST_KEEP") != NULL) {
-		fprintf(stderr, "kept %s\n", L.dir);
-		return 0;
-	}
-	if (strncmp(L.dir, "/tmp/paddock-test-collect.", 26) == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", L.dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", L.dir);
-	}
+	tu_stack_down(&L);
 	return 0;
 }
 
@@ -935,7 +857,6 @@ flood_setup(void **state)
 {
 	live_conf = "collectd:\n  ringbuf_kb: 64\n  stats_interval: 1s\n"
 	    "  syscall_interval: 1s\n";
-	memset(&L, 0, sizeof(L));
 	return live_setup(state);
 }
 

@@ -278,3 +278,131 @@ tu_redis_int(redisContext *c, const char *fmt, ...)
 	freeReplyObject(rep);
 	return v;
 }
+
+/* ---------------------------------------------------------------- stack */
+
+char *
+tu_bin(const char *name, char *buf, size_t len)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "bin/%s", name);
+	return (char *)tu_path(rel, buf, len);
+}
+
+/* paddockctl -c CONF --state-dir DIR, then the args from ap. */
+static int
+ctl_va(const struct tu_stack *s, const char *out, const char *pre1,
+    const char *pre2, va_list ap)
+{
+	char b[512], sd[300];
+	char *argv[32];
+	int n = 0;
+
+	argv[n++] = tu_bin("paddockctl", b, sizeof(b));
+	argv[n++] = "-c";
+	argv[n++] = (char *)s->conf;
+	snprintf(sd, sizeof(sd), "--state-dir=%s", s->dir);
+	argv[n++] = sd;
+	if (pre1 != NULL)
+		argv[n++] = (char *)pre1;
+	if (pre2 != NULL)
+		argv[n++] = (char *)pre2;
+	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	argv[n] = NULL;
+	return tu_run(argv, out, NULL, 120000);
+}
+
+int
+tu_ctl(const struct tu_stack *s, const char *out, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, out);
+	rc = ctl_va(s, out, NULL, NULL, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+tu_ctl_run(const struct tu_stack *s, const char *workload, char *const cmd[],
+    const char *out)
+{
+	char b[512], sd[300], w[200];
+	char *argv[40];
+	int n = 0, i;
+
+	argv[n++] = tu_bin("paddockctl", b, sizeof(b));
+	snprintf(sd, sizeof(sd), "--state-dir=%s", s->dir);
+	argv[n++] = sd;
+	argv[n++] = "run";
+	snprintf(w, sizeof(w), "--workload=%s", workload);
+	argv[n++] = w;
+	argv[n++] = "--";
+	for (i = 0; cmd[i] != NULL && n < 39; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+	return tu_run(argv, out, NULL, 120000);
+}
+
+json_t *
+tu_ctl_json(const struct tu_stack *s, ...)
+{
+	char out[400];
+	json_error_t je;
+	va_list ap;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/ctl-out.json", s->dir);
+	va_start(ap, s);
+	rc = ctl_va(s, out, "-o", "json", ap);
+	va_end(ap);
+	return rc == 0 ? json_load_file(out, 0, &je) : NULL;
+}
+
+int
+tu_stack_up(struct tu_stack *s, const char *tag, const char *conf)
+{
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/paddock-test-%s.XXXXXX", tag);
+	if (mkdtemp(s->dir) == NULL)
+		return -errno;
+	snprintf(s->work, sizeof(s->work), "%s/work", s->dir);
+	mkdir(s->work, 0755);
+	snprintf(s->conf, sizeof(s->conf), "%s/paddock.yaml", s->dir);
+	if ((f = fopen(s->conf, "w")) == NULL)
+		return -errno;
+	fputs(conf, f);
+	fclose(f);
+	if (tu_ctl(s, NULL, "up", NULL) != 0) {
+		fprintf(stderr, "paddockctl up failed; logs in %s\n", s->dir);
+		tu_ctl(s, NULL, "down", NULL);
+		return -EIO;
+	}
+	s->up = 1;
+	return 0;
+}
+
+void
+tu_stack_down(struct tu_stack *s)
+{
+	char cmd[400];
+
+	if (!s->up)
+		return;
+	tu_ctl(s, NULL, "down", NULL);
+	s->up = 0;
+	if (getenv("PADDOCK_TEST_KEEP") != NULL) {
+		fprintf(stderr, "kept %s\n", s->dir);
+		return;
+	}
+	if (strncmp(s->dir, "/tmp/paddock-test-", 18) == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", s->dir);
+	}
+}

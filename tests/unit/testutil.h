@@ -48,4 +48,30 @@ int	tu_wait(pid_t pid, int timeout_ms);
 void	tu_sleep_ms(int ms);
 int	tu_is_root(void);
 
+/*
+ * A whole Paddock stack for live tests: `paddockctl up` in a fresh state
+ * directory /tmp/paddock-test-<tag>.XXXXXX with conf as its configuration,
+ * and `down` plus removal at the end (kept with PADDOCK_TEST_KEEP=1).
+ */
+struct tu_stack {
+	char	dir[256];		/* state directory */
+	char	work[300];		/* scratch files for the test */
+	char	conf[320];
+	int	up;
+};
+
+#include <jansson.h>
+
+int	tu_stack_up(struct tu_stack *s, const char *tag, const char *conf);
+void	tu_stack_down(struct tu_stack *s);
+/* bin/NAME in the source tree. */
+char	*tu_bin(const char *name, char *buf, size_t len);
+/* paddockctl -c CONF --state-dir DIR ARGS... (NULL-terminated). */
+int	tu_ctl(const struct tu_stack *s, const char *out, ...);
+/* paddockctl run --workload W -- CMD... */
+int	tu_ctl_run(const struct tu_stack *s, const char *workload,
+	    char *const cmd[], const char *out);
+/* paddockctl -o json ARGS... parsed; NULL when it failed. */
+json_t	*tu_ctl_json(const struct tu_stack *s, ...);
+
 #endif
