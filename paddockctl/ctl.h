@@ -59,8 +59,14 @@ const char *ctl_key(const struct ctl *ctl, const char *suffix, char *buf,
 /* The directory paddockctl itself lives in (daemons are found there). */
 const char *ctl_bindir(char *buf, size_t len);
 
+/* Documents: JSON (indented, key order kept) or YAML (strings quoted). */
+#include <stdio.h>
+#include <jansson.h>
+int	ctl_print_json(FILE *f, json_t *doc);
+int	ctl_print_yaml(FILE *f, json_t *doc);
+
 /* The subcommands. */
 extern const struct ctl_cmd ctl_cmd_up, ctl_cmd_down, ctl_cmd_run,
-	    ctl_cmd_events;
+	    ctl_cmd_events, ctl_cmd_workloads, ctl_cmd_profile;
 
 #endif

@@ -21,6 +21,8 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_down,
 	&ctl_cmd_run,
 	&ctl_cmd_events,
+	&ctl_cmd_workloads,
+	&ctl_cmd_profile,
 	NULL,
 };
 
@@ -115,5 +117,35 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 1;
+	/*
+	 * "-o FORMAT" may follow the command too (paddockctl workloads -o
+	 * json): take it out before the command parses its own options.
+	 * Nothing after "--" is touched, and nothing of run's (its command
+	 * may have a -o of its own).
+	 */
+	if (commands[i] != &ctl_cmd_run) {
+		int in, out = 1;
+
+		for (in = 1; in < argc; in++) {
+			if (strcmp(argv[in], "--") == 0) {
+				while (in < argc)
+					argv[out++] = argv[in++];
+				break;
+			}
+			if (strcmp(argv[in], "-o") == 0 && in + 1 < argc) {
+				if (ctl_set_output(&ctl, argv[++in]) < 0)
+					return CTL_EXIT_USAGE;
+				continue;
+			}
+			if (strncmp(argv[in], "-o", 2) == 0 && argv[in][2] != '\0') {
+				if (ctl_set_output(&ctl, argv[in] + 2) < 0)
+					return CTL_EXIT_USAGE;
+				continue;
+			}
+			argv[out++] = argv[in];
+		}
+		argc = out;
+		argv[argc] = NULL;
+	}
 	return commands[i]->run(&ctl, argc, argv);
 }

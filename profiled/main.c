@@ -1,18 +1,548 @@
 /*
- * paddock-profiled: the profiler: turns behaviour into per-workload baselines.
+ * paddock-profiled: the profiler.  Reads the events stream in the consumer
+ * group "profiled", folds each event into its workload's raw evidence in
+ * Redis (store.c's apply script), and, for workloads whose evidence or
+ * active time moved, derives the generalised view, its readiness and risk,
+ * stores it (commit script) and publishes a profile revision to the
+ * profiles stream for policyd.
  *
- * For now only the shared lifecycle (libcommon/daemon): options, config,
- * Redis connection, signals, housekeeping and clean shutdown.
+ * Flow per event: decode -> observe() -> EVAL apply (queued on the command
+ * connection before the XACK that rstream sends after the handler, so an
+ * acknowledged event was applied, and a re-delivered one is skipped by the
+ * script).  Per housekeeping tick, per dirty workload: EVAL read -> gen_view
+ * -> ready_eval, risk_score -> EVAL commit -> XADD profiles when rev moved.
+ * Several instances share the group; none holds state that another needs.
+ * Counters go to the hash <prefix>stats:profiled:<host>/<instance>.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
 #include "daemon.h"
+#include "log.h"
+#include "profiled.h"
+
+#define SEEN_MAX	100000	/* stream ids remembered per workload */
+#define ADDED_MAX	4096	/* entries listed in one profile record */
+#define STATS_MS	5000
+
+struct wl {
+	char		 name[WIRE_NAME_MAX];
+	uint8_t		 wkind;
+	uint64_t	 rawver;	/* of raw, the cached evidence */
+	struct pset	 raw;
+	struct profiler	*p;
+	int		 dirty, busy;
+	int		 listed, listing;	/* in P workloads */
+	/* Carried from read to commit. */
+	struct wire_profile prof;
+	struct pentry	**added;
+	size_t		 nadded;
+	struct pset	 view;
+};
+
+struct profiler {
+	struct daemon	*d;
+	struct rstream_reader *rd;
+	struct store_conf sc;
+	struct gen_conf	 gc;
+	struct ready_conf rc;
+	char		 events_key[160], profiles_key[160];
+	char		 workloads_key[160], stats_key[256];
+	struct wl	**wls;
+	size_t		 nwl, cap;
+	uint64_t	 last_stats;
+	int		 stopping;
+	uint64_t	 inflight;	/* commands whose replies are due */
+	daemon_done_fn	*done;
+	struct {
+		uint64_t events, applied, duplicates, apply_errors, skipped;
+		uint64_t commits, revisions, published, read_errors;
+	} st;
+};
+
+static void maybe_stopped(struct profiler *p);
+
+static struct wl *
+wl_get(struct profiler *p, const char *name, int create)
+{
+	struct wl *w, **nv;
+	size_t i;
+
+	for (i = 0; i < p->nwl; i++)
+		if (strcmp(p->wls[i]->name, name) == 0)
+			return p->wls[i];
+	if (!create)
+		return NULL;
+	if (p->nwl == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+
+		if ((nv = realloc(p->wls, cap * sizeof(*nv))) == NULL)
+			return NULL;
+		p->wls = nv;
+		p->cap = cap;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->p = p;
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	p->wls[p->nwl++] = w;
+	return w;
+}
+
+static void
+on_listed(void *arg, redisReply *r)
+{
+	struct wl *w = arg;
+
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		w->listed = 1;
+	w->listing = 0;
+	w->p->inflight--;
+	maybe_stopped(w->p);
+}
+
+/*
+ * Add w to P workloads until Redis confirmed it once (SADD is idempotent
+ * across instances).  Not part of the apply script: that key lives in
+ * another Cluster slot.
+ */
+static void
+wl_list(struct profiler *p, struct wl *w)
+{
+	const char *argv[3] = { "SADD", p->workloads_key, w->name };
+	size_t lens[3] = { 4, strlen(p->workloads_key), strlen(w->name) };
+
+	if (w->listed || w->listing)
+		return;
+	if (rstream_command(p->d->rs, on_listed, w, 3, argv, lens) == 0) {
+		w->listing = 1;
+		p->inflight++;
+	}
+}
+
+static void
+wl_clear_commit(struct wl *w)
+{
+	free(w->added);
+	w->added = NULL;
+	w->nadded = 0;
+	pset_free(&w->view);
+	wire_free(WK_PROFILE, &w->prof);
+}
+
+static void
+wl_free(struct wl *w)
+{
+	wl_clear_commit(w);
+	pset_free(&w->raw);
+	free(w);
+}
+
+static void
+on_applied(void *arg, redisReply *r)
+{
+	struct wl *w = arg;
+	struct profiler *p = w->p;
+
+	p->inflight--;
+	if (r == NULL) {
+		/* Connection gone: the XACK behind it is gone as well. */
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		p->st.apply_errors++;
+		log_warnx("apply for %s failed (event lost): %s", w->name,
+		    r->str);
+	} else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER) {
+		if (r->element[0]->integer == 0)
+			p->st.duplicates++;
+		else {
+			p->st.applied++;
+			w->dirty = 1;
+		}
+	}
+	maybe_stopped(p);
+}
+
+static int
+on_event(void *arg, const struct rs_msg *m, char *err, size_t errlen)
+{
+	struct profiler *p = arg;
+	struct wire_event ev;
+	struct obs o;
+	struct sargv av;
+	struct wl *w;
+	int rc;
+
+	if (p->stopping)
+		return -EAGAIN;	/* left pending for whoever runs next */
+	if ((rc = wire_decode(WK_EVENT, m->body, m->len, &ev, err, errlen)) < 0)
+		return rc == -ENOMEM ? -EAGAIN : rc;
+	p->st.events++;
+	if ((rc = observe(&ev, &o)) < 0) {
+		wire_free(WK_EVENT, &ev);
+		if (rc == -ENOMEM)
+			return -EAGAIN;
+		p->st.skipped++;	/* e.g. a relative path: no entry */
+		return 0;
+	}
+	if ((w = wl_get(p, ev.workload, 1)) == NULL) {
+		obs_free(&o);
+		wire_free(WK_EVENT, &ev);
+		return -EAGAIN;
+	}
+	wl_list(p, w);
+	rc = store_apply_argv(&p->sc, ev.workload, ev.wkind, ev.host, m->id,
+	    &o, &av);
+	obs_free(&o);
+	wire_free(WK_EVENT, &ev);
+	if (rc == -ENOMEM)
+		return -EAGAIN;
+	if (rc < 0) {
+		/* Cannot be stored, now or later: dead-letter it. */
+		snprintf(err, errlen, "cannot build the update: %s",
+		    strerror(-rc));
+		return rc;
+	}
+	rc = rstream_command(p->d->rs, on_applied, w, av.n,
+	    (const char **)av.v, av.len);
+	sargv_free(&av);
+	if (rc < 0)
+		return -EAGAIN;	/* Redis away: stays pending, redelivered */
+	p->inflight++;
+	return 0;
+}
+
+static void
+publish(struct profiler *p, struct wl *w)
+{
+	if (stream_publish(p->d->rs, p->profiles_key, p->d->conf.redis.maxlen,
+	    WK_PROFILE, &w->prof, w->name, p->d->host, w->prof.ts, 0) == 0)
+		p->st.published++;
+}
+
+static int
+build_profile(struct profiler *p, struct wl *w, const struct store_meta *m,
+    const struct ready *rd, const struct risk *rk, size_t counts[WD__MAX])
+{
+	struct wire_profile *pr = &w->prof;
+	uint32_t i;
+
+	memset(pr, 0, sizeof(*pr));
+	snprintf(pr->workload, sizeof(pr->workload), "%s", w->name);
+	pr->wkind = m->wkind;
+	pr->ts = daemon_now_ns();
+	pr->status = rd->status;
+	pr->complete = rd->complete;
+	pr->novelty = rd->novelty;
+	pr->trend = rd->trend;
+	pr->risk = rk->score;
+	for (i = 0; i < WD__MAX; i++)
+		pr->counts[i] = (uint32_t)counts[i];
+	if (rk->n > 0) {
+		if ((pr->reasons.v = calloc(rk->n, sizeof(char *))) == NULL)
+			return -ENOMEM;
+		for (i = 0; i < rk->n; i++) {
+			if ((pr->reasons.v[i] = strdup(rk->reasons[i])) == NULL)
+				return -ENOMEM;
+			pr->reasons.n++;
+		}
+	}
+	if (w->nadded > 0) {
+		size_t n = w->nadded < ADDED_MAX ? w->nadded : ADDED_MAX;
+
+		if ((pr->added.v = calloc(n, sizeof(*pr->added.v))) == NULL)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			const struct pentry *e = w->added[i];
+			struct wire_entry *we = &pr->added.v[i];
+
+			we->dim = e->dim;
+			we->mode = e->mode;
+			we->port = e->port;
+			we->proto = e->proto;
+			we->first = e->first * 1000000ull;
+			we->last = e->last * 1000000ull;
+			we->count = e->count;
+			if ((we->key = strdup(e->key)) == NULL ||
+			    (e->parent != NULL &&
+			    (we->parent = strdup(e->parent)) == NULL))
+				return -ENOMEM;
+			pr->added.n++;
+		}
+	}
+	return 0;
+}
+
+static void
+on_commit(void *arg, redisReply *r)
+{
+	struct wl *w = arg;
+	struct profiler *p = w->p;
+
+	p->inflight--;
+	w->busy = 0;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		if (r != NULL)
+			log_warnx("%s: commit failed: %s", w->name,
+			    r->type == REDIS_REPLY_ERROR ? r->str : "reply");
+		w->dirty = 1;	/* again next tick */
+	} else if (r->element[1]->integer == 1) {
+		w->prof.rev = (uint64_t)r->element[0]->integer;
+		p->st.revisions++;
+		if (!p->stopping)
+			publish(p, w);
+	}
+	wl_clear_commit(w);
+	maybe_stopped(p);
+}
+
+static void
+refresh_done(struct store_meta *m, struct pset *prev, char *chg, char *vj,
+    struct sargv *av)
+{
+	store_meta_free(m);
+	pset_free(prev);
+	free(chg);
+	free(vj);
+	sargv_free(av);
+}
+
+static void
+on_read(void *arg, redisReply *r)
+{
+	struct wl *w = arg;
+	struct profiler *p = w->p;
+	struct store_meta m;
+	struct pset raw, prev = { 0 };
+	struct ready rd;
+	struct risk rk;
+	struct sargv av = { 0 };
+	char err[256] = "", digest[WIRE_HASH_MAX];
+	char *chg = NULL, *vj = NULL;
+	size_t counts[WD__MAX] = { 0 }, i;
+	int fresh, rc;
+
+	p->inflight--;
+	memset(&m, 0, sizeof(m));
+	if (r == NULL || p->stopping ||
+	    (rc = store_read_parse(r, &m, &raw, &fresh, err, sizeof(err))) < 0) {
+		if (r != NULL && !p->stopping) {
+			p->st.read_errors++;
+			log_warnx("%s: %s", w->name, err);
+		}
+		w->busy = 0;
+		w->dirty = 1;
+		refresh_done(&m, &prev, chg, vj, &av);
+		maybe_stopped(p);
+		return;
+	}
+	if (err[0])
+		log_warnx("%s: %s", w->name, err);
+	if (fresh) {
+		pset_free(&w->raw);
+		w->raw = raw;
+		w->rawver = m.rawver;
+	}
+	wl_clear_commit(w);
+	if ((rc = gen_view(&w->raw, &p->gc, &w->view)) < 0 ||
+	    (rc = pset_digest(&w->view, digest)) < 0)
+		goto fail;
+	if (m.view != NULL && store_view_parse(m.view, &prev) < 0)
+		memset(&prev, 0, sizeof(prev));
+	w->nadded = pset_added(&prev, &w->view, NULL, 0);
+	if (w->nadded > 0) {
+		if ((w->added = calloc(w->nadded, sizeof(*w->added))) == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		pset_added(&prev, &w->view, w->added, w->nadded);
+	}
+	if (strcmp(digest, m.digest) != 0) {
+		/* The baseline changed now: the quiet period restarts. */
+		if ((chg = ready_chg_append(m.chg, m.active_ms,
+		    w->nadded)) == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		m.changed_active_ms = m.active_ms;
+	} else if ((chg = strdup(m.chg ? m.chg : "[]")) == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = ready_eval(&p->rc, &m, chg, &rd)) < 0)
+		goto fail;
+	if (w->view.n > p->rc.max_entries)
+		rd.status = WS_TOO_LARGE;
+	risk_score(&w->view, m.flags, &rk);
+	for (i = 0; i < w->view.n; i++)
+		if (w->view.v[i].dim < WD__MAX)
+			counts[w->view.v[i].dim]++;
+	if ((vj = store_view_json(&w->view, &rd, &rk, &m)) == NULL ||
+	    (rc = build_profile(p, w, &m, &rd, &rk, counts)) < 0 ||
+	    (rc = store_commit_argv(&p->sc, w->name, m.rawver, digest, &rd,
+	    &rk, chg, vj, counts, &av)) < 0) {
+		rc = rc < 0 ? rc : -ENOMEM;
+		goto fail;
+	}
+	if ((rc = rstream_command(p->d->rs, on_commit, w, av.n,
+	    (const char **)av.v, av.len)) < 0)
+		goto fail;
+	p->inflight++;
+	p->st.commits++;
+	refresh_done(&m, &prev, chg, vj, &av);
+	return;
+fail:
+	log_warnx("%s: cannot derive the profile: %s", w->name, strerror(-rc));
+	wl_clear_commit(w);
+	w->busy = 0;
+	w->dirty = 1;
+	refresh_done(&m, &prev, chg, vj, &av);
+	maybe_stopped(p);
+}
+
+static void
+refresh(struct profiler *p, struct wl *w)
+{
+	struct sargv av;
+
+	if (store_read_argv(&p->sc, w->name, w->rawver, &av) < 0)
+		return;
+	if (rstream_command(p->d->rs, on_read, w, av.n,
+	    (const char **)av.v, av.len) == 0) {
+		p->inflight++;
+		w->dirty = 0;
+		w->busy = 1;
+	}
+	sargv_free(&av);
+}
+
+static void
+stats_publish(struct profiler *p)
+{
+	char vals[12][24];
+	const char *argv[2 + 2 * 12];
+	size_t lens[2 + 2 * 12];
+	int a = 0, nv = 0, i;
+
+	argv[a++] = "HSET";
+	argv[a++] = p->stats_key;
+#define PUT(name, v) do { snprintf(vals[nv], sizeof(vals[nv]), "%llu", \
+	(unsigned long long)(v)); argv[a++] = (name); argv[a++] = vals[nv++]; \
+	} while (0)
+	PUT("events", p->st.events);
+	PUT("applied", p->st.applied);
+	PUT("duplicates", p->st.duplicates);
+	PUT("skipped", p->st.skipped);
+	PUT("apply_errors", p->st.apply_errors);
+	PUT("read_errors", p->st.read_errors);
+	PUT("commits", p->st.commits);
+	PUT("revisions", p->st.revisions);
+	PUT("published", p->st.published);
+	PUT("workloads", p->nwl);
+	PUT("updated", (uint64_t)time(NULL));
+#undef PUT
+	for (i = 0; i < a; i++)
+		lens[i] = strlen(argv[i]);
+	rstream_command(p->d->rs, NULL, NULL, a, argv, lens);
+}
+
+static void
+profiled_tick(struct daemon *d)
+{
+	struct profiler *p = d->priv;
+	uint64_t now = uv_now(d->loop);
+	size_t i;
+
+	for (i = 0; i < p->nwl; i++) {
+		struct wl *w = p->wls[i];
+
+		if (w->dirty && w->busy == 0 && !p->stopping &&
+		    rstream_is_up(d->rs))
+			refresh(p, w);
+	}
+	if (now - p->last_stats >= STATS_MS) {
+		p->last_stats = now;
+		stats_publish(p);
+	}
+}
+
+static int
+profiled_start(struct daemon *d)
+{
+	struct profiler *p = d->priv;
+	const struct conf_profiled *c = &d->conf.profiled;
+
+	p->d = d;
+	daemon_key(d, "events", p->events_key, sizeof(p->events_key));
+	daemon_key(d, "profiles", p->profiles_key, sizeof(p->profiles_key));
+	daemon_key(d, "workloads", p->workloads_key, sizeof(p->workloads_key));
+	snprintf(p->stats_key, sizeof(p->stats_key), "%sstats:profiled:%s",
+	    d->conf.redis.prefix, d->consumer);
+	p->sc.prefix = d->conf.redis.prefix;
+	p->sc.max_entries = c->max_entries;
+	p->sc.seen_max = SEEN_MAX;
+	p->gc.fanout = (uint32_t)c->fanout;
+	p->gc.shape_min = 3;
+	p->gc.cidr_siblings = (uint32_t)c->cidr_siblings;
+	p->rc.quiet_ms = c->quiet_ms;
+	p->rc.max_entries = c->max_entries;
+	p->rd = rstream_reader_new(d->rs, p->events_key, "profiled",
+	    d->consumer, "0", on_event, p);
+	if (p->rd == NULL)
+		return -ENOMEM;
+	log_info("profiling %s as %s (quiet period %llu ms, fan-out %llu)",
+	    p->events_key, d->consumer, (unsigned long long)c->quiet_ms,
+	    (unsigned long long)c->fanout);
+	return 0;
+}
+
+/* Free the caches once no reply can refer to them any more. */
+static void
+maybe_stopped(struct profiler *p)
+{
+	size_t i;
+
+	if (!p->stopping || p->inflight > 0 || p->done == NULL)
+		return;
+	for (i = 0; i < p->nwl; i++)
+		wl_free(p->wls[i]);
+	free(p->wls);
+	p->wls = NULL;
+	p->nwl = 0;
+	p->done(p->d);
+	p->done = NULL;
+}
+
+static void
+profiled_stop(struct daemon *d, daemon_done_fn *done)
+{
+	struct profiler *p = d->priv;
+
+	stats_publish(p);
+	p->stopping = 1;
+	p->done = done;
+	maybe_stopped(p);
+}
 
 static const struct daemon_ops profiled_ops = {
 	.name = "paddock-profiled",
 	.summary = "The Paddock profiler: turns behaviour into per-workload baselines.",
+	.start = profiled_start,
+	.tick = profiled_tick,
+	.stop = profiled_stop,
 };
 
 int
 main(int argc, char **argv)
 {
-	return daemon_main(argc, argv, &profiled_ops, NULL);
+	static struct profiler p;
+
+	return daemon_main(argc, argv, &profiled_ops, &p);
 }

@@ -383,13 +383,6 @@ live_teardown(void **state)
 	return 0;
 }
 
-#define NEED_ROOT() do {						\
-	if (!tu_is_root()) {						\
-		print_message("needs root (BPF, cgroups): skipped\n");	\
-		skip();							\
-	}								\
-} while (0)
-
 static void
 test_live_exec_resolved(void **state)
 {
@@ -397,7 +390,7 @@ test_live_exec_resolved(void **state)
 	char *a2[] = { "exec-relative", NULL };
 	json_t *e;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	assert_non_null(realpath("/bin/cat", cat));
 	assert_int_equal(run_actor("t-exec-link", a1, NULL), 0);
 	assert_int_equal(run_actor("t-exec-rel", a2, NULL), 0);
@@ -421,7 +414,7 @@ test_live_files_resolved(void **state)
 	char *a[] = { "files", L.work, NULL }, p[400];
 	json_t *e;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	assert_int_equal(run_actor("t-files", a, NULL), 0);
 	snprintf(p, sizeof(p), "%s/read.txt", L.work);
 	WAIT_EVENT(e, "t-files", "open", "path", p, "mode", "r");
@@ -479,7 +472,7 @@ test_live_network(void **state)
 	int p4, p6, pu, s4, s6, su;
 	json_t *e;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	s4 = listener(AF_INET, SOCK_STREAM, &p4);
 	s6 = listener(AF_INET6, SOCK_STREAM, &p6);
 	su = listener(AF_INET, SOCK_DGRAM, &pu);
@@ -559,7 +552,7 @@ test_live_dns_names_destinations(void **state)
 	json_t *e;
 	pid_t dns;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	inet_pton(AF_INET, "127.0.0.154", &a.sin_addr);
 	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(l, 4), 0);
@@ -588,7 +581,7 @@ test_live_short_lived_lineage(void **state)
 	json_t *e, *lin;
 	size_t n;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	assert_non_null(realpath("/bin/true", tru));
 	assert_non_null(realpath(actor(a, sizeof(a)), act));
 	assert_int_equal(run_actor("t-quick", args, NULL), 0);
@@ -618,7 +611,7 @@ test_live_systemd_unit_layout(void **state)
 	json_t *e;
 	pid_t p;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	assert_int_equal(cgroup_find_mount(mnt, sizeof(mnt)), 0);
 	snprintf(slice, sizeof(slice), "%s/system.slice", mnt);
 	if (mkdir(slice, 0755) == 0)
@@ -665,7 +658,7 @@ test_live_node_program(void **state)
 	FILE *f;
 	int p4, s4;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	if (realpath("/usr/bin/node", node) == NULL) {
 		print_message("node is not installed: skipped\n");
 		skip();
@@ -757,7 +750,7 @@ test_live_dedup_10000(void **state)
 	json_t *e, *all;
 	int i;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	assert_non_null(realpath("/bin/true", tru));
 	for (i = 0; i < 50 && (before = stat_of("kernel_deduplicated")) < 0;
 	    i++)
@@ -796,7 +789,7 @@ test_live_redis_restart_loses_nothing(void **state)
 	struct timeval tv = { 2, 0 };
 	json_t *e;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	snprintf(work2, sizeof(work2), "%s/outage", L.dir);
 	mkdir(work2, 0755);
 	args[1] = work2;
@@ -839,7 +832,7 @@ test_live_flood_loss_is_counted(void **state)
 	json_t *e;
 	int i;
 
-	NEED_ROOT();
+	TU_NEED_ROOT();
 	snprintf(sd, sizeof(sd), "--state-dir=%s", L.dir);
 	argv[1] = sd;
 	assert_int_equal(tu_run(argv, NULL, NULL, 120000), 0);

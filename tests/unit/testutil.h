@@ -47,6 +47,13 @@ char	*tu_slurp(const char *file);
 int	tu_wait(pid_t pid, int timeout_ms);
 void	tu_sleep_ms(int ms);
 int	tu_is_root(void);
+/* In a cmocka test: skip, saying why, unless root. */
+#define TU_NEED_ROOT() do {						\
+	if (!tu_is_root()) {						\
+		print_message("needs root (BPF, cgroups): skipped\n");	\
+		skip();							\
+	}								\
+} while (0)
 
 /*
  * A whole Paddock stack for live tests: `paddockctl up` in a fresh state

@@ -1,0 +1,241 @@
+/*
+ * paddock-profiled: private header.
+ *
+ * The profiler keeps, per workload, the evidence (raw entries, already
+ * freed of per-component volatility) in Redis, and derives from it a view:
+ * the generalised baseline a person reviews and policyd compiles.
+ *
+ *     event --observe.c--> observations --store.c (Lua, atomic)--> raw
+ *     raw --gen.c (fan-out, shapes, CIDR)--> view --risk.c--> score
+ *
+ * observe.c, gen.c, pset.c and risk.c are pure; store.c builds commands
+ * and parses replies but sends nothing; main.c does the I/O.  Because the
+ * view is a function of the raw set alone, every profiled instance, and a
+ * restarted one, derives the same view from the same evidence.
+ */
+#ifndef PADDOCK_PROFILED_H
+#define PADDOCK_PROFILED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* ---------------------------------------------------------------- pset */
+
+/* One entry of a profile, raw or generalised. */
+struct pentry {
+	uint8_t		 dim;		/* enum wire_dim */
+	char		*key;		/* pattern, exe, name, address, syscall */
+	char		*parent;	/* WD_EDGE: parent exe; else NULL */
+	uint32_t	 mode;		/* WM_* (files) */
+	uint16_t	 port;
+	uint8_t		 proto;
+	uint64_t	 first, last;	/* ms since the epoch */
+	uint64_t	 count;
+	char		**hosts;
+	uint32_t	 nhosts;
+	char		*sample;	/* evidence: a concrete path, exec args */
+};
+
+struct pset {
+	struct pentry	*v;
+	size_t		 n, cap;
+};
+
+void	pset_free(struct pset *s);
+/* Append a copy of e (pset_normalize merges duplicates later). */
+int	pset_add(struct pset *s, const struct pentry *e);
+/* Sort by dimension, key, parent, port, proto: the canonical order. */
+void	pset_sort(struct pset *s);
+/* Sort, then merge entries of one identity (modes, times, counts, hosts). */
+int	pset_normalize(struct pset *s);
+/* Identity without mode: "dim\tkey\tparent\tport\tproto". */
+int	pentry_id(const struct pentry *e, char *buf, size_t len);
+int	pentry_copy(struct pentry *dst, const struct pentry *src);
+void	pentry_free(struct pentry *e);
+/* SHA-256 (hex) of the canonical text of a sorted set, no times/counts. */
+int	pset_digest(const struct pset *s, char out[WIRE_HASH_MAX]);
+/* Entries of b whose identity or mode is not in a (a sorted). */
+size_t	pset_added(const struct pset *a, const struct pset *b,
+	    struct pentry **out, size_t max);
+
+/* ---------------------------------------------------------------- gen */
+
+struct gen_conf {
+	uint32_t	fanout;		/* distinct children before collapse */
+	uint32_t	shape_min;	/* siblings of one shape before merging */
+	uint32_t	cidr_siblings;	/* addresses of one /24 (/64) */
+};
+
+/*
+ * Collapse the volatile parts of each component of an absolute path:
+ * uuids, hex ids, long numbers, dates, temp-file names and random tokens
+ * become "*".  out gets the pattern (or the path unchanged).  Returns 1
+ * when something collapsed, 0 when not, -ENAMETOOLONG or -EINVAL.
+ */
+int	gen_path(const char *path, char *out, size_t outlen);
+/*
+ * The same with flags: GEN_STRICT_LAST collapses the last component only
+ * on certain evidence (uuid, hex id, long number, date, temp-file scheme),
+ * never on looks alone; for executables, whose names are the allow list.
+ */
+#define GEN_STRICT_LAST	0x1
+int	gen_path_ex(const char *path, unsigned flags, char *out, size_t outlen);
+/* One component (no '/'); GEN_PROC: below /proc, GEN_STRICT: see above. */
+#define GEN_PROC	0x1
+#define GEN_STRICT	0x2
+int	gen_component(const char *c, size_t len, unsigned flags, char *out,
+	    size_t outlen);
+/* A hex id (8+, with digits, one case) or a long number (5+ digits). */
+int	gen_id_token(const char *t, size_t len);
+/* DNS names: a random-looking leftmost label becomes "*". */
+int	gen_name(const char *name, char *out, size_t outlen);
+/* Does a token look random (by characters and length)? */
+int	gen_random_token(const char *t, size_t len);
+/* May fan-out alone ever collapse this directory? (not /, /x, homes) */
+int	gen_dir_collapsible(const char *dir);
+/*
+ * The view: raw entries generalised across entries (sibling shapes,
+ * fan-out for files, CIDR for addresses) and merged.  view is sorted.
+ */
+int	gen_view(const struct pset *raw, const struct gen_conf *gc,
+	    struct pset *view);
+/* Does pattern p (with "*" and a final "**") match path? */
+int	gen_match(const char *p, const char *path);
+
+/* ---------------------------------------------------------------- observe */
+
+/* Workload-level facts an event can carry besides entries. */
+#define OF_SEEDED	0x01	/* started before the collector */
+#define OF_ROOT		0x02	/* ran as uid or euid 0 */
+#define OF_SETUID	0x04	/* uid != euid at exec */
+
+struct obs {
+	struct pset	 entries;
+	uint32_t	 flags;		/* OF_* */
+	uint64_t	 active_ms;	/* EV_ACTIVE span */
+	uint64_t	 lost;		/* EV_LOSS */
+	uint64_t	 ts_ms;
+};
+
+/* Turn one event into observations; 0, -ENOMEM or -EINVAL. */
+int	observe(const struct wire_event *ev, struct obs *o);
+void	obs_free(struct obs *o);
+
+/* ---------------------------------------------------------------- risk */
+
+#define RISK_REASONS_MAX	8
+
+struct risk {
+	uint32_t	 score;		/* 0..100 */
+	char		 reasons[RISK_REASONS_MAX][256];
+	uint32_t	 n;
+};
+
+void	risk_score(const struct pset *view, uint32_t flags, struct risk *r);
+/* Is this textual address public (not loopback, private, link-local)? */
+int	risk_addr_public(const char *addr);
+
+/* ---------------------------------------------------------------- store */
+
+/*
+ * Keys of one workload: "<prefix>prof:{<workload>}:raw|seen|meta|view".
+ * The braces are a Redis Cluster hash tag: one workload, one slot, so the
+ * scripts below may touch all four keys at once.
+ */
+int	store_key(const char *prefix, const char *workload, const char *what,
+	    char *buf, size_t len);
+
+extern const char store_apply_lua[];
+extern const char store_read_lua[];
+extern const char store_commit_lua[];
+
+/* An argument vector that owns its strings. */
+struct sargv {
+	char		**v;
+	size_t		 *len;
+	int		  n, cap;
+};
+
+void	sargv_free(struct sargv *a);
+int	sargv_add(struct sargv *a, const char *s, size_t len);
+int	sargv_addf(struct sargv *a, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+struct store_conf {
+	const char	*prefix;
+	uint64_t	 max_entries;
+	uint64_t	 seen_max;	/* stream ids remembered for dedup */
+};
+
+/* EVAL of the apply script for one event (id: its stream entry id). */
+int	store_apply_argv(const struct store_conf *sc, const char *workload,
+	    uint8_t wkind, const char *host, const char *id,
+	    const struct obs *o, struct sargv *a);
+
+/* What the read script returns, parsed. */
+struct store_meta {
+	uint64_t	 rev;
+	uint64_t	 rawver, committed_rawver;
+	uint8_t		 wkind;
+	uint32_t	 flags;
+	uint64_t	 active_ms;	/* summed over hosts */
+	uint64_t	 changed_active_ms; /* active time at the last change */
+	uint64_t	 lost;
+	int		 overflow;
+	uint64_t	 first_ms, last_ms;
+	char		 digest[WIRE_HASH_MAX];
+	char		 status[16];
+	char		*chg;		/* JSON [[active_ms, added], ...] */
+	char		*view;		/* JSON, as committed */
+};
+
+void	store_meta_free(struct store_meta *m);
+int	store_read_argv(const struct store_conf *sc, const char *workload,
+	    uint64_t known_rawver, struct sargv *a);
+/*
+ * Parse the read script's reply: the meta hash, then the raw entries (or
+ * nil when known_rawver was current, raw_fresh 0).
+ */
+struct redisReply;
+int	store_read_parse(const struct redisReply *r, struct store_meta *m,
+	    struct pset *raw, int *raw_fresh, char *err, size_t errlen);
+/* One raw entry's JSON (as the apply script stores it) into e. */
+int	store_entry_parse(const char *json, size_t len, struct pentry *e);
+
+/* ---------------------------------------------------------------- readiness */
+
+struct ready_conf {
+	uint64_t	 quiet_ms;
+	uint64_t	 max_entries;
+};
+
+struct ready {
+	uint8_t		 status;	/* enum wire_status */
+	uint8_t		 complete;
+	double		 novelty;	/* view entries added per active hour */
+	double		 trend;		/* this window minus the one before */
+	uint64_t	 quiet_for_ms;	/* active time since the last change */
+};
+
+/*
+ * Readiness from the change history chg (JSON array of [active_ms, added],
+ * oldest first), the workload's total active time and flags.
+ */
+int	ready_eval(const struct ready_conf *rc, const struct store_meta *m,
+	    const char *chg, struct ready *out);
+/* Append [active_ms, added] to chg (keeping the last 256); malloc'd. */
+char	*ready_chg_append(const char *chg, uint64_t active_ms, size_t added);
+
+/* The view as stored and shown: JSON text (malloc'd). */
+char	*store_view_json(const struct pset *view, const struct ready *rd,
+	    const struct risk *rk, const struct store_meta *m);
+/* Entries back from the view JSON (identity, mode, count; no times). */
+int	store_view_parse(const char *json, struct pset *view);
+int	store_commit_argv(const struct store_conf *sc, const char *workload,
+	    uint64_t rawver, const char *digest, const struct ready *rd,
+	    const struct risk *rk, const char *chg, const char *view_json,
+	    size_t counts[WD__MAX], struct sargv *a);
+
+#endif

@@ -1,0 +1,830 @@
+/*
+ * store: how profiles live in Redis, as commands and parsers (no I/O).
+ *
+ * Per workload W (braces: one Redis Cluster slot per workload):
+ *
+ *   P prof:{W}:raw    hash   entry id -> JSON {d,k,p,m,o,t,f,l,c,h,s}
+ *   P prof:{W}:seen   zset   stream ids already applied (idempotency)
+ *   P prof:{W}:meta   hash   rev, rawver, status, digest, active_ms, ...
+ *   P prof:{W}:view   string the generalised baseline, JSON
+ *   P workloads       set    every workload name (not in W's slot)
+ *
+ * Three Lua scripts keep this consistent with any number of profiled
+ * instances and any redelivery:
+ *
+ *   apply   one event: skip it if its stream id was applied, else merge
+ *           its entries into raw (first/last/count/mode/hosts), add active
+ *           time, flags and losses to meta, and bump rawver when it
+ *           touched raw at all.  Atomic, so two instances never double
+ *           count.
+ *   read    meta, raw (unless the caller's rawver is current) and view, in
+ *           one consistent snapshot.
+ *   commit  store a view computed from rawver R unless a view from a newer
+ *           R was stored already; bump rev when the view's digest or the
+ *           status changed.  rev therefore only moves forward, once per
+ *           real change, whichever instance computes it.
+ *
+ * Times inside Redis are milliseconds: Lua numbers are doubles, exact only
+ * to 2^53, which nanoseconds since 1970 exceed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "profiled.h"
+
+const char store_apply_lua[] =
+"local raw, seen, meta = KEYS[1], KEYS[2], KEYS[3]\n"
+"local id, ts, host = ARGV[1], tonumber(ARGV[2]), ARGV[3]\n"
+"if redis.call('ZSCORE', seen, id) then return {0, 0} end\n"
+"redis.call('ZADD', seen, tonumber(string.match(id, '^(%d+)')) or 0, id)\n"
+"local smax = tonumber(ARGV[9])\n"
+"if redis.call('ZCARD', seen) > smax then\n"
+"  redis.call('ZREMRANGEBYRANK', seen, 0, -smax - 1)\n"
+"end\n"
+"redis.call('HSETNX', meta, 'wkind', ARGV[4])\n"
+"redis.call('HSETNX', meta, 'first_ms', ts)\n"
+"if ts > tonumber(redis.call('HGET', meta, 'last_ms') or '0') then\n"
+"  redis.call('HSET', meta, 'last_ms', ts)\n"
+"end\n"
+"redis.call('HSET', meta, 'host:' .. host, ts)\n"
+"local fl = tonumber(ARGV[5])\n"
+"local old = tonumber(redis.call('HGET', meta, 'flags') or '0')\n"
+"if bit.bor(old, fl) ~= old then\n"
+"  redis.call('HSET', meta, 'flags', bit.bor(old, fl))\n"
+"end\n"
+"if tonumber(ARGV[6]) > 0 then\n"
+"  redis.call('HINCRBY', meta, 'active_ms', ARGV[6])\n"
+"end\n"
+"if tonumber(ARGV[7]) > 0 then\n"
+"  redis.call('HINCRBY', meta, 'lost', ARGV[7])\n"
+"end\n"
+"local maxe, added, i = tonumber(ARGV[8]), 0, 10\n"
+"while i + 7 <= #ARGV do\n"
+"  local f, mode = ARGV[i], tonumber(ARGV[i + 4])\n"
+"  local v = redis.call('HGET', raw, f)\n"
+"  if not v then\n"
+"    if redis.call('HLEN', raw) >= maxe then\n"
+"      redis.call('HSET', meta, 'overflow', 1)\n"
+"    else\n"
+"      local e = {d = tonumber(ARGV[i + 1]), k = ARGV[i + 2], m = mode,\n"
+"        o = tonumber(ARGV[i + 5]), t = tonumber(ARGV[i + 6]),\n"
+"        f = ts, l = ts, c = 1, h = {host}}\n"
+"      if ARGV[i + 3] ~= '' then e.p = ARGV[i + 3] end\n"
+"      if ARGV[i + 7] ~= '' then e.s = ARGV[i + 7] end\n"
+"      redis.call('HSET', raw, f, cjson.encode(e))\n"
+"      added = added + 1\n"
+"    end\n"
+"  else\n"
+"    local e = cjson.decode(v)\n"
+"    if bit.bor(e.m, mode) ~= e.m then\n"
+"      e.m = bit.bor(e.m, mode)\n"
+"      added = added + 1\n"
+"    end\n"
+"    if ts < e.f then\n"
+"      e.f = ts\n"
+"      if ARGV[i + 7] ~= '' then e.s = ARGV[i + 7] end\n"
+"    end\n"
+"    if ts > e.l then e.l = ts end\n"
+"    e.c = e.c + 1\n"
+"    local has = false\n"
+"    for _, h in ipairs(e.h) do if h == host then has = true end end\n"
+"    if not has then\n"
+"      table.insert(e.h, host)\n"
+"      added = added + 1\n"
+"    end\n"
+"    redis.call('HSET', raw, f, cjson.encode(e))\n"
+"  end\n"
+"  i = i + 8\n"
+"end\n"
+"if i > 10 then redis.call('HINCRBY', meta, 'rawver', 1) end\n"
+"return {1, added}\n";
+
+const char store_read_lua[] =
+"local rv = redis.call('HGET', KEYS[2], 'rawver') or '0'\n"
+"local raw = false\n"
+"if rv ~= ARGV[1] then raw = redis.call('HGETALL', KEYS[1]) end\n"
+"return {redis.call('HGETALL', KEYS[2]), raw,\n"
+"  redis.call('GET', KEYS[3])}\n";
+
+const char store_commit_lua[] =
+"local meta, view = KEYS[1], KEYS[2]\n"
+"local rv = tonumber(ARGV[1])\n"
+"if rv < tonumber(redis.call('HGET', meta, 'committed_rawver') or '-1') then\n"
+"  return {0, 0}\n"
+"end\n"
+"local odig = redis.call('HGET', meta, 'digest')\n"
+"local ost = redis.call('HGET', meta, 'status')\n"
+"local rev = tonumber(redis.call('HGET', meta, 'rev') or '0')\n"
+"local bump = 0\n"
+"if odig ~= ARGV[2] or ost ~= ARGV[3] then\n"
+"  rev = redis.call('HINCRBY', meta, 'rev', 1)\n"
+"  bump = 1\n"
+"end\n"
+"if odig ~= ARGV[2] then\n"
+"  redis.call('HSET', meta, 'changed_active_ms',\n"
+"    redis.call('HGET', meta, 'active_ms') or '0', 'chg', ARGV[5])\n"
+"end\n"
+"redis.call('HSET', meta, 'committed_rawver', rv, 'digest', ARGV[2],\n"
+"  'status', ARGV[3])\n"
+"for i = 6, #ARGV - 1, 2 do\n"
+"  redis.call('HSET', meta, ARGV[i], ARGV[i + 1])\n"
+"end\n"
+"redis.call('SET', view, ARGV[4])\n"
+"return {rev, bump}\n";
+
+/* ---------------------------------------------------------------- argv */
+
+void
+sargv_free(struct sargv *a)
+{
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	free(a->len);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+sargv_add(struct sargv *a, const char *s, size_t len)
+{
+	if (a->n == a->cap) {
+		int cap = a->cap ? a->cap * 2 : 32;
+		char **nv = realloc(a->v, (size_t)cap * sizeof(*nv));
+		size_t *nl;
+
+		if (nv == NULL)
+			return -ENOMEM;
+		a->v = nv;
+		if ((nl = realloc(a->len, (size_t)cap * sizeof(*nl))) == NULL)
+			return -ENOMEM;
+		a->len = nl;
+		a->cap = cap;
+	}
+	if ((a->v[a->n] = malloc(len + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(a->v[a->n], s, len);
+	a->v[a->n][len] = '\0';
+	a->len[a->n++] = len;
+	return 0;
+}
+
+int
+sargv_addf(struct sargv *a, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	rc = sargv_add(a, s, (size_t)n);
+	free(s);
+	return rc;
+}
+
+static int
+adds(struct sargv *a, const char *s)
+{
+	return sargv_add(a, s ? s : "", s ? strlen(s) : 0);
+}
+
+int
+store_key(const char *prefix, const char *workload, const char *what,
+    char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%sprof:{%s}:%s", prefix, workload, what);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int
+add_key(struct sargv *a, const struct store_conf *sc, const char *w,
+    const char *what)
+{
+	char k[WIRE_NAME_MAX + 128];
+	int rc;
+
+	if ((rc = store_key(sc->prefix, w, what, k, sizeof(k))) < 0)
+		return rc;
+	return adds(a, k);
+}
+
+/* EVAL <lua> <nkeys> <prefix>prof:{w}:<key>... */
+static int
+eval_start(struct sargv *a, const char *lua, const struct store_conf *sc,
+    const char *w, const char *const *keys)
+{
+	int rc = 0, n;
+
+	memset(a, 0, sizeof(*a));
+	for (n = 0; keys[n] != NULL; n++)
+		;
+	rc |= adds(a, "EVAL");
+	rc |= adds(a, lua);
+	rc |= sargv_addf(a, "%d", n);
+	for (n = 0; keys[n] != NULL; n++)
+		rc |= add_key(a, sc, w, keys[n]);
+	return rc;
+}
+
+int
+store_apply_argv(const struct store_conf *sc, const char *workload,
+    uint8_t wkind, const char *host, const char *id, const struct obs *o,
+    struct sargv *a)
+{
+	char fid[WIRE_PATH_MAX * 2 + 64];
+	size_t i;
+	int rc = 0;
+
+	static const char *const keys[] = { "raw", "seen", "meta", NULL };
+
+	rc |= eval_start(a, store_apply_lua, sc, workload, keys);
+	rc |= adds(a, id);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)o->ts_ms);
+	rc |= adds(a, host);
+	rc |= sargv_addf(a, "%u", wkind);
+	rc |= sargv_addf(a, "%u", o->flags);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)o->active_ms);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)o->lost);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)sc->max_entries);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)sc->seen_max);
+	for (i = 0; i < o->entries.n && rc == 0; i++) {
+		const struct pentry *e = &o->entries.v[i];
+
+		if ((rc = pentry_id(e, fid, sizeof(fid))) < 0)
+			break;
+		rc |= adds(a, fid);
+		rc |= sargv_addf(a, "%u", e->dim);
+		rc |= adds(a, e->key);
+		rc |= adds(a, e->parent);
+		rc |= sargv_addf(a, "%u", e->mode);
+		rc |= sargv_addf(a, "%u", e->port);
+		rc |= sargv_addf(a, "%u", e->proto);
+		rc |= adds(a, e->sample);
+	}
+	if (rc != 0) {
+		sargv_free(a);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
+int
+store_read_argv(const struct store_conf *sc, const char *workload,
+    uint64_t known_rawver, struct sargv *a)
+{
+	static const char *const keys[] = { "raw", "meta", "view", NULL };
+	int rc;
+
+	rc = eval_start(a, store_read_lua, sc, workload, keys);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)known_rawver);
+	if (rc != 0) {
+		sargv_free(a);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- parse */
+
+void
+store_meta_free(struct store_meta *m)
+{
+	free(m->chg);
+	free(m->view);
+	memset(m, 0, sizeof(*m));
+}
+
+static uint64_t
+u64(const redisReply *v)
+{
+	return v->type == REDIS_REPLY_STRING ? strtoull(v->str, NULL, 10) :
+	    v->type == REDIS_REPLY_INTEGER ? (uint64_t)v->integer : 0;
+}
+
+static int
+json_u64(json_t *o, const char *k, uint64_t *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (v == NULL)
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		*out = (uint64_t)json_integer_value(v);
+	else if (json_is_real(v) && json_real_value(v) >= 0)
+		*out = (uint64_t)json_real_value(v);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int
+json_sdup(json_t *o, const char *k, char **out)
+{
+	json_t *v = json_object_get(o, k);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return -EINVAL;
+	return (*out = strdup(json_string_value(v))) == NULL ? -ENOMEM : 0;
+}
+
+int
+store_entry_parse(const char *txt, size_t len, struct pentry *e)
+{
+	json_t *o, *h;
+	json_error_t jerr;
+	uint64_t d = 0, m = 0, port = 0, proto = 0;
+	size_t i;
+	int rc = -EINVAL;
+
+	memset(e, 0, sizeof(*e));
+	if ((o = json_loadb(txt, len, 0, &jerr)) == NULL)
+		return -EINVAL;
+	if (!json_is_object(o) || json_u64(o, "d", &d) < 0 || d >= WD__MAX ||
+	    json_u64(o, "m", &m) < 0 || json_u64(o, "o", &port) < 0 ||
+	    port > 65535 || json_u64(o, "t", &proto) < 0 || proto > 255 ||
+	    json_u64(o, "f", &e->first) < 0 || json_u64(o, "l", &e->last) < 0 ||
+	    json_u64(o, "c", &e->count) < 0)
+		goto out;
+	e->dim = (uint8_t)d;
+	e->mode = (uint32_t)m;
+	e->port = (uint16_t)port;
+	e->proto = (uint8_t)proto;
+	if ((rc = json_sdup(o, "k", &e->key)) < 0 ||
+	    (rc = json_sdup(o, "p", &e->parent)) < 0 ||
+	    (rc = json_sdup(o, "s", &e->sample)) < 0)
+		goto out;
+	rc = -EINVAL;
+	if (e->key == NULL)
+		goto out;
+	h = json_object_get(o, "h");
+	if (h != NULL && json_is_array(h) && json_array_size(h) > 0) {
+		if ((e->hosts = calloc(json_array_size(h),
+		    sizeof(*e->hosts))) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < json_array_size(h); i++) {
+			json_t *s = json_array_get(h, i);
+
+			if (!json_is_string(s))
+				goto out;
+			if ((e->hosts[e->nhosts] =
+			    strdup(json_string_value(s))) == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			e->nhosts++;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(o);
+	if (rc < 0)
+		pentry_free(e);
+	return rc;
+}
+
+static int
+meta_field(struct store_meta *m, const char *k, const redisReply *v)
+{
+	if (strcmp(k, "rev") == 0)
+		m->rev = u64(v);
+	else if (strcmp(k, "rawver") == 0)
+		m->rawver = u64(v);
+	else if (strcmp(k, "committed_rawver") == 0)
+		m->committed_rawver = u64(v);
+	else if (strcmp(k, "wkind") == 0)
+		m->wkind = (uint8_t)(u64(v) < WL__MAX ? u64(v) : 0);
+	else if (strcmp(k, "flags") == 0)
+		m->flags = (uint32_t)u64(v);
+	else if (strcmp(k, "active_ms") == 0)
+		m->active_ms = u64(v);
+	else if (strcmp(k, "changed_active_ms") == 0)
+		m->changed_active_ms = u64(v);
+	else if (strcmp(k, "lost") == 0)
+		m->lost = u64(v);
+	else if (strcmp(k, "overflow") == 0)
+		m->overflow = u64(v) != 0;
+	else if (strcmp(k, "first_ms") == 0)
+		m->first_ms = u64(v);
+	else if (strcmp(k, "last_ms") == 0)
+		m->last_ms = u64(v);
+	else if (strcmp(k, "digest") == 0 && v->type == REDIS_REPLY_STRING)
+		snprintf(m->digest, sizeof(m->digest), "%s", v->str);
+	else if (strcmp(k, "status") == 0 && v->type == REDIS_REPLY_STRING)
+		snprintf(m->status, sizeof(m->status), "%s", v->str);
+	else if (strcmp(k, "chg") == 0 && v->type == REDIS_REPLY_STRING &&
+	    (m->chg = strdup(v->str)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+store_read_parse(const redisReply *r, struct store_meta *m, struct pset *raw,
+    int *raw_fresh, char *err, size_t errlen)
+{
+	const redisReply *h, *rw, *vw;
+	size_t i;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	memset(raw, 0, sizeof(*raw));
+	*raw_fresh = 0;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY) {
+		snprintf(err, errlen, "read: unexpected reply (%s)",
+		    r && r->type == REDIS_REPLY_ERROR ? r->str : "shape");
+		return -EPROTO;
+	}
+	h = r->element[0];
+	for (i = 0; i + 1 < h->elements; i += 2)
+		if (h->element[i]->type == REDIS_REPLY_STRING &&
+		    (rc = meta_field(m, h->element[i]->str,
+		    h->element[i + 1])) < 0)
+			goto fail;
+	vw = r->element[2];
+	if (vw->type == REDIS_REPLY_STRING &&
+	    (m->view = strdup(vw->str)) == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rw = r->element[1];
+	if (rw->type != REDIS_REPLY_ARRAY)
+		return 0;	/* nil: the caller's raw set is current */
+	*raw_fresh = 1;
+	for (i = 0; i + 1 < rw->elements; i += 2) {
+		struct pentry e;
+		const redisReply *v = rw->element[i + 1];
+
+		if (v->type != REDIS_REPLY_STRING ||
+		    store_entry_parse(v->str, v->len, &e) < 0) {
+			/* Written only by our script; skip, never crash. */
+			snprintf(err, errlen, "raw entry %s is malformed",
+			    rw->element[i]->type == REDIS_REPLY_STRING ?
+			    rw->element[i]->str : "?");
+			continue;
+		}
+		rc = pset_add(raw, &e);
+		pentry_free(&e);
+		if (rc < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	store_meta_free(m);
+	pset_free(raw);
+	snprintf(err, errlen, "read: %s", strerror(-rc));
+	return rc;
+}
+
+/* ---------------------------------------------------------------- ready */
+
+#define CHG_KEEP	256
+
+int
+ready_eval(const struct ready_conf *rc, const struct store_meta *m,
+    const char *chg, struct ready *out)
+{
+	uint64_t window = rc->quiet_ms ? rc->quiet_ms : 3600000;
+	uint64_t now = m->active_ms, cur = 0, prev = 0;
+	json_t *a = NULL;
+	json_error_t jerr;
+	size_t i;
+	double hours;
+
+	memset(out, 0, sizeof(*out));
+	if (chg != NULL && chg[0] != '\0' &&
+	    (a = json_loads(chg, 0, &jerr)) != NULL && json_is_array(a))
+		for (i = 0; i < json_array_size(a); i++) {
+			json_t *p = json_array_get(a, i);
+			uint64_t at, n;
+
+			if (!json_is_array(p) || json_array_size(p) != 2)
+				continue;
+			at = (uint64_t)json_integer_value(json_array_get(p, 0));
+			n = (uint64_t)json_integer_value(json_array_get(p, 1));
+			if (at + window > now)
+				cur += n;
+			else if (at + 2 * window > now)
+				prev += n;
+		}
+	json_decref(a);
+	/* Early on, rates are per the time seen, but never per less than a
+	 * minute: one short job must not read as millions per hour. */
+	hours = (double)(now < window ? (now > 60000 ? now : 60000) : window) /
+	    3600000.0;
+	out->novelty = (double)cur / hours;
+	out->trend = out->novelty - (now >= 2 * window ? (double)prev /
+	    ((double)window / 3600000.0) : 0.0);
+	out->quiet_for_ms = now > m->changed_active_ms ?
+	    now - m->changed_active_ms : 0;
+	out->complete = !(m->flags & OF_SEEDED) && m->lost == 0;
+	if (m->overflow)
+		out->status = WS_TOO_LARGE;
+	else if (rc->quiet_ms > 0 && out->quiet_for_ms >= rc->quiet_ms)
+		out->status = WS_STABLE;
+	else
+		out->status = WS_LEARNING;
+	return 0;
+}
+
+char *
+ready_chg_append(const char *chg, uint64_t active_ms, size_t added)
+{
+	json_t *a = NULL, *p;
+	json_error_t jerr;
+	char *s;
+
+	if (chg != NULL && chg[0] != '\0')
+		a = json_loads(chg, 0, &jerr);
+	if (a == NULL || !json_is_array(a)) {
+		json_decref(a);
+		if ((a = json_array()) == NULL)
+			return NULL;
+	}
+	p = json_pack("[II]", (json_int_t)active_ms, (json_int_t)added);
+	if (p == NULL || json_array_append_new(a, p) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	while (json_array_size(a) > CHG_KEEP)
+		json_array_remove(a, 0);
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+/* ---------------------------------------------------------------- view */
+
+static json_t *
+iso(uint64_t ms)
+{
+	char t[40];
+
+	wire_time_iso(ms * 1000000ull, t, sizeof(t));
+	return json_string(t);
+}
+
+static json_t *
+entry_json(const struct pentry *e)
+{
+	json_t *o = json_object(), *h = json_array();
+	char mb[4];
+	uint32_t i;
+
+	if (o == NULL || h == NULL) {
+		json_decref(o);
+		json_decref(h);
+		return NULL;
+	}
+	switch (e->dim) {
+	case WD_EXEC:
+		json_object_set_new(o, "path", json_string(e->key));
+		break;
+	case WD_EDGE:
+		json_object_set_new(o, "parent", json_string(e->parent ?
+		    e->parent : ""));
+		json_object_set_new(o, "child", json_string(e->key));
+		break;
+	case WD_FILE:
+		json_object_set_new(o, "pattern", json_string(e->key));
+		json_object_set_new(o, "mode",
+		    json_string(wire_mode_bits(e->mode, mb)));
+		break;
+	case WD_NET:
+	case WD_LISTEN:
+		json_object_set_new(o, e->dim == WD_NET ? "dest" : "addr",
+		    json_string(e->key));
+		json_object_set_new(o, "port", json_integer(e->port));
+		json_object_set_new(o, "proto", json_string(e->proto == WP_UDP ?
+		    "udp" : "tcp"));
+		break;
+	default:
+		json_object_set_new(o, "name", json_string(e->key));
+		break;
+	}
+	json_object_set_new(o, "first", iso(e->first));
+	json_object_set_new(o, "last", iso(e->last));
+	json_object_set_new(o, "count", json_integer((json_int_t)e->count));
+	for (i = 0; i < e->nhosts; i++)
+		json_array_append_new(h, json_string(e->hosts[i]));
+	json_object_set_new(o, "hosts", h);
+	if (e->sample != NULL && strcmp(e->sample, e->key) != 0)
+		json_object_set_new(o, "sample", json_string(e->sample));
+	return o;
+}
+
+static const char *const section[WD__MAX] = {
+	[WD_EXEC] = "exec", [WD_FILE] = "files", [WD_NET] = "egress",
+	[WD_SYSCALL] = "syscalls", [WD_LISTEN] = "listeners",
+	[WD_EDGE] = "edges",
+};
+
+char *
+store_view_json(const struct pset *view, const struct ready *rd,
+    const struct risk *rk, const struct store_meta *m)
+{
+	json_t *o = json_object(), *secs[WD__MAX], *rs, *fl, *cnt;
+	char *s = NULL;
+	size_t i;
+	unsigned d;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "kind", json_string(wire_wkind_name(m->wkind)));
+	json_object_set_new(o, "status", json_string(wire_status_name(rd->status)));
+	json_object_set_new(o, "complete", json_boolean(rd->complete));
+	json_object_set_new(o, "active_seconds",
+	    json_integer((json_int_t)(m->active_ms / 1000)));
+	json_object_set_new(o, "quiet_seconds",
+	    json_integer((json_int_t)(rd->quiet_for_ms / 1000)));
+	json_object_set_new(o, "novelty_per_hour", json_real(rd->novelty));
+	json_object_set_new(o, "trend", json_real(rd->trend));
+	json_object_set_new(o, "risk", json_integer(rk->score));
+	rs = json_array();
+	for (i = 0; i < rk->n; i++)
+		json_array_append_new(rs, json_string(rk->reasons[i]));
+	json_object_set_new(o, "reasons", rs);
+	fl = json_array();
+	if (m->flags & OF_ROOT)
+		json_array_append_new(fl, json_string("root"));
+	if (m->flags & OF_SETUID)
+		json_array_append_new(fl, json_string("setuid"));
+	if (m->flags & OF_SEEDED)
+		json_array_append_new(fl, json_string("started-before-collector"));
+	json_object_set_new(o, "flags", fl);
+	json_object_set_new(o, "lost_events", json_integer((json_int_t)m->lost));
+	json_object_set_new(o, "first_seen", iso(m->first_ms));
+	json_object_set_new(o, "last_seen", iso(m->last_ms));
+	cnt = json_object();
+	for (d = 0; d < WD__MAX; d++) {
+		secs[d] = json_array();
+		json_object_set_new(cnt, section[d], json_integer(0));
+	}
+	for (i = 0; i < view->n; i++) {
+		const struct pentry *e = &view->v[i];
+
+		if (e->dim >= WD__MAX)
+			continue;
+		if (e->dim == WD_SYSCALL)
+			json_array_append_new(secs[e->dim], json_string(e->key));
+		else
+			json_array_append_new(secs[e->dim], entry_json(e));
+	}
+	for (d = 0; d < WD__MAX; d++) {
+		json_object_set_new(cnt, section[d],
+		    json_integer((json_int_t)json_array_size(secs[d])));
+		json_object_set_new(o, section[d], secs[d]);
+	}
+	json_object_set_new(o, "counts", cnt);
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+int
+store_commit_argv(const struct store_conf *sc, const char *workload,
+    uint64_t rawver, const char *digest, const struct ready *rd,
+    const struct risk *rk, const char *chg, const char *view_json,
+    size_t counts[WD__MAX], struct sargv *a)
+{
+	static const char *const keys[] = { "meta", "view", NULL };
+	json_t *rs = json_array();
+	char *reasons = NULL, cbuf[128];
+	size_t i;
+	int rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; rs != NULL && i < rk->n; i++)
+		json_array_append_new(rs, json_string(rk->reasons[i]));
+	if (rs == NULL || (reasons = json_dumps(rs, JSON_COMPACT)) == NULL) {
+		json_decref(rs);
+		return -ENOMEM;
+	}
+	json_decref(rs);
+	snprintf(cbuf, sizeof(cbuf), "%zu %zu %zu %zu %zu %zu", counts[0],
+	    counts[1], counts[2], counts[3], counts[4], counts[5]);
+	rc |= eval_start(a, store_commit_lua, sc, workload, keys);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)rawver);
+	rc |= adds(a, digest);
+	rc |= adds(a, wire_status_name(rd->status));
+	rc |= adds(a, view_json);
+	rc |= adds(a, chg ? chg : "[]");
+	rc |= adds(a, "risk");
+	rc |= sargv_addf(a, "%u", rk->score);
+	rc |= adds(a, "reasons");
+	rc |= adds(a, reasons);
+	rc |= adds(a, "complete");
+	rc |= sargv_addf(a, "%u", rd->complete);
+	rc |= adds(a, "novelty");
+	rc |= sargv_addf(a, "%.3f", rd->novelty);
+	rc |= adds(a, "trend");
+	rc |= sargv_addf(a, "%.3f", rd->trend);
+	rc |= adds(a, "counts");
+	rc |= adds(a, cbuf);
+	free(reasons);
+	if (rc != 0) {
+		sargv_free(a);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+view_add(struct pset *s, uint8_t dim, json_t *o)
+{
+	struct pentry e;
+	const char *k = NULL, *mode = NULL, *proto = NULL;
+	json_t *v;
+
+	memset(&e, 0, sizeof(e));
+	e.dim = dim;
+	switch (dim) {
+	case WD_SYSCALL:
+		k = json_string_value(o);
+		break;
+	case WD_EXEC:
+		k = json_string_value(json_object_get(o, "path"));
+		break;
+	case WD_EDGE:
+		k = json_string_value(json_object_get(o, "child"));
+		e.parent = (char *)json_string_value(json_object_get(o, "parent"));
+		if (e.parent == NULL)
+			return -EINVAL;
+		break;
+	case WD_FILE:
+		k = json_string_value(json_object_get(o, "pattern"));
+		mode = json_string_value(json_object_get(o, "mode"));
+		if (mode == NULL)
+			return -EINVAL;
+		e.mode = (strchr(mode, 'r') ? WM_READ : 0) |
+		    (strchr(mode, 'w') ? WM_WRITE : 0) |
+		    (strchr(mode, 'x') ? WM_EXEC : 0);
+		break;
+	default:
+		k = json_string_value(json_object_get(o,
+		    dim == WD_NET ? "dest" : "addr"));
+		v = json_object_get(o, "port");
+		proto = json_string_value(json_object_get(o, "proto"));
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 65535 || proto == NULL)
+			return -EINVAL;
+		e.port = (uint16_t)json_integer_value(v);
+		e.proto = strcmp(proto, "udp") == 0 ? WP_UDP : WP_TCP;
+		break;
+	}
+	if (k == NULL)
+		return -EINVAL;
+	e.key = (char *)k;
+	if (dim != WD_SYSCALL && json_is_integer(json_object_get(o, "count")))
+		e.count = (uint64_t)json_integer_value(json_object_get(o,
+		    "count"));
+	return pset_add(s, &e);
+}
+
+int
+store_view_parse(const char *txt, struct pset *view)
+{
+	json_t *o, *a;
+	json_error_t jerr;
+	unsigned d;
+	size_t i;
+	int rc = 0;
+
+	memset(view, 0, sizeof(*view));
+	if ((o = json_loads(txt, 0, &jerr)) == NULL || !json_is_object(o)) {
+		json_decref(o);
+		return -EINVAL;
+	}
+	for (d = 0; d < WD__MAX && rc == 0; d++) {
+		if ((a = json_object_get(o, section[d])) == NULL)
+			continue;
+		if (!json_is_array(a)) {
+			rc = -EINVAL;
+			break;
+		}
+		for (i = 0; i < json_array_size(a) && rc == 0; i++)
+			rc = view_add(view, (uint8_t)d, json_array_get(a, i));
+	}
+	json_decref(o);
+	if (rc == 0)
+		pset_sort(view);
+	else
+		pset_free(view);
+	return rc;
+}

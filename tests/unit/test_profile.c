@@ -1,0 +1,1225 @@
+/*
+ * test_profile: the profiler.
+ *
+ *   pure    generalisation of components, paths and names (a large table
+ *           of real-world paths, tricky ones included), fan-out, shapes and
+ *           CIDR over whole sets, the guards against over-generalising,
+ *           pattern matching, observations from events, risk scoring and
+ *           readiness;
+ *   redis   the Lua scripts against a real redis-server: idempotency,
+ *           mode merging, hosts, the max_entries cap, stale commits;
+ *   live    (root, in test_profile_live.c's group below) the whole
+ *           pipeline collectd -> Redis -> profiled.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "profiled.h"
+#include "testutil.h"
+
+/* ---------------------------------------------------------------- paths */
+
+struct gcase {
+	const char	*in;
+	const char	*out;
+};
+
+static const struct gcase path_cases[] = {
+	/* Temp names collapse at once. */
+	{ "/tmp/tmpab12cd34/out.txt", "/tmp/tmp*/out.txt" },
+	{ "/tmp/tmpk3j_9x2a/data.json", "/tmp/tmp*/data.json" },
+	{ "/tmp/tmp.k2J8sLq0aA/run.sh", "/tmp/tmp.*/run.sh" },
+	{ "/tmp/agent-Xy7Qz2/log", "/tmp/agent-*/log" },
+	{ "/tmp/tmpabcdefgh", "/tmp/tmp*" },
+	{ "/var/tmp/foo.Ab3dE9", "/var/tmp/foo.*" },
+	/* pids, under /proc and as names. */
+	{ "/proc/1/status", "/proc/*/status" },
+	{ "/proc/12345/task/12346/stat", "/proc/*/task/*/stat" },
+	{ "/proc/self/fd", "/proc/self/fd" },
+	{ "/proc/sys/kernel/pid_max", "/proc/sys/kernel/pid_max" },
+	{ "/run/user/1000/bus", "/run/user/*/bus" },
+	{ "/var/run/app/worker.48213.pid", "/var/run/app/worker.*.pid" },
+	/* Hex ids, hashes and uuids. */
+	{ "/home/u/.cache/3f2a9b1c7d4e/model.bin", "/home/u/.cache/*/model.bin" },
+	{ "/home/u/.cache/huggingface/hub/models--gpt2/snapshots/"
+	  "e7da7f221d5bf496a48136c0cd264e630fe9fcc8/config.json",
+	  "/home/u/.cache/huggingface/hub/models--gpt2/snapshots/*/config.json" },
+	{ "/var/lib/app/sessions/0b9c3c52-8f1e-4a4e-9d7c-2f1d5b8e6a10.json",
+	  "/var/lib/app/sessions/*.json" },
+	{ "/var/lib/app/session-0b9c3c52-8f1e-4a4e-9d7c-2f1d5b8e6a10/state",
+	  "/var/lib/app/session-*/state" },
+	{ "/sys/fs/cgroup/unified/paddock.slice/run-48213.scope/cgroup.procs",
+	  "/sys/fs/cgroup/unified/paddock.slice/run-*.scope/cgroup.procs" },
+	/* Four digits could be a year or a version: siblings decide. */
+	{ "/srv/run-4242.scope/x", "/srv/run-4242.scope/x" },
+	/* Dated names. */
+	{ "/var/log/agent/agent-2026-11-28.log", "/var/log/agent/agent-*.log" },
+	{ "/var/log/agent/run_20261128T101500Z.json", "/var/log/agent/run_*.json" },
+	{ "/srv/out/2026-11-28T10-30-00.csv", "/srv/out/*.csv" },
+	{ "/var/log/app/1732800000.log", "/var/log/app/*.log" },
+	/* Stable things stay exact. */
+	{ "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+	  "/usr/lib/x86_64-linux-gnu/libssl.so.3" },
+	{ "/usr/lib/x86_64-linux-gnu/libQt5Core.so.5",
+	  "/usr/lib/x86_64-linux-gnu/libQt5Core.so.5" },
+	{ "/usr/lib/python3.11/json/__init__.py",
+	  "/usr/lib/python3.11/json/__init__.py" },
+	{ "/usr/lib/python3/dist-packages/__pycache__/six.cpython-311.pyc",
+	  "/usr/lib/python3/dist-packages/__pycache__/six.cpython-311.pyc" },
+	{ "/app/node_modules/@langchain/core/dist/runnables/base.cjs",
+	  "/app/node_modules/@langchain/core/dist/runnables/base.cjs" },
+	{ "/app/node_modules/zod/v3/index.js", "/app/node_modules/zod/v3/index.js" },
+	{ "/usr/share/zoneinfo/Europe/Berlin", "/usr/share/zoneinfo/Europe/Berlin" },
+	{ "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt" },
+	{ "/opt/k8s/apis/v1beta1/types.json", "/opt/k8s/apis/v1beta1/types.json" },
+	{ "/usr/bin/sha256sum", "/usr/bin/sha256sum" },
+	{ "/dev/pts/0", "/dev/pts/0" },
+	{ "/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+	  "/usr/lib/jvm/java-17-openjdk-amd64/bin/java" },
+	{ "/", "/" },
+};
+
+static void
+test_gen_path_table(void **state)
+{
+	char out[WIRE_PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(path_cases) / sizeof(path_cases[0]); i++) {
+		int rc = gen_path(path_cases[i].in, out, sizeof(out));
+
+		if (rc < 0 || strcmp(out, path_cases[i].out) != 0)
+			fail_msg("gen_path(%s) = %s (rc %d), want %s",
+			    path_cases[i].in, out, rc, path_cases[i].out);
+		/* What it generalised still matches what it came from. */
+		if (!gen_match(out, path_cases[i].in))
+			fail_msg("%s does not match its source %s", out,
+			    path_cases[i].in);
+	}
+}
+
+static void
+test_gen_path_bad_input(void **state)
+{
+	char out[64], big[WIRE_PATH_MAX + 10];
+
+	assert_int_equal(gen_path("relative/x", out, sizeof(out)), -EINVAL);
+	assert_int_equal(gen_path("", out, sizeof(out)), -EINVAL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(gen_path(big, out, sizeof(out)), -ENAMETOOLONG);
+}
+
+static void
+test_gen_random_tokens(void **state)
+{
+	static const char *const rnd[] = { "aB3xQ9", "k3j9x2ab", "Xy7Qz2",
+	    "a1b2c3d4e5", "3f2a9b1c", "1732800000", "0123456789abcdef0123",
+	    "ZmFrZXRva2VuMTIz", NULL };
+	static const char *const word[] = { "python311", "sha256sum",
+	    "libQt5Core", "v1beta1", "v2alpha3", "ubuntu", "x86", "amd64",
+	    "deadbeef", "README", "CamelCase", "index", "cpython", "utf8",
+	    "win32k", "gpt4o", "llama3", "ES2015", NULL };
+	size_t i;
+
+	for (i = 0; rnd[i] != NULL; i++)
+		if (!gen_random_token(rnd[i], strlen(rnd[i])))
+			fail_msg("%s should look random", rnd[i]);
+	for (i = 0; word[i] != NULL; i++)
+		if (gen_random_token(word[i], strlen(word[i])))
+			fail_msg("%s should not look random", word[i]);
+}
+
+static void
+test_gen_names(void **state)
+{
+	char out[256];
+
+	assert_int_equal(gen_name("api.openai.com", out, sizeof(out)), 0);
+	assert_string_equal(out, "api.openai.com");
+	assert_int_equal(gen_name("k3j9x2ab.s3.amazonaws.com", out,
+	    sizeof(out)), 1);
+	assert_string_equal(out, "*.s3.amazonaws.com");
+	/* The registrable part never collapses. */
+	assert_int_equal(gen_name("a1b2c3d4e5.com", out, sizeof(out)), 0);
+	assert_string_equal(out, "a1b2c3d4e5.com");
+}
+
+static void
+test_gen_match(void **state)
+{
+	assert_true(gen_match("/tmp/tmp*/out.txt", "/tmp/tmpab12/out.txt"));
+	assert_false(gen_match("/tmp/tmp*/out.txt", "/tmp/x/out.txt"));
+	assert_false(gen_match("/tmp/*", "/tmp/a/b"));
+	assert_true(gen_match("/app/node_modules/**", "/app/node_modules/a/b/c"));
+	assert_true(gen_match("/app/node_modules/**", "/app/node_modules/a"));
+	assert_false(gen_match("/app/node_modules/**", "/app/node_modules"));
+	assert_false(gen_match("/app/node_modules/**", "/app/other/a"));
+	assert_true(gen_match("/etc/passwd", "/etc/passwd"));
+	assert_false(gen_match("/etc/passw", "/etc/passwd"));
+	assert_true(gen_match("/proc/*/status", "/proc/1/status"));
+}
+
+static void
+test_gen_collapsible_guards(void **state)
+{
+	assert_false(gen_dir_collapsible("/"));
+	assert_false(gen_dir_collapsible("/etc"));
+	assert_false(gen_dir_collapsible("/tmp"));
+	assert_false(gen_dir_collapsible("/root"));
+	assert_false(gen_dir_collapsible("/home/alice"));
+	assert_false(gen_dir_collapsible("/proc/*"));
+	assert_false(gen_dir_collapsible("/var/home/alice"));
+	assert_true(gen_dir_collapsible("/home/alice/.cache"));
+	assert_true(gen_dir_collapsible("/usr/lib"));
+	assert_true(gen_dir_collapsible("/app/node_modules"));
+}
+
+/* ---------------------------------------------------------------- views */
+
+static void
+fadd(struct pset *s, uint8_t dim, const char *key, uint32_t mode)
+{
+	struct pentry e;
+	char *hosts[1] = { "h1" };
+
+	memset(&e, 0, sizeof(e));
+	e.dim = dim;
+	e.key = (char *)key;
+	e.mode = mode;
+	e.first = e.last = 1000;
+	e.count = 1;
+	e.hosts = hosts;
+	e.nhosts = 1;
+	assert_int_equal(pset_add(s, &e), 0);
+}
+
+static const struct pentry *
+vfind(const struct pset *v, uint8_t dim, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->v[i].dim == dim && strcmp(v->v[i].key, key) == 0)
+			return &v->v[i];
+	return NULL;
+}
+
+static size_t
+vcount(const struct pset *v, uint8_t dim)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->n; i++)
+		n += v->v[i].dim == dim;
+	return n;
+}
+
+static const struct gen_conf GC = { .fanout = 8, .shape_min = 3,
+	.cidr_siblings = 4 };
+
+static void
+test_view_fanout_collapses_deep_trees(void **state)
+{
+	struct pset raw = { 0 }, v;
+	char p[256];
+	int i, j;
+
+	/* 12 packages, 3 files each, all read: one recursive read rule. */
+	for (i = 0; i < 12; i++)
+		for (j = 0; j < 3; j++) {
+			snprintf(p, sizeof(p), "/app/node_modules/pkg%c/lib/f%d.js",
+			    'a' + i, j);
+			fadd(&raw, WD_FILE, p, WM_READ);
+		}
+	fadd(&raw, WD_FILE, "/app/main.js", WM_READ);
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_non_null(vfind(&v, WD_FILE, "/app/node_modules/**"));
+	assert_int_equal(vfind(&v, WD_FILE, "/app/node_modules/**")->count, 36);
+	assert_non_null(vfind(&v, WD_FILE, "/app/main.js"));
+	assert_int_equal(vcount(&v, WD_FILE), 2);
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_view_fanout_keeps_modes_apart(void **state)
+{
+	struct pset raw = { 0 }, v;
+	const struct pentry *e;
+	char p[256];
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(p, sizeof(p), "/srv/data/item%c.json", 'a' + i);
+		fadd(&raw, WD_FILE, p, WM_READ);
+	}
+	fadd(&raw, WD_FILE, "/srv/data/out.log", WM_WRITE);
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_non_null(e = vfind(&v, WD_FILE, "/srv/data/*"));
+	assert_int_equal(e->mode, WM_READ);
+	/* The one written file stays exact; nothing else is writable. */
+	assert_non_null(e = vfind(&v, WD_FILE, "/srv/data/out.log"));
+	assert_int_equal(e->mode, WM_WRITE);
+	assert_int_equal(vcount(&v, WD_FILE), 2);
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_view_never_overgeneralises(void **state)
+{
+	struct pset raw = { 0 }, v;
+	char p[256];
+	size_t i;
+	int k;
+
+	/* Many children of /, /etc, /tmp and a home: all stay exact. */
+	for (k = 0; k < 20; k++) {
+		snprintf(p, sizeof(p), "/top%c", 'a' + k);
+		fadd(&raw, WD_FILE, p, WM_READ);
+		snprintf(p, sizeof(p), "/etc/conf%c", 'a' + k);
+		fadd(&raw, WD_FILE, p, WM_READ);
+		snprintf(p, sizeof(p), "/tmp/file%c", 'a' + k);
+		fadd(&raw, WD_FILE, p, WM_READ | WM_WRITE);
+		snprintf(p, sizeof(p), "/home/alice/doc%c", 'a' + k);
+		fadd(&raw, WD_FILE, p, WM_READ);
+		snprintf(p, sizeof(p), "/proc/*/f%c", 'a' + k);
+		fadd(&raw, WD_FILE, p, WM_READ);
+	}
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_int_equal(vcount(&v, WD_FILE), 100);
+	for (i = 0; i < v.n; i++) {
+		const char *key = v.v[i].key;
+
+		assert_null(strstr(key, "**"));
+		assert_string_not_equal(key, "/*");
+		assert_string_not_equal(key, "/etc/*");
+		assert_string_not_equal(key, "/tmp/*");
+		assert_string_not_equal(key, "/home/alice/*");
+	}
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_view_shapes_merge_digit_siblings(void **state)
+{
+	struct pset raw = { 0 }, v;
+	char p[256];
+	int i;
+
+	/* Three runs of a numbered session: one shape, not three entries. */
+	for (i = 1; i <= 3; i++) {
+		snprintf(p, sizeof(p), "/var/lib/agent/session-%d/state.db", i);
+		fadd(&raw, WD_FILE, p, WM_READ | WM_WRITE);
+	}
+	/* Two are not yet a pattern. */
+	fadd(&raw, WD_FILE, "/var/lib/agent/cfg1.yaml", WM_READ);
+	fadd(&raw, WD_FILE, "/var/lib/agent/cfg2.yaml", WM_READ);
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_non_null(vfind(&v, WD_FILE, "/var/lib/agent/session-*/state.db"));
+	assert_non_null(vfind(&v, WD_FILE, "/var/lib/agent/cfg1.yaml"));
+	assert_non_null(vfind(&v, WD_FILE, "/var/lib/agent/cfg2.yaml"));
+	assert_int_equal(vcount(&v, WD_FILE), 3);
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_view_shapes_catch_what_characters_miss(void **state)
+{
+	struct pset raw = { 0 }, v;
+	const struct pentry *e;
+
+	/*
+	 * mkstemp suffixes that happen to read as words stay exact alone;
+	 * three siblings of one fixed-width shape merge, even under /tmp
+	 * (the pattern is not the directory).
+	 */
+	fadd(&raw, WD_FILE, "/tmp/agent-abcdef/out", WM_WRITE);
+	fadd(&raw, WD_FILE, "/tmp/agent-Qwerty/out", WM_WRITE);
+	fadd(&raw, WD_FILE, "/tmp/agent-kitten/out", WM_WRITE);
+	/* Words that vary are not a generated name: they stay apart. */
+	fadd(&raw, WD_FILE, "/usr/lib/locale/LC_MESSAGES", WM_READ);
+	fadd(&raw, WD_FILE, "/usr/lib/locale/LC_ADDRESS", WM_READ);
+	fadd(&raw, WD_FILE, "/usr/lib/locale/LC_NUMERIC", WM_READ);
+	fadd(&raw, WD_FILE, "/tmp/agent-config.json", WM_READ);
+	fadd(&raw, WD_FILE, "/tmp/other-abcdef", WM_READ);
+	fadd(&raw, WD_FILE, "/tmp/other-ghijkl", WM_READ);
+	/* One the character rules caught meets two they missed. */
+	fadd(&raw, WD_FILE, "/var/tmp/run-*", WM_READ);
+	fadd(&raw, WD_FILE, "/var/tmp/run-python", WM_READ);
+	fadd(&raw, WD_FILE, "/var/tmp/run-kernel", WM_READ);
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_non_null(e = vfind(&v, WD_FILE, "/var/tmp/run-*"));
+	assert_int_equal(e->count, 3);
+	assert_non_null(e = vfind(&v, WD_FILE, "/tmp/agent-*/out"));
+	assert_int_equal(e->count, 3);
+	/* A different shape (and length) is not folded in. */
+	assert_non_null(vfind(&v, WD_FILE, "/tmp/agent-config.json"));
+	/* Two are not yet a pattern. */
+	assert_non_null(vfind(&v, WD_FILE, "/tmp/other-abcdef"));
+	assert_non_null(vfind(&v, WD_FILE, "/tmp/other-ghijkl"));
+	assert_non_null(vfind(&v, WD_FILE, "/usr/lib/locale/LC_MESSAGES"));
+	assert_int_equal(vcount(&v, WD_FILE), 8);
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_exec_names_never_collapse_on_looks(void **state)
+{
+	char out[256];
+
+	/* A binary whose name looks random stays exact; its directory may not. */
+	assert_int_equal(gen_path_ex("/tmp/aZ3kPq/aZ3kPq", GEN_STRICT_LAST, out,
+	    sizeof(out)), 1);
+	assert_string_equal(out, "/tmp/*/aZ3kPq");
+	assert_int_equal(gen_path_ex("/usr/bin/x86_64-linux-gnu-gcc-12",
+	    GEN_STRICT_LAST, out, sizeof(out)), 0);
+	/* Certain evidence still counts: a build id, a pid. */
+	assert_int_equal(gen_path_ex("/opt/app/run-0b9c3c52-8f1e-4a4e-9d7c-"
+	    "2f1d5b8e6a10", GEN_STRICT_LAST, out, sizeof(out)), 1);
+	assert_string_equal(out, "/opt/app/run-*");
+}
+
+static void
+test_view_volatile_children_count_double(void **state)
+{
+	struct pset raw = { 0 }, v;
+	char p[256];
+	int i;
+
+	/* Four children whose names carry digits weigh as eight. */
+	static const char *const ver[] = { "py311", "node20", "go122", "rb32" };
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "/opt/rt/%s/bin", ver[i]);
+		fadd(&raw, WD_FILE, p, WM_READ | WM_EXEC);
+	}
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_non_null(vfind(&v, WD_FILE, "/opt/rt/**"));
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_view_cidr_only_with_many_siblings(void **state)
+{
+	struct pset raw = { 0 }, v;
+	char a[64];
+	int i;
+
+	for (i = 1; i <= 5; i++) {
+		snprintf(a, sizeof(a), "10.1.2.%d", i);
+		fadd(&raw, WD_NET, a, 0);
+	}
+	raw.v[0].port = 0;	/* all port 0 tcp: one group */
+	fadd(&raw, WD_NET, "192.0.2.7", 0);
+	fadd(&raw, WD_NET, "192.0.2.8", 0);
+	fadd(&raw, WD_NET, "api.openai.com", 0);
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_non_null(vfind(&v, WD_NET, "10.1.2.0/24"));
+	assert_non_null(vfind(&v, WD_NET, "192.0.2.7"));
+	assert_non_null(vfind(&v, WD_NET, "192.0.2.8"));
+	assert_non_null(vfind(&v, WD_NET, "api.openai.com"));
+	assert_int_equal(vcount(&v, WD_NET), 4);
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_view_execs_never_fan_out(void **state)
+{
+	struct pset raw = { 0 }, v;
+	char p[64];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(p, sizeof(p), "/usr/bin/tool%c", 'a' + i);
+		fadd(&raw, WD_EXEC, p, 0);
+	}
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_int_equal(vcount(&v, WD_EXEC), 20);
+	pset_free(&v);
+	pset_free(&raw);
+}
+
+static void
+test_view_is_order_independent(void **state)
+{
+	struct pset a = { 0 }, b = { 0 }, va, vb;
+	char da[WIRE_HASH_MAX], db[WIRE_HASH_MAX], p[128];
+	int i;
+
+	for (i = 0; i < 30; i++) {
+		snprintf(p, sizeof(p), "/srv/x/d%d/f%c", i % 4, 'a' + i % 9);
+		fadd(&a, WD_FILE, p, i % 3 ? WM_READ : WM_WRITE);
+	}
+	for (i = 29; i >= 0; i--) {
+		snprintf(p, sizeof(p), "/srv/x/d%d/f%c", i % 4, 'a' + i % 9);
+		fadd(&b, WD_FILE, p, i % 3 ? WM_READ : WM_WRITE);
+	}
+	assert_int_equal(gen_view(&a, &GC, &va), 0);
+	assert_int_equal(gen_view(&b, &GC, &vb), 0);
+	assert_int_equal(pset_digest(&va, da), 0);
+	assert_int_equal(pset_digest(&vb, db), 0);
+	assert_string_equal(da, db);
+	pset_free(&va);
+	pset_free(&vb);
+	pset_free(&a);
+	pset_free(&b);
+}
+
+/* ---------------------------------------------------------------- observe */
+
+static void
+test_observe_events(void **state)
+{
+	struct wire_event ev;
+	struct wire_proc lin[2] = { { 1, "/usr/bin/node", NULL },
+	    { 2, "/bin/sh", NULL } };
+	struct obs o;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_EXEC;
+	ev.ts = 5000000000ull;
+	snprintf(ev.host, sizeof(ev.host), "h");
+	ev.exe = "/bin/sh";
+	ev.uid = 1000;
+	ev.euid = 0;
+	ev.lineage.v = lin;
+	ev.lineage.n = 2;
+	wire_argv_set(&ev.argv, "sh\0-c\0id\0", 9);
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_int_equal(o.entries.n, 2);
+	assert_int_equal(o.entries.v[0].dim, WD_EXEC);
+	assert_string_equal(o.entries.v[0].key, "/bin/sh");
+	assert_string_equal(o.entries.v[0].sample, "sh -c id");
+	assert_int_equal(o.entries.v[1].dim, WD_EDGE);
+	assert_string_equal(o.entries.v[1].parent, "/usr/bin/node");
+	assert_true(o.flags & OF_ROOT);
+	assert_true(o.flags & OF_SETUID);
+	assert_int_equal(o.ts_ms, 5000);
+	obs_free(&o);
+	free(ev.argv.buf);
+
+	/* A refused open is not behaviour to allow. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_OPEN;
+	ev.path = "/etc/shadow";
+	ev.mode = WM_READ;
+	ev.result = -13;
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_int_equal(o.entries.n, 0);
+	ev.result = 0;
+	ev.path = "/tmp/tmpab12cd34/x";
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_string_equal(o.entries.v[0].key, "/tmp/tmp*/x");
+	assert_string_equal(o.entries.v[0].sample, "/tmp/tmpab12cd34/x");
+	obs_free(&o);
+	ev.path = "relative";
+	assert_int_equal(observe(&ev, &o), -EINVAL);
+
+	/* A name beats the address. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_CONNECT;
+	snprintf(ev.addr, sizeof(ev.addr), "104.18.7.192");
+	ev.port = 443;
+	ev.proto = WP_TCP;
+	ev.name = "api.openai.com";
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_string_equal(o.entries.v[0].key, "api.openai.com");
+	assert_int_equal(o.entries.v[0].port, 443);
+	obs_free(&o);
+
+	/* Syscalls by name; activity and loss as facts. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_SYSCALLS;
+	ev.syscalls[0] = 0x3;	/* read, write */
+	ev.syscalls[63] = 0x80;	/* 511: no name */
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_int_equal(o.entries.n, 3);
+	assert_string_equal(o.entries.v[0].key, "read");
+	assert_string_equal(o.entries.v[1].key, "write");
+	assert_string_equal(o.entries.v[2].key, "sys_511");
+	obs_free(&o);
+	ev.type = EV_ACTIVE;
+	ev.span = 60000000000ull;
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_int_equal(o.active_ms, 60000);
+	obs_free(&o);
+}
+
+/* ---------------------------------------------------------------- risk */
+
+static void
+test_risk_scores_and_reasons(void **state)
+{
+	struct pset quiet = { 0 }, loud = { 0 };
+	struct risk r;
+	struct pentry e;
+	char *hosts[1] = { "h" };
+
+	fadd(&quiet, WD_FILE, "/etc/hosts", WM_READ);
+	fadd(&quiet, WD_LISTEN, "127.0.0.1", 0);
+	fadd(&quiet, WD_NET, "10.0.0.5", 0);
+	risk_score(&quiet, 0, &r);
+	assert_int_equal(r.score, 0);
+	assert_int_equal(r.n, 0);
+
+	fadd(&loud, WD_LISTEN, "0.0.0.0", 0);
+	fadd(&loud, WD_FILE, "/home/u/.aws/credentials", WM_READ);
+	fadd(&loud, WD_NET, "api.openai.com", 0);
+	memset(&e, 0, sizeof(e));
+	e.dim = WD_EDGE;
+	e.key = "/usr/bin/bash";
+	e.parent = "/usr/bin/python3.11";
+	e.hosts = hosts;
+	e.nhosts = 1;
+	pset_add(&loud, &e);
+	risk_score(&loud, OF_ROOT, &r);
+	assert_int_equal(r.score, 100);	/* 30+25+20+20+15, capped */
+	assert_int_equal(r.n, 5);
+	assert_string_equal(r.reasons[0], "external-facing: listens on: 0.0.0.0");
+	assert_string_equal(r.reasons[1],
+	    "sensitive data: /home/u/.aws/credentials");
+	assert_string_equal(r.reasons[3], "code execution: python3.11 -> bash");
+	pset_free(&quiet);
+	pset_free(&loud);
+
+	/* Write then exec. */
+	memset(&quiet, 0, sizeof(quiet));
+	fadd(&quiet, WD_FILE, "/tmp/tmp*/payload", WM_WRITE);
+	fadd(&quiet, WD_EXEC, "/tmp/tmp*/payload", 0);
+	risk_score(&quiet, 0, &r);
+	assert_int_equal(r.score, 20);
+	assert_non_null(strstr(r.reasons[0], "writes then runs"));
+	pset_free(&quiet);
+
+	assert_int_equal(risk_addr_public("8.8.8.8"), 1);
+	assert_int_equal(risk_addr_public("192.168.1.1"), 0);
+	assert_int_equal(risk_addr_public("fd00::1"), 0);
+	assert_int_equal(risk_addr_public("2001:4860::8888"), 1);
+	assert_int_equal(risk_addr_public("::ffff:10.0.0.1"), 0);
+	assert_int_equal(risk_addr_public("api.openai.com"), -1);
+}
+
+/* ---------------------------------------------------------------- ready */
+
+static void
+test_readiness(void **state)
+{
+	struct ready_conf rc = { .quiet_ms = 60000, .max_entries = 100 };
+	struct store_meta m;
+	struct ready r;
+	char *chg, *c2;
+
+	memset(&m, 0, sizeof(m));
+	/* 10 new entries at active 0, 5 at 70 s, 1 at 130 s; now 150 s. */
+	chg = ready_chg_append(NULL, 0, 10);
+	c2 = ready_chg_append(chg, 70000, 5);
+	free(chg);
+	chg = ready_chg_append(c2, 130000, 1);
+	free(c2);
+	m.active_ms = 150000;
+	m.changed_active_ms = 130000;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_int_equal(r.status, WS_LEARNING);
+	assert_int_equal(r.quiet_for_ms, 20000);
+	/* 1 in the last minute = 60/h; 5 the minute before: converging. */
+	assert_true(r.novelty > 59.9 && r.novelty < 60.1);
+	assert_true(r.trend < -239.0 && r.trend > -241.0);
+	assert_true(r.complete);
+	m.active_ms = 190000;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_int_equal(r.status, WS_STABLE);
+	m.flags = OF_SEEDED;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_false(r.complete);
+	m.flags = 0;
+	m.lost = 3;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_false(r.complete);
+	m.overflow = 1;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_int_equal(r.status, WS_TOO_LARGE);
+	free(chg);
+}
+
+/* ---------------------------------------------------------------- redis */
+
+static redisReply *
+run(redisContext *c, struct sargv *a)
+{
+	redisReply *r = redisCommandArgv(c, a->n, (const char **)a->v, a->len);
+
+	sargv_free(a);
+	assert_non_null(r);
+	if (r->type == REDIS_REPLY_ERROR)
+		fail_msg("redis: %s", r->str);
+	return r;
+}
+
+static const struct store_conf SC = { .prefix = "t:", .max_entries = 5,
+	.seen_max = 1000 };
+
+static struct obs
+one_file(const char *path, uint32_t mode, uint64_t ts_ms)
+{
+	struct wire_event ev;
+	struct obs o;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_OPEN;
+	ev.ts = ts_ms * 1000000ull;
+	snprintf(ev.host, sizeof(ev.host), "h1");
+	ev.path = (char *)path;
+	ev.mode = mode;
+	assert_int_equal(observe(&ev, &o), 0);
+	return o;
+}
+
+static long long
+apply(redisContext *c, const char *host, const char *id, struct obs *o)
+{
+	struct sargv a;
+	redisReply *r;
+	long long added;
+
+	assert_int_equal(store_apply_argv(&SC, "w1", WL_PADDOCK, host, id, o,
+	    &a), 0);
+	r = run(c, &a);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	added = r->element[0]->integer == 0 ? -1 : r->element[1]->integer;
+	freeReplyObject(r);
+	return added;
+}
+
+static void
+read_state(redisContext *c, struct store_meta *m, struct pset *raw)
+{
+	struct sargv a;
+	redisReply *r;
+	char err[256] = "";
+	int fresh;
+
+	assert_int_equal(store_read_argv(&SC, "w1", 0, &a), 0);
+	r = run(c, &a);
+	assert_int_equal(store_read_parse(r, m, raw, &fresh, err,
+	    sizeof(err)), 0);
+	freeReplyObject(r);
+}
+
+static void
+test_store_apply_is_idempotent(void **state)
+{
+	struct tu_redis *rd = *state;
+	redisContext *c = tu_redis_connect(rd);
+	struct store_meta m;
+	struct pset raw;
+	struct obs o;
+	char p[64];
+	int i;
+
+	assert_non_null(c);
+	o = one_file("/etc/hosts", WM_READ, 1000);
+	assert_int_equal(apply(c, "h1", "1-0", &o), 1);
+	/* Redelivered: nothing changes. */
+	assert_int_equal(apply(c, "h1", "1-0", &o), -1);
+	obs_free(&o);
+	/* The same file written: the mode grows, count 2. */
+	o = one_file("/etc/hosts", WM_WRITE, 2000);
+	assert_int_equal(apply(c, "h1", "2-0", &o), 1);
+	/* From a second host: hosts grow. */
+	assert_int_equal(apply(c, "h2", "3-0", &o), 1);
+	obs_free(&o);
+	read_state(c, &m, &raw);
+	assert_int_equal(raw.n, 1);
+	assert_string_equal(raw.v[0].key, "/etc/hosts");
+	assert_int_equal(raw.v[0].mode, WM_READ | WM_WRITE);
+	assert_int_equal(raw.v[0].count, 3);
+	assert_int_equal(raw.v[0].first, 1000);
+	assert_int_equal(raw.v[0].last, 2000);
+	assert_int_equal(raw.v[0].nhosts, 2);
+	assert_int_equal(m.rawver, 3);	/* one per event that had entries */
+	assert_int_equal(m.wkind, WL_PADDOCK);
+	store_meta_free(&m);
+	pset_free(&raw);
+
+	/* max_entries (5) caps the raw set and marks the overflow. */
+	for (i = 0; i < 8; i++) {
+		snprintf(p, sizeof(p), "/srv/f%d", i);
+		o = one_file(p, WM_READ, 3000);
+		snprintf(p, sizeof(p), "%d-0", 10 + i);
+		apply(c, "h1", p, &o);
+		obs_free(&o);
+	}
+	read_state(c, &m, &raw);
+	assert_int_equal(raw.n, 5);
+	assert_true(m.overflow);
+	store_meta_free(&m);
+	pset_free(&raw);
+	redisFree(c);
+}
+
+static void
+test_store_commit_never_goes_back(void **state)
+{
+	struct tu_redis *rd = *state;
+	redisContext *c = tu_redis_connect(rd);
+	struct ready r = { .status = WS_LEARNING };
+	struct risk rk = { .score = 0 };
+	size_t counts[WD__MAX] = { 0 };
+	struct sargv a;
+	redisReply *rep;
+
+	assert_non_null(c);
+	/* A view from rawver 5, then a late one from rawver 3. */
+	assert_int_equal(store_commit_argv(&SC, "w2", 5, "d5", &r, &rk, "[]",
+	    "{}", counts, &a), 0);
+	rep = run(c, &a);
+	assert_int_equal(rep->element[0]->integer, 1);	/* rev 1 */
+	assert_int_equal(rep->element[1]->integer, 1);
+	freeReplyObject(rep);
+	assert_int_equal(store_commit_argv(&SC, "w2", 3, "d3", &r, &rk, "[]",
+	    "{}", counts, &a), 0);
+	rep = run(c, &a);
+	assert_int_equal(rep->element[1]->integer, 0);	/* refused */
+	freeReplyObject(rep);
+	/* The same view again: no new revision. */
+	assert_int_equal(store_commit_argv(&SC, "w2", 5, "d5", &r, &rk, "[]",
+	    "{}", counts, &a), 0);
+	rep = run(c, &a);
+	assert_int_equal(rep->element[0]->integer, 1);
+	assert_int_equal(rep->element[1]->integer, 0);
+	freeReplyObject(rep);
+	/* A status change is a revision. */
+	r.status = WS_STABLE;
+	assert_int_equal(store_commit_argv(&SC, "w2", 5, "d5", &r, &rk, "[]",
+	    "{}", counts, &a), 0);
+	rep = run(c, &a);
+	assert_int_equal(rep->element[0]->integer, 2);
+	freeReplyObject(rep);
+	redisFree(c);
+}
+
+
+/* ---------------------------------------------------------------- live */
+
+static struct tu_stack S;
+static pid_t second;	/* a second profiled instance */
+
+/* The pattern a path under the test's directory generalises to. */
+static const char *
+wpat(const char *rel, char *buf, size_t len)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s%s", S.work, rel);
+	assert_true(gen_path(path, buf, len) >= 0);
+	return buf;
+}
+
+static json_t *
+profile(const char *w)
+{
+	return tu_ctl_json(&S, "profile", w, NULL);
+}
+
+/* The files entry of a profile with this pattern, or NULL. */
+static json_t *
+pfile(json_t *p, const char *pattern)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(p, "files"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "pattern")),
+		    pattern) == 0)
+			return e;
+	return NULL;
+}
+
+static long long
+pfile_count(json_t *p, const char *pattern)
+{
+	json_t *e = pfile(p, pattern);
+
+	return e ? json_integer_value(json_object_get(e, "count")) : -1;
+}
+
+/* Poll the profile of w until the file pattern has count >= want. */
+static json_t *
+wait_file(const char *w, const char *pattern, long long want)
+{
+	json_t *p = NULL;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		json_decref(p);
+		if ((p = profile(w)) != NULL && pfile_count(p, pattern) >= want)
+			return p;
+		tu_sleep_ms(100);
+	}
+	fail_msg("%s never showed %s with count %lld (last: %lld)", w, pattern,
+	    want, p ? pfile_count(p, pattern) : -2);
+	return NULL;
+}
+
+static const char *
+status_of(const char *w)
+{
+	static char st[32];
+	json_t *a = tu_ctl_json(&S, "workloads", NULL), *e;
+	size_t i;
+
+	st[0] = '\0';
+	json_array_foreach(a, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "workload")),
+		    w) == 0)
+			snprintf(st, sizeof(st), "%s", json_string_value(
+			    json_object_get(e, "status")));
+	json_decref(a);
+	return st;
+}
+
+/*
+ * A workload run 20 times, each run in a fresh random temp directory,
+ * yields one pattern, not 20 entries.
+ */
+static void
+test_live_tempdirs_one_pattern(void **state)
+{
+	char *cmd[] = { "sh", "-c", "d=$(mktemp -d); echo x > \"$d/result.txt\"; "
+	    "cat \"$d/result.txt\" >/dev/null; rm -r \"$d\"", NULL };
+	json_t *p, *e;
+	size_t i, tmp = 0;
+	int run;
+
+	TU_NEED_ROOT();
+	for (run = 0; run < 20; run++)
+		assert_int_equal(tu_ctl_run(&S, "p-tmp", cmd, NULL), 0);
+	p = wait_file("p-tmp", "/tmp/tmp.*/result.txt", 40);
+	assert_string_equal(json_string_value(json_object_get(pfile(p,
+	    "/tmp/tmp.*/result.txt"), "mode")), "rw");
+	json_array_foreach(json_object_get(p, "files"), i, e) {
+		const char *pat = json_string_value(json_object_get(e, "pattern"));
+
+		if (strncmp(pat, "/tmp/", 5) == 0) {
+			print_message("%s %s\n", json_string_value(
+			    json_object_get(e, "mode")), pat);
+			tmp++;
+		}
+	}
+	/* The directory itself (rm reads it) and the file: nothing else. */
+	assert_true(tmp <= 2);
+	json_decref(p);
+}
+
+/*
+ * A steady workload reaches "stable" after the quiet period (3 s of
+ * active time here); one that keeps doing new things does not.
+ */
+static void
+test_live_stable_after_quiet_period(void **state)
+{
+	char *steady[] = { "sh", "-c", "i=0; while [ $i -lt 60 ]; do "
+	    "cat /etc/hostname >/dev/null; sleep 0.25; i=$((i+1)); done", NULL };
+	char *erratic[] = { "sh", "-c", "for a in a b c d e f g h i j; do "
+	    "for b in a b c d e f; do : > /tmp/paddock-test-erratic-$a$b; "
+	    "sleep 0.25; done; done", NULL };
+	char b[512], sd[300];
+	char *argv[] = { tu_bin("paddockctl", b, sizeof(b)), sd, "run",
+	    NULL, "--", "sh", "-c", NULL, NULL };
+	pid_t p1, p2;
+	const char *st = "";
+	int i;
+
+	TU_NEED_ROOT();
+	snprintf(sd, sizeof(sd), "--state-dir=%s", S.dir);
+	argv[3] = "--workload=p-steady";
+	argv[7] = steady[2];
+	assert_true((p1 = tu_spawn(argv, "/dev/null")) > 0);
+	argv[3] = "--workload=p-erratic";
+	argv[7] = erratic[2];
+	assert_true((p2 = tu_spawn(argv, "/dev/null")) > 0);
+	for (i = 0; i < 120; i++) {
+		st = status_of("p-steady");
+		if (strcmp(st, "stable") == 0)
+			break;
+		tu_sleep_ms(100);
+	}
+	assert_string_equal(st, "stable");
+	/* Meanwhile the erratic one is still learning. */
+	assert_string_equal(status_of("p-erratic"), "learning");
+	assert_int_equal(tu_wait(p1, 30000), 0);
+	assert_int_equal(tu_wait(p2, 30000), 0);
+	if (system("rm -f /tmp/paddock-test-erratic-*") != 0)
+		print_message("cannot remove /tmp/paddock-test-erratic-*\n");
+}
+
+static pid_t
+pid_file(const char *name)
+{
+	char path[400], *s;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", S.dir, name);
+	if ((s = tu_slurp(path)) == NULL)
+		return 0;
+	pid = (pid_t)atoi(s);
+	free(s);
+	return pid;
+}
+
+/* Every (pattern, mode, count) of files and (path, count) of exec. */
+static char *
+shape(json_t *p)
+{
+	json_t *o = json_array(), *e;
+	const char *secs[] = { "files", "exec", "edges" };
+	size_t i, k;
+	char *s;
+
+	for (k = 0; k < 3; k++)
+		json_array_foreach(json_object_get(p, secs[k]), i, e) {
+			json_t *c = json_deep_copy(e);
+
+			json_object_del(c, "first");
+			json_object_del(c, "last");
+			json_object_del(c, "sample");
+			json_array_append_new(o, c);
+		}
+	s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/*
+ * Two profiled instances share the group; one is killed mid-stream and
+ * restarted.  The profile is the one an uninterrupted run gives, and
+ * every count is exact (nothing double counted, nothing lost).
+ */
+static void
+test_live_restart_same_profile(void **state)
+{
+	char fix[400], cmd1[600], sock[400], url[420], b[512], logf[400];
+	char *cmd[] = { "sh", "-c", cmd1, NULL };
+	char *argv2[] = { tu_bin("paddock-profiled", b, sizeof(b)), "-d", "-c",
+	    S.conf, "--redis", url, "-i", "2", NULL };
+	char pat[600], *s1, *s2;
+	json_t *p1, *p2;
+	pid_t prof;
+	int d, f;
+
+	TU_NEED_ROOT();
+	snprintf(fix, sizeof(fix), "%s/fix", S.work);
+	mkdir(fix, 0755);
+	for (d = 0; d < 10; d++) {
+		char dir[500], file[520];
+		FILE *fp;
+
+		snprintf(dir, sizeof(dir), "%s/d%c", fix, 'a' + d);
+		mkdir(dir, 0755);
+		for (f = 0; f < 30; f++) {
+			snprintf(file, sizeof(file), "%s/f%c%c", dir, 'a' + f / 10,
+			    'a' + f % 10);
+			assert_non_null(fp = fopen(file, "w"));
+			fclose(fp);
+		}
+	}
+	snprintf(cmd1, sizeof(cmd1), "cat %s/d*/f* > /dev/null", fix);
+	wpat("/fix", pat, sizeof(pat) - 3);
+	strcat(pat, "/**");
+	snprintf(sock, sizeof(sock), "%s/redis.sock", S.dir);
+	snprintf(url, sizeof(url), "unix://%s", sock);
+	snprintf(logf, sizeof(logf), "%s/profiled-2.log", S.dir);
+	assert_true((second = tu_spawn2(argv2, logf, logf)) > 0);
+	tu_sleep_ms(500);
+
+	/* Uninterrupted. */
+	assert_int_equal(tu_ctl_run(&S, "p-ref", cmd, NULL), 0);
+	/* 300 files, and the 10 directories the shell's glob read. */
+	p1 = wait_file("p-ref", pat, 310);
+
+	/* Interrupted: instance 1 stops with entries in hand, then dies. */
+	assert_true((prof = pid_file("profiled")) > 0);
+	assert_int_equal(kill(prof, SIGSTOP), 0);
+	assert_int_equal(tu_ctl_run(&S, "p-kill", cmd, NULL), 0);
+	tu_sleep_ms(300);
+	assert_int_equal(kill(prof, SIGKILL), 0);
+	tu_wait(prof, 5000);	/* not our child: returns at once */
+	tu_sleep_ms(300);
+	assert_int_equal(tu_ctl(&S, NULL, "up", NULL), 0);	/* restarts it */
+	p2 = wait_file("p-kill", pat, 310);
+	tu_sleep_ms(1500);	/* anything late would show now */
+	json_decref(p2);
+	p2 = profile("p-kill");
+	assert_int_equal(pfile_count(p1, pat), 310);
+	assert_int_equal(pfile_count(p2, pat), 310);
+	s1 = shape(p1);
+	s2 = shape(p2);
+	if (strcmp(s1, s2) != 0)
+		fail_msg("profiles differ:\n%s\n%s", s1, s2);
+	free(s1);
+	free(s2);
+	json_decref(p1);
+	json_decref(p2);
+}
+
+/*
+ * A real Node program, run three times, gives a profile a person can
+ * review in a minute, with no rule broader than its evidence.
+ */
+static void
+test_live_node_agent_reviewable(void **state)
+{
+	char node[PATH_MAX], js[400], cfg[400], pat[600];
+	char *cmd[] = { node, js, NULL };
+	json_t *p, *e;
+	const char *secs[] = { "exec", "edges", "files", "egress", "listeners" };
+	size_t i, k, n = 0;
+	FILE *f;
+	int run;
+
+	TU_NEED_ROOT();
+	if (realpath("/usr/bin/node", node) == NULL) {
+		print_message("node is not installed: skipped\n");
+		skip();
+	}
+	snprintf(js, sizeof(js), "%s/agent.js", S.work);
+	snprintf(cfg, sizeof(cfg), "%s/agent.json", S.work);
+	assert_non_null(f = fopen(cfg, "w"));
+	fputs("{\"model\": \"local\"}\n", f);
+	fclose(f);
+	assert_non_null(f = fopen(js, "w"));
+	fprintf(f,
+	    "const fs = require('fs'), os = require('os'), path = require('path');\n"
+	    "const cp = require('child_process'), crypto = require('crypto');\n"
+	    "const cfg = JSON.parse(fs.readFileSync('%s'));\n"
+	    "const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-'));\n"
+	    "fs.writeFileSync(path.join(dir, 'scratch.txt'), crypto.randomUUID());\n"
+	    "fs.readFileSync(path.join(dir, 'scratch.txt'));\n"
+	    "cp.execSync('ls ' + dir + ' > /dev/null');\n"
+	    "fs.rmSync(dir, { recursive: true });\n", cfg);
+	fclose(f);
+	for (run = 0; run < 3; run++)
+		assert_int_equal(tu_ctl_run(&S, "p-node", cmd, NULL), 0);
+	p = wait_file("p-node", wpat("/agent.json", pat, sizeof(pat)), 3);
+	tu_sleep_ms(1500);
+	json_decref(p);
+	assert_non_null(p = profile("p-node"));
+	for (k = 0; k < 5; k++)
+		n += json_array_size(json_object_get(p, secs[k]));
+	{
+		char *d = json_dumps(json_object_get(p, "files"), JSON_INDENT(1));
+
+		print_message("p-node: %zu entries besides syscalls; files:\n%s\n",
+		    n, d);
+		free(d);
+	}
+	assert_true(n <= 40);
+	json_array_foreach(json_object_get(p, "files"), i, e) {
+		const char *pt = json_string_value(json_object_get(e, "pattern"));
+		const char *smp = json_string_value(json_object_get(e, "sample"));
+		const char *s2 = strchr(pt + 1, '/');
+
+		/* Each rule covers the evidence it came from ... */
+		if (smp != NULL && !gen_match(pt, smp))
+			fail_msg("%s does not cover its own sample %s", pt, smp);
+		/* ... and never /, a top-level directory or a home. */
+		assert_string_not_equal(pt, "/*");
+		assert_string_not_equal(pt, "/**");
+		/* A pid directory collapsed by rule is not fan-out. */
+		if (s2 != NULL && (strcmp(s2, "/**") == 0 || (strcmp(s2,
+		    "/*") == 0 && strcmp(pt, "/proc/*") != 0)))
+			fail_msg("%s covers a top-level directory", pt);
+		assert_true(strncmp(pt, "/root/*", 7) != 0);
+	}
+	/* The three temp dirs are one pattern. */
+	assert_true(pfile_count(p, "/tmp/agent-*/scratch.txt") >= 3);
+	json_decref(p);
+}
+
+static int
+live_setup(void **state)
+{
+	if (!tu_is_root())
+		return 0;
+	return tu_stack_up(&S, "profile", "collectd:\n  stats_interval: 1s\n"
+	    "  active_interval: 1s\n  syscall_interval: 1s\n"
+	    "profiled:\n  quiet_period: 3s\n") < 0 ? -1 : 0;
+}
+
+static int
+live_teardown(void **state)
+{
+	if (second > 0) {
+		kill(second, SIGTERM);
+		tu_wait(second, 5000);
+		second = 0;
+	}
+	tu_stack_down(&S);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_gen_path_table),
+		cmocka_unit_test(test_gen_path_bad_input),
+		cmocka_unit_test(test_gen_random_tokens),
+		cmocka_unit_test(test_gen_names),
+		cmocka_unit_test(test_gen_match),
+		cmocka_unit_test(test_gen_collapsible_guards),
+		cmocka_unit_test(test_view_fanout_collapses_deep_trees),
+		cmocka_unit_test(test_view_fanout_keeps_modes_apart),
+		cmocka_unit_test(test_view_never_overgeneralises),
+		cmocka_unit_test(test_view_shapes_merge_digit_siblings),
+		cmocka_unit_test(test_view_shapes_catch_what_characters_miss),
+		cmocka_unit_test(test_exec_names_never_collapse_on_looks),
+		cmocka_unit_test(test_view_volatile_children_count_double),
+		cmocka_unit_test(test_view_cidr_only_with_many_siblings),
+		cmocka_unit_test(test_view_execs_never_fan_out),
+		cmocka_unit_test(test_view_is_order_independent),
+		cmocka_unit_test(test_observe_events),
+		cmocka_unit_test(test_risk_scores_and_reasons),
+		cmocka_unit_test(test_readiness),
+	};
+	const struct CMUnitTest redis[] = {
+		cmocka_unit_test(test_store_apply_is_idempotent),
+		cmocka_unit_test(test_store_commit_never_goes_back),
+	};
+	const struct CMUnitTest live[] = {
+		cmocka_unit_test(test_live_tempdirs_one_pattern),
+		cmocka_unit_test(test_live_stable_after_quiet_period),
+		cmocka_unit_test(test_live_restart_same_profile),
+		cmocka_unit_test(test_live_node_agent_reviewable),
+	};
+	int rc;
+
+	rc = cmocka_run_group_tests_name("profile (pure)", pure, NULL, NULL);
+	rc += cmocka_run_group_tests_name("profile (redis)", redis,
+	    tu_redis_setup, tu_redis_teardown);
+	rc += cmocka_run_group_tests_name("profile (live, root)", live,
+	    live_setup, live_teardown);
+	return rc;
+}
