@@ -901,6 +901,48 @@ status_of(const char *w)
 }
 
 /*
+ * Did a profile revision of w on the profiles stream (what policyd reads)
+ * list pattern among its added entries?
+ */
+static int
+published_pattern(const char *w, const char *pattern)
+{
+	char sock[400];
+	struct timeval tv = { 2, 0 };
+	redisContext *c;
+	redisReply *r;
+	size_t i, j, k;
+	int found = 0;
+
+	snprintf(sock, sizeof(sock), "%s/redis.sock", S.dir);
+	c = redisConnectUnixWithTimeout(sock, tv);
+	assert_true(c != NULL && !c->err);
+	r = redisCommand(c, "XRANGE paddock:profiles - +");
+	assert_true(r != NULL && r->type == REDIS_REPLY_ARRAY);
+	for (i = 0; i < r->elements && !found; i++) {
+		redisReply *f = r->element[i]->element[1];
+		struct wire_profile pr;
+		char err[256];
+
+		for (j = 0; j + 1 < f->elements; j += 2) {
+			if (strcmp(f->element[j]->str, "msgpack") != 0)
+				continue;
+			assert_int_equal(wire_decode(WK_PROFILE,
+			    f->element[j + 1]->str, f->element[j + 1]->len, &pr,
+			    err, sizeof(err)), 0);
+			for (k = 0; k < pr.added.n; k++)
+				found |= strcmp(pr.workload, w) == 0 &&
+				    pr.added.v[k].dim == WD_FILE &&
+				    strcmp(pr.added.v[k].key, pattern) == 0;
+			wire_free(WK_PROFILE, &pr);
+		}
+	}
+	freeReplyObject(r);
+	redisFree(c);
+	return found;
+}
+
+/*
  * A workload run 20 times, each run in a fresh random temp directory,
  * yields one pattern, not 20 entries.
  */
@@ -931,6 +973,7 @@ test_live_tempdirs_one_pattern(void **state)
 	/* The directory itself (rm reads it) and the file: nothing else. */
 	assert_true(tmp <= 2);
 	json_decref(p);
+	assert_true(published_pattern("p-tmp", "/tmp/tmp.*/result.txt"));
 }
 
 /*
