@@ -22,11 +22,12 @@ ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 # Debian packages needed to build, test and run.  jansson: JSON for
 # paddockctl and the CycloneDX AI-BOM; libssl-dev: SHA-256 for the audit hash
-# chain and model digests; iproute2: network namespaces in tests.
+# chain and model digests; iproute2: network namespaces in tests; python3:
+# the Python agent of tests/integration/ai_discovery.sh.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev \
 	libmsgpack-dev libhiredis-dev libyaml-dev libcmocka-dev pkg-config \
 	redis-server libjansson-dev libssl-dev iproute2 util-linux procps bsdextrautils \
-	valgrind
+	valgrind python3
 
 PKGS     := libbpf libelf zlib libuv msgpack hiredis yaml-0.1 jansson libcrypto
 # Evaluated lazily so that `make deps` can run before pkg-config is asked.
@@ -172,4 +173,4 @@ clean:
 .DELETE_ON_ERROR:
 .SECONDARY:
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -path $(O)/npm -prune -o -name '*.d' -type f -print 2>/dev/null)

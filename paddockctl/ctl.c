@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "rstream.h"
+#include "wire.h"
 #include "ctl.h"
 
 int
@@ -230,4 +231,22 @@ ctl_print_json(FILE *f, json_t *doc)
 		return -EIO;
 	fputc('\n', f);
 	return 0;
+}
+
+const char *
+ctl_stage(struct ctl *ctl, redisContext *c, const char *w)
+{
+	static char buf[32];
+	char key[WIRE_NAME_MAX + 80];
+	redisReply *r;
+
+	snprintf(key, sizeof(key), "%sstate:{%s}", ctl->conf.redis.prefix, w);
+	r = redisCommand(c, "HGET %s stage", key);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		snprintf(buf, sizeof(buf), "%s", r->str);
+	else
+		snprintf(buf, sizeof(buf), "%s",
+		    conf_stage_names[ctl->conf.policyd.initial_stage]);
+	freeReplyObject(r);
+	return buf;
 }

@@ -65,8 +65,18 @@ const char *ctl_bindir(char *buf, size_t len);
 int	ctl_print_json(FILE *f, json_t *doc);
 int	ctl_print_yaml(FILE *f, json_t *doc);
 
+/*
+ * A workload's stage: policyd's P state:{W} field stage, else the
+ * configured initial stage.  Static buffer.
+ */
+const char *ctl_stage(struct ctl *ctl, struct redisContext *c, const char *w);
+
+/* bom.c: CycloneDX 1.6 from workloads with their detections (pure). */
+json_t	*bom_cyclonedx(json_t *workloads, const char *host, int single,
+	    const char *serial, const char *timestamp);
+
 /* The subcommands. */
 extern const struct ctl_cmd ctl_cmd_up, ctl_cmd_down, ctl_cmd_run,
-	    ctl_cmd_events, ctl_cmd_workloads, ctl_cmd_profile;
+	    ctl_cmd_events, ctl_cmd_workloads, ctl_cmd_profile, ctl_cmd_bom;
 
 #endif

@@ -23,6 +23,7 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_events,
 	&ctl_cmd_workloads,
 	&ctl_cmd_profile,
+	&ctl_cmd_bom,
 	NULL,
 };
 
@@ -33,7 +34,7 @@ usage(FILE *f)
 
 	fprintf(f,
 	    "usage: paddockctl [-n] [-c file] [--redis URL] [--state-dir DIR] "
-	    "[-o table|json|yaml]\n"
+	    "[-o table|json|yaml|cyclonedx]\n"
 	    "                  command [args]\n\n"
 	    "  -c file          configuration file (default %s)\n"
 	    "  -n               check the configuration and exit\n"

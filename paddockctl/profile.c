@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -49,29 +50,11 @@ hnum(const redisReply *h, const char *k)
 	return v ? strtoll(v, NULL, 10) : 0;
 }
 
-static const char *
-stage_of(struct ctl *ctl, redisContext *c, const char *w, char *buf,
-    size_t len)
-{
-	char key[WIRE_NAME_MAX + 80];
-	redisReply *r;
-
-	snprintf(key, sizeof(key), "%sstate:{%s}", ctl->conf.redis.prefix, w);
-	r = redisCommand(c, "HGET %s stage", key);
-	if (r != NULL && r->type == REDIS_REPLY_STRING)
-		snprintf(buf, len, "%s", r->str);
-	else
-		snprintf(buf, len, "%s",
-		    conf_stage_names[ctl->conf.policyd.initial_stage]);
-	freeReplyObject(r);
-	return buf;
-}
-
 /* The row of one workload, as JSON; NULL when it has no profile yet. */
 static json_t *
 workload_json(struct ctl *ctl, redisContext *c, const char *w)
 {
-	char key[WIRE_NAME_MAX + 80], stage[32];
+	char key[WIRE_NAME_MAX + 80];
 	redisReply *m;
 	json_t *o, *reasons, *hosts, *counts;
 	json_error_t jerr;
@@ -92,8 +75,7 @@ workload_json(struct ctl *ctl, redisContext *c, const char *w)
 	json_object_set_new(o, "kind", json_string(wire_wkind_name(s ?
 	    (unsigned)atoi(s) : 0)));
 	json_object_set_new(o, "ai", json_boolean(hnum(m, "ai") != 0));
-	json_object_set_new(o, "stage", json_string(stage_of(ctl, c, w, stage,
-	    sizeof(stage))));
+	json_object_set_new(o, "stage", json_string(ctl_stage(ctl, c, w)));
 	s = hget(m, "status");
 	json_object_set_new(o, "status", json_string(s ? s : "learning"));
 	json_object_set_new(o, "complete", json_boolean(hnum(m, "complete")));
@@ -111,6 +93,15 @@ workload_json(struct ctl *ctl, redisContext *c, const char *w)
 	json_object_set_new(o, "rev", json_integer(hnum(m, "rev")));
 	json_object_set_new(o, "active_seconds",
 	    json_integer(hnum(m, "active_ms") / 1000));
+	{
+		char t[40];
+		long long first = hnum(m, "first_ms");
+
+		wire_time_iso((uint64_t)first * 1000000ull, t, sizeof(t));
+		json_object_set_new(o, "first_seen", json_string(t));
+		json_object_set_new(o, "running_seconds", json_integer(first ?
+		    (long long)time(NULL) - first / 1000 : 0));
+	}
 	json_object_set_new(o, "lost_events", json_integer(hnum(m, "lost")));
 	counts = json_object();
 	s = hget(m, "counts");
@@ -203,11 +194,18 @@ cmd_workloads(struct ctl *ctl, int argc, char **argv)
 	struct wrow *rows = NULL;
 	json_t *arr;
 	size_t i, n = 0;
-	int rc = CTL_EXIT_OK;
+	int rc = CTL_EXIT_OK, only_ai = 0, shadow = 0;
 
-	if (argc > 1) {
-		fprintf(stderr, "usage: paddockctl [-o table|json|yaml] workloads\n");
-		return CTL_EXIT_USAGE;
+	for (i = 1; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--ai") == 0)
+			only_ai = 1;
+		else if (strcmp(argv[i], "--shadow") == 0)
+			shadow = only_ai = 1;
+		else {
+			fprintf(stderr, "usage: paddockctl [-o table|json|yaml] "
+			    "workloads [--ai | --shadow]\n");
+			return CTL_EXIT_USAGE;
+		}
 	}
 	if ((c = ctl_connect(ctl)) == NULL)
 		return CTL_EXIT_REDIS;
@@ -224,6 +222,17 @@ cmd_workloads(struct ctl *ctl, int argc, char **argv)
 
 		if (o == NULL)
 			continue;
+		/*
+		 * Shadow AI: AI workloads nobody has reviewed, still in the
+		 * stage every workload starts in.
+		 */
+		if ((only_ai && !json_is_true(json_object_get(o, "ai"))) ||
+		    (shadow && strcmp(json_string_value(json_object_get(o,
+		    "stage")), conf_stage_names[ctl->conf.policyd.
+		    initial_stage]) != 0)) {
+			json_decref(o);
+			continue;
+		}
 		snprintf(rows[n].name, sizeof(rows[n].name), "%s",
 		    names->element[i]->str);
 		rows[n].o = o;
@@ -231,7 +240,32 @@ cmd_workloads(struct ctl *ctl, int argc, char **argv)
 		n++;
 	}
 	qsort(rows, n, sizeof(*rows), row_cmp);
-	if (ctl->output == CTL_OUT_TABLE) {
+	if (ctl->output == CTL_OUT_TABLE && shadow) {
+		printf("%-32s %-9s %-9s %-14s %4s  %s\n", "SHADOW AI WORKLOAD",
+		    "KIND", "STAGE", "RUNNING FOR", "RISK", "FIRST SEEN");
+		for (i = 0; i < n; i++) {
+			json_t *o = rows[i].o;
+			long long s = json_integer_value(json_object_get(o,
+			    "running_seconds"));
+			char dur[32];
+
+			if (s >= 86400)
+				snprintf(dur, sizeof(dur), "%lldd %lldh",
+				    s / 86400, s % 86400 / 3600);
+			else if (s >= 3600)
+				snprintf(dur, sizeof(dur), "%lldh %lldm",
+				    s / 3600, s % 3600 / 60);
+			else
+				snprintf(dur, sizeof(dur), "%lldm %llds", s / 60,
+				    s % 60);
+			printf("%-32.32s %-9s %-9s %-14s %4lld  %s\n",
+			    rows[i].name,
+			    json_string_value(json_object_get(o, "kind")),
+			    json_string_value(json_object_get(o, "stage")), dur,
+			    rows[i].risk,
+			    json_string_value(json_object_get(o, "first_seen")));
+		}
+	} else if (ctl->output == CTL_OUT_TABLE) {
 		print_table(rows, n);
 	} else {
 		arr = json_array();

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -38,6 +39,8 @@ struct wl {
 	struct profiler	*p;
 	int		 dirty, busy;
 	int		 listed, listing;	/* in P workloads */
+	char		**dets;		/* detections already stored */
+	size_t		 ndets;
 	/* Carried from read to commit. */
 	struct wire_profile prof;
 	struct pentry	**added;
@@ -48,6 +51,7 @@ struct wl {
 struct profiler {
 	struct daemon	*d;
 	struct rstream_reader *rd;
+	struct catalog	 cat;
 	struct store_conf sc;
 	struct gen_conf	 gc;
 	struct ready_conf rc;
@@ -62,6 +66,7 @@ struct profiler {
 	struct {
 		uint64_t events, applied, duplicates, apply_errors, skipped;
 		uint64_t commits, revisions, published, read_errors;
+		uint64_t detections;
 	} st;
 };
 
@@ -138,8 +143,13 @@ wl_clear_commit(struct wl *w)
 static void
 wl_free(struct wl *w)
 {
+	size_t i;
+
 	wl_clear_commit(w);
 	pset_free(&w->raw);
+	for (i = 0; i < w->ndets; i++)
+		free(w->dets[i]);
+	free(w->dets);
 	free(w);
 }
 
@@ -166,6 +176,80 @@ on_applied(void *arg, redisReply *r)
 		}
 	}
 	maybe_stopped(p);
+}
+
+/* Has this instance stored detection id for w?  Remember it if not. */
+static int
+det_seen(struct wl *w, const char *id)
+{
+	char **nv;
+	size_t i;
+
+	for (i = 0; i < w->ndets; i++)
+		if (strcmp(w->dets[i], id) == 0)
+			return 1;
+	if ((nv = realloc(w->dets, (w->ndets + 1) * sizeof(*nv))) == NULL)
+		return 1;	/* try again with the next event */
+	w->dets = nv;
+	if ((w->dets[w->ndets] = strdup(id)) == NULL)
+		return 1;
+	w->ndets++;
+	return 0;
+}
+
+/*
+ * AI discovery for one event: each new detection is confirmed from the
+ * file system (once) and stored in P ai:{W}; an AI one marks the
+ * workload's meta.  HSET is idempotent, so instances may race here.
+ */
+static void
+discover(struct profiler *p, struct wl *w, const struct wire_event *ev)
+{
+	struct detection dv[8];
+	char key[WIRE_NAME_MAX + 80], meta[WIRE_NAME_MAX + 80], id[700];
+	size_t n, i, j;
+
+	n = discover_event(&p->cat, ev, dv, sizeof(dv) / sizeof(dv[0]));
+	for (i = 0; i < n; i++) {
+		struct detection *d = &dv[i];
+		const char *argv[4];
+		size_t lens[4];
+		char *js;
+
+		snprintf(id, sizeof(id), "%s\t%s", d->sig->id, d->key);
+		if (det_seen(w, id))
+			continue;
+		/* Files are read where this daemon runs: its own host. */
+		if (strcmp(ev->host, p->d->host) == 0)
+			discover_confirm(d, "");
+		if ((js = discover_json(d)) == NULL)
+			continue;
+		snprintf(key, sizeof(key), "%sai:{%s}", p->sc.prefix, w->name);
+		argv[0] = "HSET";
+		argv[1] = key;
+		argv[2] = id;
+		argv[3] = js;
+		for (j = 0; j < 4; j++)
+			lens[j] = strlen(argv[j]);
+		rstream_command(p->d->rs, NULL, NULL, 4, argv, lens);
+		free(js);
+		p->st.detections++;
+		log_info("%s: %s %s %s (%s)", w->name,
+		    sig_kind_names[d->sig->kind], d->name, d->version,
+		    d->confidence == DET_CONFIRMED ? "confirmed" : "inferred");
+		if (d->sig->ai) {
+			store_key(p->sc.prefix, w->name, "meta", meta,
+			    sizeof(meta));
+			argv[0] = "HSET";
+			argv[1] = meta;
+			argv[2] = "ai";
+			argv[3] = "1";
+			for (j = 0; j < 4; j++)
+				lens[j] = strlen(argv[j]);
+			rstream_command(p->d->rs, NULL, NULL, 4, argv, lens);
+			w->dirty = 1;	/* the profile now says ai */
+		}
+	}
 }
 
 static int
@@ -196,6 +280,7 @@ on_event(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 		return -EAGAIN;
 	}
 	wl_list(p, w);
+	discover(p, w, &ev);
 	rc = store_apply_argv(&p->sc, ev.workload, ev.wkind, ev.host, m->id,
 	    &o, &av);
 	obs_free(&o);
@@ -235,6 +320,7 @@ build_profile(struct profiler *p, struct wl *w, const struct store_meta *m,
 	memset(pr, 0, sizeof(*pr));
 	snprintf(pr->workload, sizeof(pr->workload), "%s", w->name);
 	pr->wkind = m->wkind;
+	pr->ai = (uint8_t)m->ai;
 	pr->ts = daemon_now_ns();
 	pr->status = rd->status;
 	pr->complete = rd->complete;
@@ -426,9 +512,9 @@ refresh(struct profiler *p, struct wl *w)
 static void
 stats_publish(struct profiler *p)
 {
-	char vals[12][24];
-	const char *argv[2 + 2 * 12];
-	size_t lens[2 + 2 * 12];
+	char vals[14][24];
+	const char *argv[2 + 2 * 14];
+	size_t lens[2 + 2 * 14];
 	int a = 0, nv = 0, i;
 
 	argv[a++] = "HSET";
@@ -446,6 +532,7 @@ stats_publish(struct profiler *p)
 	PUT("revisions", p->st.revisions);
 	PUT("published", p->st.published);
 	PUT("workloads", p->nwl);
+	PUT("detections", p->st.detections);
 	PUT("updated", (uint64_t)time(NULL));
 #undef PUT
 	for (i = 0; i < a; i++)
@@ -473,6 +560,48 @@ profiled_tick(struct daemon *d)
 	}
 }
 
+static void
+report(void *arg, const char *msg)
+{
+	log_warnx("signatures: %s", msg);
+}
+
+/*
+ * The catalog: profiled.signatures (falling back, when that file does not
+ * exist, to profiled/signatures.yaml next to a binary run from the source
+ * tree), then profiled.signatures_dir.  Bad entries are logged and
+ * skipped.
+ */
+static void
+catalog_load(struct profiler *p)
+{
+	const struct conf_profiled *c = &p->d->conf.profiled;
+	char self[512], alt[600];
+	const char *path = c->signatures;
+	ssize_t n;
+	int bad;
+
+	catalog_free(&p->cat);
+	if (access(path, R_OK) != 0 &&
+	    (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(alt, sizeof(alt), "%s/../profiled/signatures.yaml", self);
+		if (access(alt, R_OK) == 0)
+			path = alt;
+	}
+	bad = catalog_load_file(&p->cat, path, report, p);
+	bad += catalog_load_dir(&p->cat, c->signatures_dir, report, p);
+	log_info("%zu AI signatures from %s and %s%s", p->cat.n, path,
+	    c->signatures_dir, bad ? " (some skipped, see above)" : "");
+}
+
+static void
+profiled_reload(struct daemon *d)
+{
+	catalog_load(d->priv);
+}
+
 static int
 profiled_start(struct daemon *d)
 {
@@ -493,6 +622,7 @@ profiled_start(struct daemon *d)
 	p->gc.cidr_siblings = (uint32_t)c->cidr_siblings;
 	p->rc.quiet_ms = c->quiet_ms;
 	p->rc.max_entries = c->max_entries;
+	catalog_load(p);
 	p->rd = rstream_reader_new(d->rs, p->events_key, "profiled",
 	    d->consumer, "0", on_event, p);
 	if (p->rd == NULL)
@@ -516,6 +646,7 @@ maybe_stopped(struct profiler *p)
 	free(p->wls);
 	p->wls = NULL;
 	p->nwl = 0;
+	catalog_free(&p->cat);
 	p->done(p->d);
 	p->done = NULL;
 }
@@ -536,6 +667,7 @@ static const struct daemon_ops profiled_ops = {
 	.summary = "The Paddock profiler: turns behaviour into per-workload baselines.",
 	.start = profiled_start,
 	.tick = profiled_tick,
+	.reload = profiled_reload,
 	.stop = profiled_stop,
 };
 

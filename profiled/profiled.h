@@ -184,6 +184,7 @@ struct store_meta {
 	uint64_t	 changed_active_ms; /* active time at the last change */
 	uint64_t	 lost;
 	int		 overflow;
+	int		 ai;		/* discovery found AI evidence */
 	uint64_t	 first_ms, last_ms;
 	char		 digest[WIRE_HASH_MAX];
 	char		 status[16];
@@ -237,5 +238,92 @@ int	store_commit_argv(const struct store_conf *sc, const char *workload,
 	    uint64_t rawver, const char *digest, const struct ready *rd,
 	    const struct risk *rk, const char *chg, const char *view_json,
 	    size_t counts[WD__MAX], struct sargv *a);
+
+/* ---------------------------------------------------------------- catalog */
+
+enum sig_kind {
+	SK_FRAMEWORK, SK_SDK, SK_MODEL, SK_LLM_API, SK_INFERENCE, SK_MCP,
+	SK_VECTOR, SK_RAG, SK_ACCEL, SK__MAX,
+};
+extern const char *const sig_kind_names[];
+
+struct strv {
+	char		**v;
+	size_t		  n;
+};
+
+struct sig {
+	char		 id[64];
+	uint8_t		 kind;		/* enum sig_kind */
+	char		 name[128];
+	char		 ecosystem[16];	/* npm, pypi, huggingface or "" */
+	int		 ai;		/* makes a workload AI on its own */
+	struct strv	 files, hosts, exe, argv;
+	struct strv	 exclude;	/* paths that never match */
+	uint16_t	*ports, *listen;
+	size_t		 nports, nlisten;
+	char		 header[16];	/* gguf, safetensors or "" */
+	char		 where[300];	/* file:line of the entry */
+};
+
+struct catalog {
+	struct sig	*v;
+	size_t		 n;
+};
+
+/*
+ * Append the entries of one YAML file.  Each bad entry is reported through
+ * report() as "file:line:col: problem" and skipped; the others load.
+ * Returns the number of bad entries, or -errno when the file cannot be
+ * read or is not YAML at all (also reported).
+ */
+typedef void catalog_report_fn(void *arg, const char *msg);
+int	catalog_load_file(struct catalog *c, const char *path,
+	    catalog_report_fn *report, void *arg);
+/* Every *.yaml of dir, in name order; a missing dir is not an error. */
+int	catalog_load_dir(struct catalog *c, const char *dir,
+	    catalog_report_fn *report, void *arg);
+void	catalog_free(struct catalog *c);
+
+/* ---------------------------------------------------------------- discover */
+
+#define DET_CONFIRMED	1
+#define DET_INFERRED	0
+
+struct detection {
+	const struct sig *sig;
+	char		 key[512];	/* identity within the signature */
+	char		 name[256];	/* component name */
+	char		 version[128];
+	int		 confidence;	/* DET_* */
+	char		 technique[32];	/* CycloneDX evidence technique */
+	/* Evidence: which behaviour, when, in which process. */
+	char		 behaviour[16];	/* open, exec, connect, listen */
+	uint64_t	 ts;
+	uint32_t	 pid;
+	char		 exe[512];
+	char		 detail[1024];	/* path, host:port or command line */
+	char		 source[1600];	/* file that proved it, if any */
+	char		 launched_by[1024]; /* MCP: the parent's command line */
+};
+
+/*
+ * The detections one event is evidence for (pure: no I/O).  Returns how
+ * many were written to out (at most max).
+ */
+size_t	discover_event(const struct catalog *c, const struct wire_event *ev,
+	    struct detection *out, size_t max);
+/*
+ * Confirm a detection from the file system where it can be (root: "" for
+ * the host's own view): package metadata for a version, a model header for
+ * the format and name.  Upgrades confidence, fills version and source.
+ */
+void	discover_confirm(struct detection *d, const char *root);
+/* The GGUF header's general.name, or "" when fd is GGUF without one. */
+int	gguf_read(int fd, char *name, size_t namelen);
+/* Is fd a safetensors file (u64 length + JSON header)? */
+int	safetensors_read(int fd);
+/* The JSON stored for a detection in P ai:{W}. */
+char	*discover_json(const struct detection *d);
 
 #endif

@@ -420,6 +420,8 @@ meta_field(struct store_meta *m, const char *k, const redisReply *v)
 		m->lost = u64(v);
 	else if (strcmp(k, "overflow") == 0)
 		m->overflow = u64(v) != 0;
+	else if (strcmp(k, "ai") == 0)
+		m->ai = u64(v) != 0;
 	else if (strcmp(k, "first_ms") == 0)
 		m->first_ms = u64(v);
 	else if (strcmp(k, "last_ms") == 0)
@@ -647,6 +649,7 @@ store_view_json(const struct pset *view, const struct ready *rd,
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "kind", json_string(wire_wkind_name(m->wkind)));
+	json_object_set_new(o, "ai", json_boolean(m->ai));
 	json_object_set_new(o, "status", json_string(wire_status_name(rd->status)));
 	json_object_set_new(o, "complete", json_boolean(rd->complete));
 	json_object_set_new(o, "active_seconds",

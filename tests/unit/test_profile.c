@@ -663,6 +663,317 @@ test_readiness(void **state)
 	free(chg);
 }
 
+
+/* ---------------------------------------------------------------- discovery */
+
+struct reports {
+	char	msg[16][600];
+	int	n;
+};
+
+static void
+collect_report(void *arg, const char *msg)
+{
+	struct reports *r = arg;
+
+	if (r->n < 16)
+		snprintf(r->msg[r->n++], sizeof(r->msg[0]), "%s", msg);
+}
+
+static void
+load_repo_catalog(struct catalog *c)
+{
+	char path[512];
+	struct reports r = { .n = 0 };
+
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(catalog_load_file(c, tu_path("profiled/signatures.yaml",
+	    path, sizeof(path)), collect_report, &r), 0);
+	assert_int_equal(r.n, 0);
+}
+
+static void
+test_catalog_repo_file_loads(void **state)
+{
+	struct catalog c;
+
+	load_repo_catalog(&c);
+	assert_true(c.n >= 80);
+	catalog_free(&c);
+}
+
+static void
+test_catalog_bad_entries_named_rest_loads(void **state)
+{
+	char dir[] = "/tmp/paddock-test-catalog.XXXXXX", path[128];
+	struct catalog c = { 0 };
+	struct reports r = { .n = 0 };
+	FILE *f;
+	int i;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/10-local.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("signatures:\n"
+	    "  - id: good\n"			/* line 2 */
+	    "    kind: llm-api\n"
+	    "    name: Internal LLM\n"
+	    "    hosts: [\"llm.internal.example\"]\n"
+	    "  - id: typo\n"			/* line 6 */
+	    "    kind: llm-api\n"
+	    "    name: x\n"
+	    "    hostz: [a]\n"			/* line 9: unknown key */
+	    "  - id: badkind\n"
+	    "    kind: robot\n"			/* line 11 */
+	    "    name: x\n"
+	    "    hosts: [a]\n"
+	    "  - id: badport\n"
+	    "    kind: llm-api\n"
+	    "    name: x\n"
+	    "    ports: [70000]\n"		/* line 17 */
+	    "  - id: nomatch\n"			/* line 18 */
+	    "    kind: model\n"
+	    "    name: x\n"
+	    "  - id: good\n"			/* line 21: duplicate */
+	    "    kind: model\n"
+	    "    name: y\n"
+	    "    files: [\"*.y\"]\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/20-broken.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("signatures:\n  - id: [unclosed\n", f);
+	fclose(f);
+	assert_int_equal(catalog_load_dir(&c, dir, collect_report, &r), 6);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0].id, "good");
+	for (i = 0; i < r.n; i++)
+		print_message("%s\n", r.msg[i]);
+	assert_int_equal(r.n, 6);
+	assert_non_null(strstr(r.msg[0], "10-local.yaml:9:5: unknown key \"hostz\""));
+	assert_non_null(strstr(r.msg[1], "10-local.yaml:11:11"));
+	assert_non_null(strstr(r.msg[2], "10-local.yaml:17:"));
+	assert_non_null(strstr(r.msg[3], "10-local.yaml:18:"));
+	assert_non_null(strstr(r.msg[3], "no matcher"));
+	assert_non_null(strstr(r.msg[4], "10-local.yaml:21:"));
+	assert_non_null(strstr(r.msg[4], "duplicate id"));
+	assert_non_null(strstr(r.msg[5], "20-broken.yaml:"));
+	/* A missing directory is no error. */
+	assert_int_equal(catalog_load_dir(&c, "/nonexistent/signatures.d",
+	    collect_report, &r), 0);
+	catalog_free(&c);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+static size_t
+detect(const struct catalog *c, struct wire_event *ev, struct detection *d)
+{
+	snprintf(ev->host, sizeof(ev->host), "h");
+	ev->ts = 1000000000ull;
+	ev->pid = 42;
+	if (ev->exe == NULL)
+		ev->exe = "/usr/bin/node";
+	return discover_event(c, ev, d, 8);
+}
+
+static void
+test_discover_detectors(void **state)
+{
+	struct catalog c;
+	struct detection d[8];
+	struct wire_event ev;
+	struct wire_proc lin[2] = { { 10, "/usr/bin/node", "node agent.js" },
+	    { 11, "/usr/bin/node", NULL } };
+
+	load_repo_catalog(&c);
+	/* A framework, by the files the process reads. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_OPEN;
+	ev.mode = WM_READ;
+	ev.path = "/srv/app/node_modules/@langchain/core/dist/runnables/base.cjs";
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_string_equal(d[0].sig->id, "npm-langchain-core");
+	assert_string_equal(d[0].name, "@langchain/core");
+	assert_string_equal(d[0].key, "/srv/app/node_modules/@langchain/core");
+	assert_string_equal(d[0].behaviour, "open");
+	/* Writing it is installing it. */
+	ev.mode = WM_WRITE;
+	assert_int_equal(detect(&c, &ev, d), 0);
+	/* Python's .pth files are not models. */
+	ev.mode = WM_READ;
+	ev.path = "/usr/lib/python3/dist-packages/distutils-precedence.pth";
+	assert_int_equal(detect(&c, &ev, d), 0);
+	ev.path = "/srv/models/llama-3-8b.Q4_K_M.gguf";
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_int_equal(d[0].sig->kind, SK_MODEL);
+	assert_string_equal(d[0].name, "llama-3-8b.Q4_K_M.gguf");
+	ev.path = "/dev/nvidia0";
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_int_equal(d[0].sig->kind, SK_ACCEL);
+	assert_false(d[0].sig->ai);	/* a GPU alone is not AI */
+	ev.path = "/var/lib/rag/chroma.sqlite3";
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_int_equal(d[0].sig->kind, SK_RAG);
+
+	/* An MCP server, by how it was launched, and who launched it. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_EXEC;
+	ev.exe = "/usr/bin/node";
+	wire_argv_set(&ev.argv, "npx\0-y\0@modelcontextprotocol/server-filesystem"
+	    "@2025.1.0\0/srv\0", 54);
+	ev.lineage.v = lin;
+	ev.lineage.n = 2;
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_int_equal(d[0].sig->kind, SK_MCP);
+	assert_string_equal(d[0].name, "@modelcontextprotocol/server-filesystem");
+	assert_string_equal(d[0].launched_by, "node agent.js");
+	wire_argv_set(&ev.argv, "python3\0-m\0mcp_server_git\0", 26);
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_string_equal(d[0].name, "mcp_server_git");
+	free(ev.argv.buf);
+
+	/* LLM APIs by name, local inference by port. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_CONNECT;
+	ev.proto = WP_TCP;
+	snprintf(ev.addr, sizeof(ev.addr), "104.18.7.192");
+	ev.port = 443;
+	ev.name = "api.openai.com";
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_string_equal(d[0].sig->id, "api-openai");
+	ev.name = NULL;
+	snprintf(ev.addr, sizeof(ev.addr), "127.0.0.1");
+	ev.port = 11434;
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_string_equal(d[0].sig->id, "local-ollama");
+	ev.type = EV_LISTEN;
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_int_equal(d[0].sig->kind, SK_INFERENCE);
+
+	/* Control: a shell, redis-server and its port are not AI. */
+	ev.type = EV_CONNECT;
+	ev.port = 6379;
+	assert_int_equal(detect(&c, &ev, d), 0);
+	ev.type = EV_LISTEN;
+	assert_int_equal(detect(&c, &ev, d), 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_EXEC;
+	ev.exe = "/usr/bin/redis-server";
+	wire_argv_set(&ev.argv, "redis-server\0*:6379\0", 20);
+	assert_int_equal(detect(&c, &ev, d), 0);
+	ev.exe = "/usr/bin/dash";
+	wire_argv_set(&ev.argv, "sh\0-c\0while true; do date; done\0", 33);
+	assert_int_equal(detect(&c, &ev, d), 0);
+	free(ev.argv.buf);
+	catalog_free(&c);
+}
+
+/* A GGUF v3 file with general.architecture and general.name. */
+static void
+write_gguf(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "w");
+	uint32_t u32;
+	uint64_t u64;
+
+	assert_non_null(f);
+	fwrite("GGUF", 1, 4, f);
+	u32 = 3; fwrite(&u32, 4, 1, f);
+	u64 = 0; fwrite(&u64, 8, 1, f);		/* tensors */
+	u64 = 2; fwrite(&u64, 8, 1, f);		/* metadata pairs */
+	u64 = 20; fwrite(&u64, 8, 1, f);
+	fwrite("general.architecture", 1, 20, f);
+	u32 = 8; fwrite(&u32, 4, 1, f);
+	u64 = 5; fwrite(&u64, 8, 1, f);
+	fwrite("llama", 1, 5, f);
+	u64 = 12; fwrite(&u64, 8, 1, f);
+	fwrite("general.name", 1, 12, f);
+	u32 = 8; fwrite(&u32, 4, 1, f);
+	u64 = strlen(name); fwrite(&u64, 8, 1, f);
+	fwrite(name, 1, strlen(name), f);
+	fclose(f);
+}
+
+static void
+test_discover_confirm_from_files(void **state)
+{
+	char dir[] = "/tmp/paddock-test-confirm.XXXXXX", p[512], cmd[600];
+	struct catalog c;
+	struct detection d[8];
+	struct wire_event ev;
+	FILE *f;
+
+	load_repo_catalog(&c);
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/app/node_modules/@langchain/core/"
+	    "dist %s/sp/site-packages/langchain_core "
+	    "%s/sp/site-packages/langchain_core-0.3.9.dist-info "
+	    "%s/hf/models--TinyLlama--TinyLlama-1.1B/snapshots/abc123", dir, dir,
+	    dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(p, sizeof(p), "%s/app/node_modules/@langchain/core/package.json",
+	    dir);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("{\"name\": \"@langchain/core\", \"version\": \"0.3.40\"}", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/sp/site-packages/langchain_core-0.3.9.dist-info"
+	    "/METADATA", dir);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("Metadata-Version: 2.1\nName: langchain-core\nVersion: 0.3.9\n", f);
+	fclose(f);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_OPEN;
+	ev.mode = WM_READ;
+	snprintf(p, sizeof(p), "%s/app/node_modules/@langchain/core/dist/x.js",
+	    dir);
+	ev.path = p;
+	assert_int_equal(detect(&c, &ev, d), 1);
+	discover_confirm(&d[0], "");
+	assert_int_equal(d[0].confidence, DET_CONFIRMED);
+	assert_string_equal(d[0].version, "0.3.40");
+	assert_string_equal(d[0].technique, "manifest-analysis");
+
+	snprintf(p, sizeof(p), "%s/sp/site-packages/langchain_core/__init__.py",
+	    dir);
+	assert_int_equal(detect(&c, &ev, d), 1);
+	discover_confirm(&d[0], "");
+	assert_int_equal(d[0].confidence, DET_CONFIRMED);
+	assert_string_equal(d[0].name, "langchain-core");
+	assert_string_equal(d[0].version, "0.3.9");
+
+	/* A GGUF header names the model; garbage stays inferred. */
+	snprintf(p, sizeof(p), "%s/tiny.gguf", dir);
+	write_gguf(p, "TinyLlama Chat");
+	assert_int_equal(detect(&c, &ev, d), 1);
+	discover_confirm(&d[0], "");
+	assert_int_equal(d[0].confidence, DET_CONFIRMED);
+	assert_string_equal(d[0].name, "TinyLlama Chat");
+	assert_string_equal(d[0].technique, "binary-analysis");
+	snprintf(p, sizeof(p), "%s/fake.gguf", dir);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("not a model at all", f);
+	fclose(f);
+	assert_int_equal(detect(&c, &ev, d), 1);
+	discover_confirm(&d[0], "");
+	assert_int_equal(d[0].confidence, DET_INFERRED);
+
+	/* safetensors in the Hugging Face cache: repository and revision. */
+	snprintf(p, sizeof(p), "%s/hf/models--TinyLlama--TinyLlama-1.1B/"
+	    "snapshots/abc123/model.safetensors", dir);
+	assert_non_null(f = fopen(p, "w"));
+	fwrite("\x0f\0\0\0\0\0\0\0{\"__metadata__\":{}}", 1, 26, f);
+	fclose(f);
+	assert_int_equal(detect(&c, &ev, d), 1);
+	discover_confirm(&d[0], "");
+	assert_int_equal(d[0].confidence, DET_CONFIRMED);
+	assert_string_equal(d[0].name, "TinyLlama/TinyLlama-1.1B");
+	assert_string_equal(d[0].version, "abc123");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	catalog_free(&c);
+}
+
 /* ---------------------------------------------------------------- redis */
 
 static redisReply *
@@ -1246,6 +1557,10 @@ main(void)
 		cmocka_unit_test(test_observe_events),
 		cmocka_unit_test(test_risk_scores_and_reasons),
 		cmocka_unit_test(test_readiness),
+		cmocka_unit_test(test_catalog_repo_file_loads),
+		cmocka_unit_test(test_catalog_bad_entries_named_rest_loads),
+		cmocka_unit_test(test_discover_detectors),
+		cmocka_unit_test(test_discover_confirm_from_files),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test(test_store_apply_is_idempotent),

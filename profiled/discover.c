@@ -1,0 +1,546 @@
+/*
+ * discover: AI workloads from kernel evidence alone, no labels.
+ *
+ * discover_event() (pure) matches one event against the catalog: opened
+ * files (package trees, model files, indexes, GPU devices), executions
+ * (inference servers; MCP servers by their command line, attributed to the
+ * process that launched them), connections (LLM API names, local inference
+ * and vector-store ports) and listeners.  Each detection carries its
+ * evidence: the behaviour, when, which process, what exactly.
+ *
+ * discover_confirm() then looks at the file system, cheaply and once per
+ * detection: package.json or a dist-info METADATA next to the opened files
+ * gives a package's name and version; a GGUF or safetensors header proves
+ * a model file (and GGUF names it); the Hugging Face cache layout gives a
+ * model's repository and revision.  What a file proves is "confirmed";
+ * what only a name, port or path suggests stays "inferred".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "profiled.h"
+
+static int
+any_match(const struct strv *globs, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < globs->n; i++)
+		if (fnmatch(globs->v[i], s, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+has_port(const uint16_t *v, size_t n, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == port)
+			return 1;
+	return 0;
+}
+
+static struct detection *
+det_new(const struct sig *s, const struct wire_event *ev, const char *how,
+    struct detection *out, size_t *n, size_t max)
+{
+	struct detection *d;
+
+	if (*n >= max)
+		return NULL;
+	d = &out[(*n)++];
+	memset(d, 0, sizeof(*d));
+	d->sig = s;
+	snprintf(d->name, sizeof(d->name), "%s", s->name);
+	snprintf(d->behaviour, sizeof(d->behaviour), "%s", how);
+	snprintf(d->technique, sizeof(d->technique), "instrumentation");
+	d->ts = ev->ts;
+	d->pid = ev->pid;
+	snprintf(d->exe, sizeof(d->exe), "%s", ev->exe ? ev->exe : "");
+	return d;
+}
+
+/* "/a/node_modules/@s/n/lib/x.js" -> "/a/node_modules/@s/n"; 0 or -1. */
+static int
+npm_pkgdir(const char *path, char *dir, size_t len, char *name,
+    size_t namelen)
+{
+	const char *nm = NULL, *p = path, *e;
+
+	while ((p = strstr(p, "/node_modules/")) != NULL)
+		nm = p++;
+	if (nm == NULL)
+		return -1;
+	p = nm + strlen("/node_modules/");
+	if ((e = strchr(p, '/')) == NULL)
+		return -1;
+	if (*p == '@' && (e = strchr(e + 1, '/')) == NULL)
+		return -1;
+	snprintf(dir, len, "%.*s", (int)(e - path), path);
+	snprintf(name, namelen, "%.*s", (int)(e - p), p);
+	return 0;
+}
+
+/*
+ * The name of an MCP server from a command line: the package or module
+ * named by the matched mark, without a path before it, a file path after
+ * a scoped package (".../@s/n/dist/index.js") or a version ("@s/n@1.2").
+ */
+static void
+mcp_name(const char *argv, char *out, size_t len)
+{
+	static const char *const marks[] = { "@modelcontextprotocol/server-",
+	    "@playwright/mcp", "@upstash/context7-mcp", "mcp-server-",
+	    "mcp_server_", "duckduckgo-mcp-server", NULL };
+	const char *p, *e;
+	size_t i;
+
+	for (i = 0; marks[i] != NULL; i++) {
+		if ((p = strstr(argv, marks[i])) == NULL)
+			continue;
+		if (marks[i][0] != '@')	/* "uvx mcp-server-git": whole word */
+			while (p > argv && p[-1] != ' ' && p[-1] != '/')
+				p--;
+		e = p + (marks[i][0] == '@' ? strchr(marks[i], '/') - marks[i] + 1 :
+		    0);
+		while (*e != '\0' && *e != ' ' && *e != '/' && *e != '@')
+			e++;
+		snprintf(out, len, "%.*s", (int)(e - p), p);
+		return;
+	}
+	snprintf(out, len, "%s", "MCP server");
+}
+
+size_t
+discover_event(const struct catalog *c, const struct wire_event *ev,
+    struct detection *out, size_t max)
+{
+	char argv[2048] = "", pkg[256];
+	size_t i, n = 0;
+	struct detection *d;
+
+	if (ev->type == EV_EXEC)
+		wire_argv_join(&ev->argv, argv, sizeof(argv));
+	for (i = 0; i < c->n; i++) {
+		const struct sig *s = &c->v[i];
+
+		switch (ev->type) {
+		case EV_OPEN:
+			/* Writing a package's files is installing it, not using
+			 * it (npm, pip, tar); a model written is downloaded. */
+			if (ev->result != 0 || !any_match(&s->files, ev->path) ||
+			    any_match(&s->exclude, ev->path) ||
+			    ((ev->mode & WM_WRITE) && s->ecosystem[0] != '\0' &&
+			    s->kind != SK_MODEL) ||
+			    (d = det_new(s, ev, "open", out, &n, max)) == NULL)
+				break;
+			snprintf(d->detail, sizeof(d->detail), "%s", ev->path);
+			snprintf(d->technique, sizeof(d->technique), "filename");
+			if (strcmp(s->ecosystem, "npm") == 0 &&
+			    npm_pkgdir(ev->path, d->key, sizeof(d->key), pkg,
+			    sizeof(pkg)) == 0) {
+				snprintf(d->name, sizeof(d->name), "%s", pkg);
+			} else if (strcmp(s->ecosystem, "pypi") == 0) {
+				const char *sp = strstr(ev->path, "-packages/");
+
+				snprintf(d->key, sizeof(d->key), "%.*s",
+				    sp ? (int)(sp - ev->path + 9) : 0, ev->path);
+			} else if (s->kind == SK_ACCEL)
+				snprintf(d->key, sizeof(d->key), "%s", s->id);
+			else {
+				const char *b = strrchr(ev->path, '/');
+
+				snprintf(d->key, sizeof(d->key), "%s", ev->path);
+				if (s->kind == SK_MODEL || s->kind == SK_RAG)
+					snprintf(d->name, sizeof(d->name), "%s",
+					    b ? b + 1 : ev->path);
+			}
+			break;
+		case EV_EXEC:
+			if (!any_match(&s->exe, ev->exe) &&
+			    !any_match(&s->argv, argv))
+				break;
+			if ((d = det_new(s, ev, "exec", out, &n, max)) == NULL)
+				break;
+			snprintf(d->detail, sizeof(d->detail), "%s", argv);
+			if (s->kind == SK_MCP) {
+				mcp_name(argv, d->name, sizeof(d->name));
+				snprintf(d->key, sizeof(d->key), "%s", d->name);
+			} else
+				snprintf(d->key, sizeof(d->key), "%s", ev->exe);
+			if (ev->lineage.n >= 2) {
+				const struct wire_proc *pp =
+				    &ev->lineage.v[ev->lineage.n - 2];
+
+				snprintf(d->launched_by, sizeof(d->launched_by),
+				    "%s", pp->args && pp->args[0] ? pp->args :
+				    pp->exe);
+			}
+			break;
+		case EV_CONNECT:
+		case EV_SENDTO:
+			if (any_match(&s->hosts, ev->name)) {
+				if ((d = det_new(s, ev, "connect", out, &n,
+				    max)) == NULL)
+					break;
+				snprintf(d->key, sizeof(d->key), "%s", ev->name);
+				if (s->kind == SK_LLM_API && s->hosts.n > 1 &&
+				    strcmp(s->id, "api-others") == 0)
+					snprintf(d->name, sizeof(d->name), "%s",
+					    ev->name);
+			} else if (ev->proto == WP_TCP &&
+			    has_port(s->ports, s->nports, ev->port)) {
+				if ((d = det_new(s, ev, "connect", out, &n,
+				    max)) == NULL)
+					break;
+				snprintf(d->key, sizeof(d->key), "%s:%u", ev->addr,
+				    ev->port);
+			} else
+				break;
+			snprintf(d->detail, sizeof(d->detail), "%s%s%s:%u",
+			    ev->name ? ev->name : "", ev->name ? " " : "",
+			    ev->addr, ev->port);
+			break;
+		case EV_LISTEN:
+			if (!has_port(s->listen, s->nlisten, ev->port) ||
+			    (d = det_new(s, ev, "listen", out, &n, max)) == NULL)
+				break;
+			snprintf(d->key, sizeof(d->key), "%u", ev->port);
+			snprintf(d->detail, sizeof(d->detail), "%s:%u", ev->addr,
+			    ev->port);
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------- confirm */
+
+static char *
+slurp(const char *path, size_t max)
+{
+	char *buf;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return NULL;
+	if ((buf = malloc(max + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	r = read(fd, buf, max);
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[r] = '\0';
+	return buf;
+}
+
+static void
+confirm_npm(struct detection *d, const char *root)
+{
+	char pj[1200], pkg[512];
+	json_t *o;
+	json_error_t jerr;
+	char *txt;
+	const char *ver, *name;
+
+	if (d->key[0] == '\0' &&
+	    npm_pkgdir(d->detail, d->key, sizeof(d->key), pkg, sizeof(pkg)) < 0)
+		return;
+	snprintf(pj, sizeof(pj), "%s%s/package.json", root, d->key);
+	if ((txt = slurp(pj, 1 << 20)) == NULL)
+		return;
+	if ((o = json_loads(txt, 0, &jerr)) != NULL &&
+	    (ver = json_string_value(json_object_get(o, "version"))) != NULL &&
+	    (name = json_string_value(json_object_get(o, "name"))) != NULL) {
+		snprintf(d->version, sizeof(d->version), "%s", ver);
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		snprintf(d->source, sizeof(d->source), "%s%s/package.json",
+		    root, d->key);
+		snprintf(d->technique, sizeof(d->technique), "manifest-analysis");
+		d->confidence = DET_CONFIRMED;
+	}
+	json_decref(o);
+	free(txt);
+}
+
+/* PEP 503: lower case, runs of -_. as one "_" (the dist-info form). */
+static void
+dist_norm(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 1 < len; in++) {
+		if (*in == '-' || *in == '_' || *in == '.') {
+			if (o == 0 || out[o - 1] != '_')
+				out[o++] = '_';
+		} else
+			out[o++] = (char)(*in >= 'A' && *in <= 'Z' ? *in + 32 : *in);
+	}
+	out[o] = '\0';
+}
+
+static void
+confirm_pypi(struct detection *d, const char *root)
+{
+	char sp[1100], want[160], got[300], meta[1500];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(sp, sizeof(sp), "%s%s", root, d->key);
+	dist_norm(d->sig->name, want, sizeof(want));
+	if (d->key[0] == '\0' || (dir = opendir(sp)) == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		const char *dash, *end;
+		char *txt, *v, *nm;
+
+		end = strstr(e->d_name, ".dist-info");
+		if (end == NULL || end[10] != '\0' ||
+		    (dash = strchr(e->d_name, '-')) == NULL || dash > end)
+			continue;
+		snprintf(got, sizeof(got), "%.*s", (int)(dash - e->d_name),
+		    e->d_name);
+		dist_norm(got, got, sizeof(got));
+		if (strcmp(got, want) != 0)
+			continue;
+		snprintf(meta, sizeof(meta), "%s/%s/METADATA", sp, e->d_name);
+		if ((txt = slurp(meta, 65536)) == NULL)
+			continue;
+		if ((v = strstr(txt, "\nVersion: ")) != NULL) {
+			v += 10;
+			snprintf(d->version, sizeof(d->version), "%.*s",
+			    (int)strcspn(v, "\r\n"), v);
+			if ((nm = strstr(txt, "Name: ")) != NULL) {
+				nm += 6;
+				snprintf(d->name, sizeof(d->name), "%.*s",
+				    (int)strcspn(nm, "\r\n"), nm);
+			}
+			snprintf(d->source, sizeof(d->source), "%s", meta);
+			snprintf(d->technique, sizeof(d->technique),
+			    "manifest-analysis");
+			d->confidence = DET_CONFIRMED;
+		}
+		free(txt);
+		break;
+	}
+	closedir(dir);
+}
+
+/* A bounded little-endian reader over the first bytes of a file. */
+struct rd {
+	const unsigned char *p;
+	size_t		 n, o;
+};
+
+static int
+rd_u(struct rd *r, size_t bytes, uint64_t *v)
+{
+	size_t i;
+
+	if (r->o + bytes > r->n)
+		return -1;
+	*v = 0;
+	for (i = 0; i < bytes; i++)
+		*v |= (uint64_t)r->p[r->o + i] << (8 * i);
+	r->o += bytes;
+	return 0;
+}
+
+static int
+gguf_skip(struct rd *r, uint64_t type, int depth)
+{
+	static const size_t size[] = { 1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8 };
+	uint64_t len, at, cnt, i;
+
+	if (type > 12 || depth > 2)
+		return -1;
+	if (type == 8)
+		return rd_u(r, 8, &len) < 0 || len > r->n - r->o ? -1 :
+		    (int)((r->o += len), 0);
+	if (type == 9) {
+		if (rd_u(r, 4, &at) < 0 || rd_u(r, 8, &cnt) < 0)
+			return -1;
+		for (i = 0; i < cnt; i++)
+			if (gguf_skip(r, at, depth + 1) < 0)
+				return -1;
+		return 0;
+	}
+	return r->o + size[type] > r->n ? -1 : (int)((r->o += size[type]), 0);
+}
+
+int
+gguf_read(int fd, char *name, size_t namelen)
+{
+	unsigned char buf[65536];
+	struct rd r = { buf, 0, 0 };
+	uint64_t ver, nt, nkv, i, klen, type, slen;
+	ssize_t got;
+
+	name[0] = '\0';
+	if ((got = pread(fd, buf, sizeof(buf), 0)) < 24 ||
+	    memcmp(buf, "GGUF", 4) != 0)
+		return -1;
+	r.n = (size_t)got;
+	r.o = 4;
+	if (rd_u(&r, 4, &ver) < 0 || ver < 2 || rd_u(&r, 8, &nt) < 0 ||
+	    rd_u(&r, 8, &nkv) < 0)
+		return ver == 1 ? 0 : -1;	/* v1: a GGUF, no names read */
+	for (i = 0; i < nkv && i < 256; i++) {
+		const char *key;
+
+		if (rd_u(&r, 8, &klen) < 0 || klen > r.n - r.o)
+			break;
+		key = (const char *)buf + r.o;
+		r.o += klen;
+		if (rd_u(&r, 4, &type) < 0)
+			break;
+		if (type == 8 && klen == 12 && memcmp(key, "general.name", 12)
+		    == 0) {
+			if (rd_u(&r, 8, &slen) < 0 || slen > r.n - r.o)
+				break;
+			snprintf(name, namelen, "%.*s", (int)slen,
+			    (const char *)buf + r.o);
+			break;
+		}
+		if (gguf_skip(&r, type, 0) < 0)
+			break;
+	}
+	return 0;
+}
+
+int
+safetensors_read(int fd)
+{
+	unsigned char buf[512];
+	uint64_t len = 0;
+	ssize_t got;
+	int i;
+
+	if ((got = pread(fd, buf, sizeof(buf), 0)) < 10)
+		return -1;
+	for (i = 0; i < 8; i++)
+		len |= (uint64_t)buf[i] << (8 * i);
+	if (len < 2 || len > (100u << 20))
+		return -1;
+	for (i = 8; i < got && (buf[i] == ' ' || buf[i] == '\n'); i++)
+		;
+	return i < got && buf[i] == '{' ? 0 : -1;
+}
+
+static void
+confirm_model(struct detection *d, const char *root)
+{
+	char path[1200], gname[256] = "";
+	const char *hf, *snap;
+	int fd;
+
+	/* .../models--org--name/snapshots/<rev>/file: repository identity */
+	if ((hf = strstr(d->detail, "/models--")) != NULL &&
+	    (snap = strstr(hf, "/snapshots/")) != NULL) {
+		char repo[256];
+		const char *rev = snap + 11;
+		char *dd;
+
+		snprintf(repo, sizeof(repo), "%.*s", (int)(snap - hf - 9),
+		    hf + 9);
+		if ((dd = strstr(repo, "--")) != NULL) {
+			*dd = '/';
+			memmove(dd + 1, dd + 2, strlen(dd + 2) + 1);
+		}
+		snprintf(d->name, sizeof(d->name), "%s", repo);
+		snprintf(d->version, sizeof(d->version), "%.*s",
+		    (int)strcspn(rev, "/"), rev);
+	}
+	if (d->sig->header[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s%s", root, d->detail);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	if (strcmp(d->sig->header, "gguf") == 0 &&
+	    gguf_read(fd, gname, sizeof(gname)) == 0) {
+		d->confidence = DET_CONFIRMED;
+		if (gname[0] != '\0' && hf == NULL)
+			snprintf(d->name, sizeof(d->name), "%s", gname);
+	} else if (strcmp(d->sig->header, "safetensors") == 0 &&
+	    safetensors_read(fd) == 0)
+		d->confidence = DET_CONFIRMED;
+	close(fd);
+	if (d->confidence == DET_CONFIRMED) {
+		snprintf(d->technique, sizeof(d->technique), "binary-analysis");
+		snprintf(d->source, sizeof(d->source), "%s", path);
+	}
+}
+
+void
+discover_confirm(struct detection *d, const char *root)
+{
+	if (root == NULL)
+		root = "";
+	if (strcmp(d->sig->ecosystem, "npm") == 0 &&
+	    strcmp(d->behaviour, "open") == 0)
+		confirm_npm(d, root);
+	else if (strcmp(d->sig->ecosystem, "pypi") == 0)
+		confirm_pypi(d, root);
+	else if (d->sig->kind == SK_MODEL)
+		confirm_model(d, root);
+}
+
+char *
+discover_json(const struct detection *d)
+{
+	json_t *o = json_object(), *ev = json_object();
+	char when[40], *s;
+
+	if (o == NULL || ev == NULL) {
+		json_decref(o);
+		json_decref(ev);
+		return NULL;
+	}
+	wire_time_iso(d->ts, when, sizeof(when));
+	json_object_set_new(o, "signature", json_string(d->sig->id));
+	json_object_set_new(o, "kind", json_string(sig_kind_names[d->sig->kind]));
+	json_object_set_new(o, "name", json_string(d->name));
+	if (d->version[0])
+		json_object_set_new(o, "version", json_string(d->version));
+	if (d->sig->ecosystem[0])
+		json_object_set_new(o, "ecosystem",
+		    json_string(d->sig->ecosystem));
+	json_object_set_new(o, "ai", json_boolean(d->sig->ai));
+	json_object_set_new(o, "confidence", json_string(d->confidence ==
+	    DET_CONFIRMED ? "confirmed" : "inferred"));
+	json_object_set_new(o, "technique", json_string(d->technique));
+	json_object_set_new(ev, "behaviour", json_string(d->behaviour));
+	json_object_set_new(ev, "time", json_string(when));
+	if (d->pid)
+		json_object_set_new(ev, "pid", json_integer(d->pid));
+	if (d->exe[0])
+		json_object_set_new(ev, "exe", json_string(d->exe));
+	json_object_set_new(ev, "detail", json_string(d->detail));
+	if (d->source[0])
+		json_object_set_new(ev, "source", json_string(d->source));
+	if (d->launched_by[0])
+		json_object_set_new(ev, "launched_by",
+		    json_string(d->launched_by));
+	json_object_set_new(o, "evidence", ev);
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}

@@ -1,0 +1,141 @@
+#!/bin/sh
+# AI discovery end to end, with real frameworks (issue 5):
+#
+#   - a LangChain.js agent (tests/ai/agent.mjs) that launches the real MCP
+#     server @modelcontextprotocol/server-filesystem over stdio and talks to
+#     a scripted OpenAI-compatible mock LLM on 127.0.0.1:11434;
+#   - a Python process importing a framework from a fake site-packages tree
+#     and reading a small GGUF model made here;
+#   - controls that must not count as AI: a shell loop and redis-server.
+#
+# Checks `paddockctl bom` (framework with version, the MCP server as a tool
+# of the agent, the LLM endpoint, the model), `paddockctl workloads --ai`,
+# and validates `paddockctl bom -o cyclonedx` against the official
+# CycloneDX 1.6 schema.  The npm packages (pinned in tests/ai/package.json)
+# are installed into build/npm, never into the repository.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+[ "$(id -u)" = 0 ] || { echo "needs root (BPF, cgroups): skipped"; exit 77; }
+command -v node >/dev/null && command -v npm >/dev/null ||
+	{ echo "node/npm missing (make deps installs them)"; exit 1; }
+
+npmdir=$top/build/npm
+mkdir -p "$npmdir"
+if ! cmp -s tests/ai/package.json "$npmdir/package.json" ||
+   [ ! -d "$npmdir/node_modules/@modelcontextprotocol/server-filesystem" ]; then
+	echo "== npm install (tests/ai/package.json) into build/npm"
+	cp tests/ai/package.json "$npmdir/package.json"
+	(cd "$npmdir" && npm install --no-audit --no-fund --loglevel=error)
+fi
+cp tests/ai/*.mjs "$npmdir/"
+
+dir=$(mktemp -d /tmp/paddock-test-ai.XXXXXX)
+ctl="bin/paddockctl -c $dir/paddock.yaml --state-dir=$dir"
+mock=""
+cleanup() {
+	[ -n "$mock" ] && kill "$mock" 2>/dev/null
+	$ctl down >/dev/null 2>&1 || true
+	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT INT TERM
+printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$dir/paddock.yaml"
+$ctl up >/dev/null
+
+fail() { echo "FAILED: $*"; exit 1; }
+check() { node "$npmdir/check.mjs" "$@" || exit 1; }
+
+# The JavaScript agent, its MCP server and the mock LLM.
+mkdir -p "$dir/files" && echo hello > "$dir/files/notes.txt"
+node "$npmdir/mock-llm.mjs" "$dir/files" > "$dir/mock.log" 2>&1 &
+mock=$!
+for i in $(seq 50); do grep -q ready "$dir/mock.log" 2>/dev/null && break; sleep 0.1; done
+$ctl run --workload ai-agent -- node "$npmdir/agent.mjs" "$dir/files" > "$dir/agent.log" 2>&1 ||
+	{ cat "$dir/agent.log"; fail "the agent did not run"; }
+grep -q 'notes.txt' "$dir/agent.log" || { cat "$dir/agent.log"; fail "agent answer"; }
+
+# The Python agent: a framework from site-packages and a GGUF model.
+sp=$dir/py/lib/python3/site-packages
+mkdir -p "$sp/langchain" "$sp/langchain-0.3.7.dist-info" "$dir/models"
+echo '__version__ = "0.3.7"' > "$sp/langchain/__init__.py"
+printf 'Metadata-Version: 2.1\nName: langchain\nVersion: 0.3.7\n' \
+	> "$sp/langchain-0.3.7.dist-info/METADATA"
+/usr/bin/python3 - "$dir/models/tiny.gguf" <<'EOF'
+import struct, sys
+def s(x): return struct.pack('<Q', len(x)) + x
+kv = s(b'general.architecture') + struct.pack('<I', 8) + s(b'llama')
+kv += s(b'general.name') + struct.pack('<I', 8) + s(b'Paddock Tiny Test Model')
+open(sys.argv[1], 'wb').write(b'GGUF' + struct.pack('<IQQ', 3, 0, 2) + kv)
+EOF
+$ctl run --workload py-agent -- /usr/bin/python3 -c "
+import sys; sys.path.insert(0, '$sp')
+import langchain
+open('$dir/models/tiny.gguf', 'rb').read(4096)
+print('py agent ran langchain', langchain.__version__)" > "$dir/py.log" 2>&1 ||
+	{ cat "$dir/py.log"; fail "the python agent did not run"; }
+
+# Controls.
+$ctl run --workload ctl-shell -- sh -c 'for i in 1 2 3; do date >/dev/null; sleep 0.1; done'
+$ctl run --workload ctl-redis -- sh -c "redis-server --port 0 --unixsocket $dir/ctl.sock --save '' --appendonly no >/dev/null & p=\$!; sleep 1; redis-cli -s $dir/ctl.sock ping >/dev/null; kill \$p; wait \$p || true"
+
+# Discovery is asynchronous: wait for the last expected detection.
+for i in $(seq 100); do
+	$ctl bom ai-agent -o json > "$dir/ai-agent.json" 2>/dev/null &&
+	$ctl bom py-agent -o json > "$dir/py-agent.json" 2>/dev/null &&
+	grep -q 'server-filesystem' "$dir/ai-agent.json" &&
+	grep -q '"version": "2026.8.31"' "$dir/ai-agent.json" &&
+	grep -q 'Ollama' "$dir/ai-agent.json" &&
+	grep -q '@langchain/core' "$dir/ai-agent.json" &&
+	grep -q 'Paddock Tiny Test Model' "$dir/py-agent.json" && break
+	sleep 0.2
+done
+echo "== paddockctl bom"
+$ctl bom
+
+echo "== checks"
+# The framework with its version, read from its package.json.
+check "$dir/ai-agent.json" 'find(j[0].detections, d => d.name === "@langchain/core" &&
+	d.version === "1.4.0" && d.confidence === "confirmed")'
+check "$dir/ai-agent.json" 'find(j[0].detections, d => d.name === "@langchain/openai" && d.version === "1.5.8")'
+# The MCP server, as a tool of this agent: launched by agent.mjs.
+check "$dir/ai-agent.json" 'find(j[0].detections, d => d.kind === "mcp-server" &&
+	d.name === "@modelcontextprotocol/server-filesystem" &&
+	/agent\.mjs/.test(d.evidence.launched_by || ""))'
+check "$dir/ai-agent.json" 'find(j[0].detections, d => d.kind === "mcp-server" && d.version === "2026.8.31")'
+# The LLM endpoint it called.
+check "$dir/ai-agent.json" 'find(j[0].detections, d => d.kind === "llm-api" &&
+	d.evidence.detail.endsWith(":11434"))'
+# The Python agent: framework and model, both confirmed by files.
+check "$dir/py-agent.json" 'find(j[0].detections, d => d.name === "langchain" &&
+	d.version === "0.3.7" && d.confidence === "confirmed")'
+check "$dir/py-agent.json" 'find(j[0].detections, d => d.kind === "model" &&
+	d.name === "Paddock Tiny Test Model" && d.confidence === "confirmed" &&
+	d.technique === "binary-analysis")'
+
+# workloads: the agents are AI, the controls are not; --ai lists no control.
+$ctl -o json workloads > "$dir/workloads.json"
+check "$dir/workloads.json" 'find(j, w => w.workload === "ai-agent").ai === true'
+check "$dir/workloads.json" 'find(j, w => w.workload === "py-agent").ai === true'
+check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-shell").ai === false'
+check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-redis").ai === false'
+$ctl -o json workloads --ai > "$dir/ai.json"
+check "$dir/ai.json" '!find(j, w => w.workload.startsWith("ctl-")) &&
+	find(j, w => w.workload === "ai-agent") && find(j, w => w.workload === "py-agent")'
+$ctl workloads --shadow | grep -q '^ai-agent ' || fail "ai-agent is not in the shadow-AI view"
+
+# CycloneDX 1.6, validated against the official schema: one workload and
+# the whole host.
+$ctl bom ai-agent -o cyclonedx > "$dir/ai-agent.cdx.json"
+$ctl bom -o cyclonedx > "$dir/host.cdx.json"
+node "$npmdir/validate-cyclonedx.mjs" "$dir/ai-agent.cdx.json"
+node "$npmdir/validate-cyclonedx.mjs" "$dir/host.cdx.json"
+check "$dir/ai-agent.cdx.json" 'j.metadata.component.name === "ai-agent" &&
+	find(j.components, c => c.type === "library" &&
+	    c.purl === "pkg:npm/%40langchain/core@1.4.0") &&
+	find(j.components, c => c.name === "@modelcontextprotocol/server-filesystem") &&
+	find(j.services, s => s.endpoints[0] === "tcp://127.0.0.1:11434") &&
+	j.dependencies[0].dependsOn.length >= 3'
+check "$dir/host.cdx.json" 'find(j.components, c => c.name === "py-agent") &&
+	find(j.components, c => c.type === "machine-learning-model") &&
+	!find(j.components, c => (c.name || "").startsWith("ctl-"))'
+echo "ai_discovery: all checks passed"
