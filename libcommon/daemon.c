@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "daemon.h"
 #include "log.h"
 #include "sd.h"
@@ -54,33 +56,95 @@ daemon_key(const struct daemon *d, const char *suffix, char *buf, size_t len)
 	return buf;
 }
 
-int
-stream_publish(struct rstream *rs, const char *key, uint64_t maxlen,
-    enum wire_kind kind, const void *rec, const char *workload,
-    const char *host, uint64_t ts_ns, uint64_t cookie)
+/* The fields of an entry (docs/wire-format.md); b owns the body. */
+static int
+entry_fields(const char *key, enum wire_kind kind, const void *rec,
+    const char *workload, const char *host, uint64_t ts_ns,
+    struct rs_field f[6], struct wire_buf *b, char *what, size_t whatlen,
+    char *when, size_t whenlen)
 {
-	char err[WIRE_ERRLEN], what[512], when[64];
-	struct wire_buf b = { 0 };
-	struct rs_field f[6];
+	char err[WIRE_ERRLEN];
 	const char *kname = wire_kind_name(kind);
 	int rc;
 
-	if ((rc = wire_encode(kind, rec, &b, err, sizeof(err))) < 0) {
+	if ((rc = wire_encode(kind, rec, b, err, sizeof(err))) < 0) {
 		log_warnx("%s: not publishing a bad %s record: %s", key, kname,
 		    err);
 		return rc;
 	}
-	wire_summary(kind, rec, what, sizeof(what));
-	wire_time_iso(ts_ns, when, sizeof(when));
+	wire_summary(kind, rec, what, whatlen);
+	wire_time_iso(ts_ns, when, whenlen);
 	f[0] = (struct rs_field){ "kind", kname, strlen(kname) };
 	f[1] = (struct rs_field){ "workload", workload, strlen(workload) };
 	f[2] = (struct rs_field){ "host", host, strlen(host) };
 	f[3] = (struct rs_field){ "time", when, strlen(when) };
 	f[4] = (struct rs_field){ "what", what, strlen(what) };
-	f[5] = (struct rs_field){ "msgpack", b.data, b.len };
+	f[5] = (struct rs_field){ "msgpack", b->data, b->len };
+	return 0;
+}
+
+int
+stream_publish(struct rstream *rs, const char *key, uint64_t maxlen,
+    enum wire_kind kind, const void *rec, const char *workload,
+    const char *host, uint64_t ts_ns, uint64_t cookie)
+{
+	char what[512], when[64];
+	struct wire_buf b = { 0 };
+	struct rs_field f[6];
+	int rc;
+
+	if ((rc = entry_fields(key, kind, rec, workload, host, ts_ns, f, &b,
+	    what, sizeof(what), when, sizeof(when))) < 0)
+		return rc;
 	rc = rstream_add(rs, key, maxlen, f, 6, cookie);
 	wire_buf_free(&b);
 	return rc;
+}
+
+int
+stream_publish_sync(struct redisContext *c, const char *key, uint64_t maxlen,
+    enum wire_kind kind, const void *rec, const char *workload,
+    const char *host, uint64_t ts_ns, char *id, size_t idlen)
+{
+	char what[512], when[64], ml[24];
+	struct wire_buf b = { 0 };
+	struct rs_field f[6];
+	const char *argv[18];
+	size_t lens[18];
+	redisReply *r;
+	int a = 0, i, rc;
+
+	if ((rc = entry_fields(key, kind, rec, workload, host, ts_ns, f, &b,
+	    what, sizeof(what), when, sizeof(when))) < 0)
+		return rc;
+	argv[a++] = "XADD";
+	argv[a++] = key;
+	if (maxlen > 0) {
+		snprintf(ml, sizeof(ml), "%llu", (unsigned long long)maxlen);
+		argv[a++] = "MAXLEN";
+		argv[a++] = "~";
+		argv[a++] = ml;
+	}
+	argv[a++] = "*";
+	for (i = 0; i < a; i++)
+		lens[i] = strlen(argv[i]);
+	for (i = 0; i < 6; i++) {
+		argv[a] = f[i].name;
+		lens[a++] = strlen(f[i].name);
+		argv[a] = f[i].val;
+		lens[a++] = f[i].len;
+	}
+	r = redisCommandArgv(c, a, argv, lens);
+	wire_buf_free(&b);
+	if (r == NULL || r->type != REDIS_REPLY_STRING) {
+		rc = r == NULL ? -EIO : -EPROTO;
+		freeReplyObject(r);
+		return rc;
+	}
+	if (id != NULL)
+		snprintf(id, idlen, "%s", r->str);
+	freeReplyObject(r);
+	return 0;
 }
 
 static void

@@ -78,6 +78,16 @@ const char *daemon_key(const struct daemon *d, const char *suffix, char *buf,
 int	stream_publish(struct rstream *rs, const char *key, uint64_t maxlen,
 	    enum wire_kind kind, const void *rec, const char *workload,
 	    const char *host, uint64_t ts_ns, uint64_t cookie);
+/*
+ * The same on a blocking connection (policyd's state changes, paddockctl's
+ * commands): XADD now; the entry id in id.  0, -EIO (connection) or
+ * -EPROTO (Redis refused it).
+ */
+struct redisContext;
+int	stream_publish_sync(struct redisContext *c, const char *key,
+	    uint64_t maxlen, enum wire_kind kind, const void *rec,
+	    const char *workload, const char *host, uint64_t ts_ns, char *id,
+	    size_t idlen);
 /* Begin a clean stop with the given exit code (from anywhere). */
 void	daemon_shutdown(struct daemon *d, int code);
 /* Nanoseconds since the epoch. */

@@ -71,12 +71,17 @@ int	ctl_print_yaml(FILE *f, json_t *doc);
  */
 const char *ctl_stage(struct ctl *ctl, struct redisContext *c, const char *w);
 
+/* A whole file (at most max bytes), NUL-terminated; NULL after saying why. */
+char	*ctl_read_file(const char *path, size_t max);
+
 /* bom.c: CycloneDX 1.6 from workloads with their detections (pure). */
 json_t	*bom_cyclonedx(json_t *workloads, const char *host, int single,
 	    const char *serial, const char *timestamp);
 
 /* The subcommands. */
 extern const struct ctl_cmd ctl_cmd_up, ctl_cmd_down, ctl_cmd_run,
-	    ctl_cmd_events, ctl_cmd_workloads, ctl_cmd_profile, ctl_cmd_bom;
+	    ctl_cmd_events, ctl_cmd_workloads, ctl_cmd_profile, ctl_cmd_bom,
+	    ctl_cmd_promote, ctl_cmd_demote, ctl_cmd_accept, ctl_cmd_policy,
+	    ctl_cmd_audit, ctl_cmd_violations;
 
 #endif

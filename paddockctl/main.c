@@ -24,6 +24,12 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_workloads,
 	&ctl_cmd_profile,
 	&ctl_cmd_bom,
+	&ctl_cmd_promote,
+	&ctl_cmd_demote,
+	&ctl_cmd_policy,
+	&ctl_cmd_violations,
+	&ctl_cmd_accept,
+	&ctl_cmd_audit,
 	NULL,
 };
 
@@ -117,7 +123,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	optind = 1;
+	optind = 0;	/* glibc: a full reset, so options may follow operands */
 	/*
 	 * "-o FORMAT" may follow the command too (paddockctl workloads -o
 	 * json): take it out before the command parses its own options.

@@ -390,10 +390,11 @@ on_commit(void *arg, redisReply *r)
 }
 
 static void
-refresh_done(struct store_meta *m, struct pset *prev, char *chg, char *vj,
-    struct sargv *av)
+refresh_done(struct store_meta *m, struct pset *acc, struct pset *prev,
+    char *chg, char *vj, struct sargv *av)
 {
 	store_meta_free(m);
+	pset_free(acc);
 	pset_free(prev);
 	free(chg);
 	free(vj);
@@ -406,7 +407,7 @@ on_read(void *arg, redisReply *r)
 	struct wl *w = arg;
 	struct profiler *p = w->p;
 	struct store_meta m;
-	struct pset raw, prev = { 0 };
+	struct pset raw, acc = { 0 }, prev = { 0 };
 	struct ready rd;
 	struct risk rk;
 	struct sargv av = { 0 };
@@ -418,14 +419,15 @@ on_read(void *arg, redisReply *r)
 	p->inflight--;
 	memset(&m, 0, sizeof(m));
 	if (r == NULL || p->stopping ||
-	    (rc = store_read_parse(r, &m, &raw, &fresh, err, sizeof(err))) < 0) {
+	    (rc = store_read_parse(r, &m, &raw, &acc, &fresh, err,
+	    sizeof(err))) < 0) {
 		if (r != NULL && !p->stopping) {
 			p->st.read_errors++;
 			log_warnx("%s: %s", w->name, err);
 		}
 		w->busy = 0;
 		w->dirty = 1;
-		refresh_done(&m, &prev, chg, vj, &av);
+		refresh_done(&m, &acc, &prev, chg, vj, &av);
 		maybe_stopped(p);
 		return;
 	}
@@ -437,7 +439,10 @@ on_read(void *arg, redisReply *r)
 		w->rawver = m.rawver;
 	}
 	wl_clear_commit(w);
-	if ((rc = gen_view(&w->raw, &p->gc, &w->view)) < 0 ||
+	/* The evidence plus what operators accepted, generalised alike. */
+	for (i = 0; i < w->raw.n && rc >= 0; i++)
+		rc = pset_add(&acc, &w->raw.v[i]);
+	if (rc < 0 || (rc = gen_view(&acc, &p->gc, &w->view)) < 0 ||
 	    (rc = pset_digest(&w->view, digest)) < 0)
 		goto fail;
 	if (m.view != NULL && store_view_parse(m.view, &prev) < 0)
@@ -482,14 +487,14 @@ on_read(void *arg, redisReply *r)
 		goto fail;
 	p->inflight++;
 	p->st.commits++;
-	refresh_done(&m, &prev, chg, vj, &av);
+	refresh_done(&m, &acc, &prev, chg, vj, &av);
 	return;
 fail:
 	log_warnx("%s: cannot derive the profile: %s", w->name, strerror(-rc));
 	wl_clear_commit(w);
 	w->busy = 0;
 	w->dirty = 1;
-	refresh_done(&m, &prev, chg, vj, &av);
+	refresh_done(&m, &acc, &prev, chg, vj, &av);
 	maybe_stopped(p);
 }
 

@@ -196,12 +196,14 @@ void	store_meta_free(struct store_meta *m);
 int	store_read_argv(const struct store_conf *sc, const char *workload,
 	    uint64_t known_rawver, struct sargv *a);
 /*
- * Parse the read script's reply: the meta hash, then the raw entries (or
- * nil when known_rawver was current, raw_fresh 0).
+ * Parse the read script's reply: the meta hash, the raw entries (or nil
+ * when known_rawver was current, raw_fresh 0), the view, and the entries
+ * policyd stored as accepted (P prof:{W}:accepted, raw-entry JSON).
  */
 struct redisReply;
 int	store_read_parse(const struct redisReply *r, struct store_meta *m,
-	    struct pset *raw, int *raw_fresh, char *err, size_t errlen);
+	    struct pset *raw, struct pset *accepted, int *raw_fresh, char *err,
+	    size_t errlen);
 /* One raw entry's JSON (as the apply script stores it) into e. */
 int	store_entry_parse(const char *json, size_t len, struct pentry *e);
 

@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "sha.h"
 #include "profiled.h"
 
 void
@@ -209,17 +208,13 @@ pset_normalize(struct pset *s)
 int
 pset_digest(const struct pset *s, char out[WIRE_HASH_MAX])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx;
 	char line[WIRE_PATH_MAX * 2 + 64];
+	struct sha256 h;
 	size_t k;
-	int rc = -ENOMEM;
+	int rc;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return -ENOMEM;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		goto out;
+	if ((rc = sha256_begin(&h)) < 0)
+		return rc;
 	for (k = 0; k < s->n; k++) {
 		int n = snprintf(line, sizeof(line), "%u\t%s\t%s\t%u\t%u\t%u\n",
 		    s->v[k].dim, s->v[k].key ? s->v[k].key : "",
@@ -227,20 +222,12 @@ pset_digest(const struct pset *s, char out[WIRE_HASH_MAX])
 		    s->v[k].port, s->v[k].proto);
 
 		if (n < 0 || (size_t)n >= sizeof(line)) {
-			rc = -ENAMETOOLONG;
-			goto out;
+			sha256_end(&h, out);
+			return -ENAMETOOLONG;
 		}
-		if (EVP_DigestUpdate(ctx, line, (size_t)n) != 1)
-			goto out;
+		sha256_add(&h, line, (size_t)n);
 	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
-		goto out;
-	for (i = 0; i < mdlen && 2 * i + 2 < WIRE_HASH_MAX; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	return sha256_end(&h, out);
 }
 
 size_t

@@ -7,18 +7,22 @@
  *   P prof:{W}:seen   zset   stream ids already applied (idempotency)
  *   P prof:{W}:meta   hash   rev, rawver, status, digest, active_ms, ...
  *   P prof:{W}:view   string the generalised baseline, JSON
+ *   P prof:{W}:accepted hash behaviour operators accepted (policyd writes)
+ *   P state:{W}       hash   policyd's stages (read: frozen dimensions)
  *   P workloads       set    every workload name (not in W's slot)
  *
  * Three Lua scripts keep this consistent with any number of profiled
  * instances and any redelivery:
  *
  *   apply   one event: skip it if its stream id was applied, else merge
- *           its entries into raw (first/last/count/mode/hosts), add active
+ *           its entries into raw (first/last/count/mode/hosts; new
+ *           entries or modes of a dimension in alert or enforce are only
+ *           counted as frozen: drift is a violation, not learning), add active
  *           time, flags and losses to meta, and bump rawver when it
  *           touched raw at all.  Atomic, so two instances never double
  *           count.
- *   read    meta, raw (unless the caller's rawver is current) and view, in
- *           one consistent snapshot.
+ *   read    meta, raw (unless the caller's rawver is current), view and
+ *           the accepted entries, in one consistent snapshot.
  *   commit  store a view computed from rawver R unless a view from a newer
  *           R was stored already; bump rev when the view's digest or the
  *           status changed.  rev therefore only moves forward, once per
@@ -64,11 +68,21 @@ const char store_apply_lua[] =
 "if tonumber(ARGV[7]) > 0 then\n"
 "  redis.call('HINCRBY', meta, 'lost', ARGV[7])\n"
 "end\n"
+"local dimstage = {[0] = 'stage:exec', [1] = 'stage:file',\n"
+"  [2] = 'stage:net', [3] = 'stage:syscall', [4] = 'stage:net',\n"
+"  [5] = 'stage:exec'}\n"
+"local function frozen(d)\n"
+"  local st = redis.call('HGET', KEYS[4], dimstage[d] or 'stage')\n"
+"  return st == 'alert' or st == 'enforce'\n"
+"end\n"
 "local maxe, added, i = tonumber(ARGV[8]), 0, 10\n"
 "while i + 7 <= #ARGV do\n"
 "  local f, mode = ARGV[i], tonumber(ARGV[i + 4])\n"
 "  local v = redis.call('HGET', raw, f)\n"
-"  if not v then\n"
+"  local fz = frozen(tonumber(ARGV[i + 1]))\n"
+"  if not v and fz then\n"
+"    redis.call('HINCRBY', meta, 'frozen', 1)\n"
+"  elseif not v then\n"
 "    if redis.call('HLEN', raw) >= maxe then\n"
 "      redis.call('HSET', meta, 'overflow', 1)\n"
 "    else\n"
@@ -82,7 +96,9 @@ const char store_apply_lua[] =
 "    end\n"
 "  else\n"
 "    local e = cjson.decode(v)\n"
-"    if bit.bor(e.m, mode) ~= e.m then\n"
+"    if bit.bor(e.m, mode) ~= e.m and fz then\n"
+"      redis.call('HINCRBY', meta, 'frozen', 1)\n"
+"    elseif bit.bor(e.m, mode) ~= e.m then\n"
 "      e.m = bit.bor(e.m, mode)\n"
 "      added = added + 1\n"
 "    end\n"
@@ -110,7 +126,7 @@ const char store_read_lua[] =
 "local raw = false\n"
 "if rv ~= ARGV[1] then raw = redis.call('HGETALL', KEYS[1]) end\n"
 "return {redis.call('HGETALL', KEYS[2]), raw,\n"
-"  redis.call('GET', KEYS[3])}\n";
+"  redis.call('GET', KEYS[3]), redis.call('HGETALL', KEYS[4])}\n";
 
 const char store_commit_lua[] =
 "local meta, view = KEYS[1], KEYS[2]\n"
@@ -248,8 +264,15 @@ store_apply_argv(const struct store_conf *sc, const char *workload,
 	int rc = 0;
 
 	static const char *const keys[] = { "raw", "seen", "meta", NULL };
+	char sk[WIRE_NAME_MAX + 80];
 
 	rc |= eval_start(a, store_apply_lua, sc, workload, keys);
+	/* The fourth key: policyd's stages, which freeze dimensions. */
+	snprintf(sk, sizeof(sk), "%sstate:{%s}", sc->prefix, workload);
+	rc |= adds(a, sk);
+	free(a->v[2]);
+	a->v[2] = strdup("4");
+	a->len[2] = 1;
 	rc |= adds(a, id);
 	rc |= sargv_addf(a, "%llu", (unsigned long long)o->ts_ms);
 	rc |= adds(a, host);
@@ -284,7 +307,8 @@ int
 store_read_argv(const struct store_conf *sc, const char *workload,
     uint64_t known_rawver, struct sargv *a)
 {
-	static const char *const keys[] = { "raw", "meta", "view", NULL };
+	static const char *const keys[] = { "raw", "meta", "view", "accepted",
+	    NULL };
 	int rc;
 
 	rc = eval_start(a, store_read_lua, sc, workload, keys);
@@ -436,9 +460,37 @@ meta_field(struct store_meta *m, const char *k, const redisReply *v)
 	return 0;
 }
 
+/* Entries of a hash of raw-entry JSON values into s (bad ones skipped). */
+static int
+entries_parse(const redisReply *h, struct pset *s, char *err, size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements;
+	    i += 2) {
+		struct pentry e;
+		const redisReply *v = h->element[i + 1];
+
+		if (v->type != REDIS_REPLY_STRING ||
+		    store_entry_parse(v->str, v->len, &e) < 0) {
+			/* Written only by our scripts; skip, never crash. */
+			snprintf(err, errlen, "entry %s is malformed",
+			    h->element[i]->type == REDIS_REPLY_STRING ?
+			    h->element[i]->str : "?");
+			continue;
+		}
+		rc = pset_add(s, &e);
+		pentry_free(&e);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 store_read_parse(const redisReply *r, struct store_meta *m, struct pset *raw,
-    int *raw_fresh, char *err, size_t errlen)
+    struct pset *accepted, int *raw_fresh, char *err, size_t errlen)
 {
 	const redisReply *h, *rw, *vw;
 	size_t i;
@@ -446,8 +498,9 @@ store_read_parse(const redisReply *r, struct store_meta *m, struct pset *raw,
 
 	memset(m, 0, sizeof(*m));
 	memset(raw, 0, sizeof(*raw));
+	memset(accepted, 0, sizeof(*accepted));
 	*raw_fresh = 0;
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
 	    r->element[0]->type != REDIS_REPLY_ARRAY) {
 		snprintf(err, errlen, "read: unexpected reply (%s)",
 		    r && r->type == REDIS_REPLY_ERROR ? r->str : "shape");
@@ -465,31 +518,20 @@ store_read_parse(const redisReply *r, struct store_meta *m, struct pset *raw,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	/* Behaviour operators accepted (policyd): part of the baseline. */
+	if ((rc = entries_parse(r->element[3], accepted, err, errlen)) < 0)
+		goto fail;
 	rw = r->element[1];
 	if (rw->type != REDIS_REPLY_ARRAY)
 		return 0;	/* nil: the caller's raw set is current */
 	*raw_fresh = 1;
-	for (i = 0; i + 1 < rw->elements; i += 2) {
-		struct pentry e;
-		const redisReply *v = rw->element[i + 1];
-
-		if (v->type != REDIS_REPLY_STRING ||
-		    store_entry_parse(v->str, v->len, &e) < 0) {
-			/* Written only by our script; skip, never crash. */
-			snprintf(err, errlen, "raw entry %s is malformed",
-			    rw->element[i]->type == REDIS_REPLY_STRING ?
-			    rw->element[i]->str : "?");
-			continue;
-		}
-		rc = pset_add(raw, &e);
-		pentry_free(&e);
-		if (rc < 0)
-			goto fail;
-	}
+	if ((rc = entries_parse(rw, raw, err, errlen)) < 0)
+		goto fail;
 	return 0;
 fail:
 	store_meta_free(m);
 	pset_free(raw);
+	pset_free(accepted);
 	snprintf(err, errlen, "read: %s", strerror(-rc));
 	return rc;
 }

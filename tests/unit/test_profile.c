@@ -1027,14 +1027,16 @@ static void
 read_state(redisContext *c, struct store_meta *m, struct pset *raw)
 {
 	struct sargv a;
+	struct pset acc;
 	redisReply *r;
 	char err[256] = "";
 	int fresh;
 
 	assert_int_equal(store_read_argv(&SC, "w1", 0, &a), 0);
 	r = run(c, &a);
-	assert_int_equal(store_read_parse(r, m, raw, &fresh, err,
+	assert_int_equal(store_read_parse(r, m, raw, &acc, &fresh, err,
 	    sizeof(err)), 0);
+	pset_free(&acc);
 	freeReplyObject(r);
 }
 
@@ -1087,6 +1089,45 @@ test_store_apply_is_idempotent(void **state)
 	assert_true(m.overflow);
 	store_meta_free(&m);
 	pset_free(&raw);
+	redisFree(c);
+}
+
+/*
+ * In alert or enforce, a dimension stops absorbing new behaviour: it is a
+ * violation until accepted.  Known behaviour still counts.
+ */
+static void
+test_store_frozen_dimensions(void **state)
+{
+	struct tu_redis *rd = *state;
+	redisContext *c = tu_redis_connect(rd);
+	struct store_meta m;
+	struct pset raw;
+	struct obs o;
+
+	assert_non_null(c);
+	assert_int_equal(tu_redis_int(c, "DEL t:prof:{w1}:raw t:prof:{w1}:seen "
+	    "t:prof:{w1}:meta"), 3);
+	o = one_file("/etc/known", WM_READ, 1000);
+	assert_int_equal(apply(c, "h1", "50-0", &o), 1);
+	obs_free(&o);
+	assert_int_equal(tu_redis_int(c, "HSET t:state:{w1} stage:file alert"),
+	    1);
+	o = one_file("/etc/new", WM_READ, 2000);
+	assert_int_equal(apply(c, "h1", "51-0", &o), 0);
+	obs_free(&o);
+	o = one_file("/etc/known", WM_WRITE, 3000);	/* a new mode: frozen */
+	assert_int_equal(apply(c, "h1", "52-0", &o), 0);
+	obs_free(&o);
+	read_state(c, &m, &raw);
+	assert_int_equal(raw.n, 1);
+	assert_string_equal(raw.v[0].key, "/etc/known");
+	assert_int_equal(raw.v[0].mode, WM_READ);
+	assert_int_equal(raw.v[0].count, 2);
+	store_meta_free(&m);
+	pset_free(&raw);
+	assert_int_equal(tu_redis_int(c, "HINCRBY t:prof:{w1}:meta frozen 0"), 2);
+	assert_int_equal(tu_redis_int(c, "DEL t:state:{w1}"), 1);
 	redisFree(c);
 }
 
@@ -1564,6 +1605,7 @@ main(void)
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test(test_store_apply_is_idempotent),
+		cmocka_unit_test(test_store_frozen_dimensions),
 		cmocka_unit_test(test_store_commit_never_goes_back),
 	};
 	const struct CMUnitTest live[] = {

@@ -1,0 +1,501 @@
+/*
+ * policy: least-privilege policies, as documents people read and edit.
+ *
+ * policy_compile() turns a profile view (what profiled learnt) plus the
+ * behaviour operators accepted into a document in a fixed order; jyaml
+ * prints it.  policy_parse() is the way back: an edited YAML file is
+ * checked completely (every key known, every path absolute, every mode a
+ * subset of "rwx", ports in range, protocols tcp or udp, syscalls known by
+ * name, stages valid) and every problem is reported with file:line:col
+ * before anything changes.  policy_wire() makes the record enforced loads.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha.h"
+#include "sysnames.h"
+#include "ytree.h"
+#include "policy.h"
+
+/* Dimension names in policies, NULL-terminated for keys_only(). */
+static const char *const dim_keys[WD_NDIMS + 1] = { "exec", "file", "net",
+	"syscall", NULL };
+
+void
+wstate_init(struct wstate *s, int stage)
+{
+	int d;
+
+	for (d = 0; d < WD_NDIMS; d++)
+		s->dim[d] = stage;
+}
+
+int
+wstate_stage(const struct wstate *s)
+{
+	int d, m = s->dim[0];
+
+	for (d = 1; d < WD_NDIMS; d++)
+		if (s->dim[d] < m)
+			m = s->dim[d];
+	return m;
+}
+
+int
+stage_mode(int stage)
+{
+	return stage == CONF_STAGE_ENFORCE ? WMODE_BLOCK :
+	    stage == CONF_STAGE_ALERT ? WMODE_ALERT : WMODE_OFF;
+}
+
+void
+wstate_text(const struct wstate *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "exec=%s file=%s net=%s syscall=%s",
+	    conf_stage_names[s->dim[WD_EXEC]], conf_stage_names[s->dim[WD_FILE]],
+	    conf_stage_names[s->dim[WD_NET]],
+	    conf_stage_names[s->dim[WD_SYSCALL]]);
+}
+
+/* Append the items of section sec of src (a view) to out, reshaped. */
+static void
+take(json_t *out, json_t *src, const char *sec)
+{
+	json_t *a = json_object_get(src, sec), *e;
+	size_t i;
+
+	json_array_foreach(a, i, e) {
+		json_t *x = NULL;
+
+		if (strcmp(sec, "exec") == 0)
+			x = json_string(json_string_value(json_object_get(e,
+			    "path")));
+		else if (strcmp(sec, "files") == 0)
+			x = json_pack("{s:s?, s:s?}", "path", json_string_value(
+			    json_object_get(e, "pattern")), "mode",
+			    json_string_value(json_object_get(e, "mode")));
+		else if (strcmp(sec, "egress") == 0)
+			x = json_pack("{s:s?, s:O?, s:s?}", "dest",
+			    json_string_value(json_object_get(e, "dest")), "port",
+			    json_object_get(e, "port"), "proto", json_string_value(
+			    json_object_get(e, "proto")));
+		else if (strcmp(sec, "listeners") == 0)
+			x = json_pack("{s:s?, s:O?, s:s?}", "addr",
+			    json_string_value(json_object_get(e, "addr")), "port",
+			    json_object_get(e, "port"), "proto", json_string_value(
+			    json_object_get(e, "proto")));
+		else if (strcmp(sec, "syscalls") == 0)
+			x = json_incref(e);
+		if (x == NULL)
+			continue;
+		/* No duplicates: accepted behaviour may already be learnt. */
+		{
+			json_t *y;
+			size_t k;
+			int dup = 0;
+
+			json_array_foreach(out, k, y)
+				dup |= json_equal(x, y);
+			if (dup) {
+				json_decref(x);
+				continue;
+			}
+		}
+		json_array_append_new(out, x);
+	}
+}
+
+json_t *
+policy_compile(const char *workload, uint64_t rev, json_t *view,
+    json_t *accepted, const struct wstate *st)
+{
+	static const char *const secs[] = { "exec", "files", "egress",
+	    "listeners", "syscalls" };
+	json_t *doc, *stages = json_object();
+	size_t k;
+	int d;
+
+	for (d = 0; d < WD_NDIMS; d++)
+		json_object_set_new(stages, dim_keys[d],
+		    json_string(conf_stage_names[st->dim[d]]));
+	doc = json_pack("{s:s, s:I, s:o}", "workload", workload, "revision",
+	    (json_int_t)rev, "stages", stages);
+	for (k = 0; k < sizeof(secs) / sizeof(secs[0]); k++) {
+		json_t *a = json_array();
+
+		take(a, view, secs[k]);
+		if (accepted != NULL)
+			take(a, accepted, secs[k]);
+		json_object_set_new(doc, secs[k], a);
+	}
+	return doc;
+}
+
+void
+policy_stages(json_t *doc, struct wstate *st)
+{
+	json_t *s = json_object_get(doc, "stages");
+	int d, k;
+
+	for (d = 0; d < WD_NDIMS; d++) {
+		const char *v = json_string_value(json_object_get(s, dim_keys[d]));
+
+		st->dim[d] = CONF_STAGE_LEARNING;
+		for (k = 0; v != NULL && conf_stage_names[k] != NULL; k++)
+			if (strcmp(conf_stage_names[k], v) == 0)
+				st->dim[d] = k;
+	}
+}
+
+/* ---------------------------------------------------------------- parse */
+
+struct errs {
+	char	*buf;
+	size_t	 len, off;
+	int	 n;
+};
+
+static void
+bad(struct errs *e, const struct ynode *n, const char *fmt, ...)
+{
+	char msg[400], line[512];
+	va_list ap;
+
+	if (e->n++ >= 10)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	yerr(line, sizeof(line), n, "%s", msg);
+	if (e->off < e->len)
+		e->off += (size_t)snprintf(e->buf + e->off, e->len - e->off,
+		    "%s%s", e->off ? "\n" : "", line);
+}
+
+static const char *
+scalar(struct errs *e, const struct ynode *n, const char *what)
+{
+	if (n == NULL || n->type != YN_SCALAR || n->len == 0) {
+		if (n != NULL)
+			bad(e, n, "%s: expected a non-empty string", what);
+		return NULL;
+	}
+	return n->str;
+}
+
+static int
+port_of(struct errs *e, const struct ynode *n, json_int_t *out)
+{
+	char *end;
+	long v;
+
+	if (n == NULL || n->type != YN_SCALAR) {
+		if (n != NULL)
+			bad(e, n, "port: expected a number");
+		return -1;
+	}
+	v = strtol(n->str, &end, 10);
+	if (*end != '\0' || v < 0 || v > 65535 || n->len == 0) {
+		bad(e, n, "port: \"%s\" is not 0..65535", n->str);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Check that map m has only keys from allowed. */
+static void
+keys_only(struct errs *e, const struct ynode *m, const char *const *allowed,
+    const char *what)
+{
+	size_t i, k;
+
+	for (i = 0; i < m->n; i++) {
+		int ok = 0;
+
+		for (k = 0; allowed[k] != NULL; k++)
+			ok |= strcmp(YMAP_KEY(m, i)->str, allowed[k]) == 0;
+		if (!ok)
+			bad(e, YMAP_KEY(m, i), "unknown key \"%s\" in %s",
+			    YMAP_KEY(m, i)->str, what);
+	}
+}
+
+static const struct ynode *
+seq(struct errs *e, const struct ynode *root, const char *key)
+{
+	const struct ynode *s = ymap_get(root, key);
+
+	if (s == NULL)
+		return NULL;
+	if (s->type == YN_SCALAR && s->len == 0)
+		return NULL;	/* "exec:" with nothing: empty */
+	if (s->type != YN_SEQ) {
+		bad(e, s, "%s: expected a list", key);
+		return NULL;
+	}
+	return s;
+}
+
+static json_t *
+parse_addrlist(struct errs *e, const struct ynode *root, const char *key,
+    const char *name_key)
+{
+	static const char *const allowed_egress[] = { "dest", "port", "proto",
+	    NULL };
+	static const char *const allowed_listen[] = { "addr", "port", "proto",
+	    NULL };
+	const struct ynode *s = seq(e, root, key);
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n; i++) {
+		const struct ynode *m = s->kids[i];
+		const char *dest, *proto = "tcp";
+		json_int_t port = 0;
+
+		if (m->type != YN_MAP) {
+			bad(e, m, "%s: each item is a map (%s, port, proto)",
+			    key, name_key);
+			continue;
+		}
+		keys_only(e, m, strcmp(key, "egress") == 0 ? allowed_egress :
+		    allowed_listen, key);
+		dest = scalar(e, ymap_get(m, name_key), name_key);
+		if (dest == NULL && ymap_get(m, name_key) == NULL)
+			bad(e, m, "%s: missing \"%s\"", key, name_key);
+		if (ymap_get(m, "port") != NULL &&
+		    port_of(e, ymap_get(m, "port"), &port) < 0)
+			continue;
+		if (ymap_get(m, "proto") != NULL) {
+			proto = scalar(e, ymap_get(m, "proto"), "proto");
+			if (proto != NULL && strcmp(proto, "tcp") != 0 &&
+			    strcmp(proto, "udp") != 0) {
+				bad(e, ymap_get(m, "proto"), "proto: \"%s\" is "
+				    "not tcp or udp", proto);
+				continue;
+			}
+		}
+		if (dest != NULL && proto != NULL)
+			json_array_append_new(a, json_pack("{s:s, s:I, s:s}",
+			    name_key, dest, "port", port, "proto", proto));
+	}
+	return a;
+}
+
+int
+policy_parse(const char *name, const char *text, json_t **out, char *err,
+    size_t errlen)
+{
+	static const char *const top[] = { "workload", "revision", "stages",
+	    "exec", "files", "egress", "listeners", "syscalls", NULL };
+	static const char *const fkeys[] = { "path", "mode", NULL };
+	struct errs e = { err, errlen, 0, 0 };
+	struct ynode *root;
+	const struct ynode *n, *s;
+	json_t *doc, *a;
+	const char *w;
+	size_t i;
+	int d, k;
+
+	*out = NULL;
+	err[0] = '\0';
+	if ((root = ytree_parse_buf(name, text, strlen(text), err,
+	    errlen)) == NULL)
+		return -EINVAL;
+	if (root->type != YN_MAP) {
+		bad(&e, root, "a policy is a map (workload, stages, exec, "
+		    "files, egress, listeners, syscalls)");
+		ytree_free(root);
+		return -EINVAL;
+	}
+	keys_only(&e, root, top, "the policy");
+	doc = json_object();
+	if ((w = scalar(&e, ymap_get(root, "workload"), "workload")) == NULL &&
+	    ymap_get(root, "workload") == NULL)
+		bad(&e, root, "missing \"workload\"");
+	json_object_set_new(doc, "workload", json_string(w ? w : ""));
+	if ((n = ymap_get(root, "revision")) != NULL)
+		json_object_set_new(doc, "revision", json_integer(
+		    strtoll(n->str ? n->str : "0", NULL, 10)));
+	/* Stages: all four, valid names. */
+	a = json_object();
+	n = ymap_get(root, "stages");
+	if (n == NULL || n->type != YN_MAP)
+		bad(&e, n ? n : root, "stages: expected a map of exec, file, "
+		    "net and syscall to a stage");
+	else {
+		keys_only(&e, n, dim_keys, "stages");
+		for (d = 0; d < WD_NDIMS; d++) {
+			const struct ynode *v = ymap_get(n, dim_keys[d]);
+			int found = -1;
+
+			if (v == NULL) {
+				bad(&e, n, "stages: missing \"%s\"", dim_keys[d]);
+				continue;
+			}
+			for (k = 0; v->str && conf_stage_names[k] != NULL; k++)
+				if (strcmp(v->str, conf_stage_names[k]) == 0)
+					found = k;
+			if (found < 0)
+				bad(&e, v, "stages: \"%s\" is not one of "
+				    "discovered, learning, alert, enforce",
+				    v->str ? v->str : "?");
+			else
+				json_object_set_new(a, dim_keys[d],
+				    json_string(conf_stage_names[found]));
+		}
+	}
+	json_object_set_new(doc, "stages", a);
+	/* exec: absolute paths or patterns */
+	a = json_array();
+	for (i = 0, s = seq(&e, root, "exec"); s != NULL && i < s->n; i++) {
+		const char *p = scalar(&e, s->kids[i], "exec");
+
+		if (p != NULL && p[0] != '/')
+			bad(&e, s->kids[i], "exec: \"%s\" is not an absolute "
+			    "path", p);
+		else if (p != NULL)
+			json_array_append_new(a, json_string(p));
+	}
+	json_object_set_new(doc, "exec", a);
+	/* files: {path, mode} */
+	a = json_array();
+	for (i = 0, s = seq(&e, root, "files"); s != NULL && i < s->n; i++) {
+		const struct ynode *m = s->kids[i];
+		const char *p, *mode;
+
+		if (m->type != YN_MAP) {
+			bad(&e, m, "files: each item is a map (path, mode)");
+			continue;
+		}
+		keys_only(&e, m, fkeys, "files");
+		p = scalar(&e, ymap_get(m, "path"), "path");
+		mode = scalar(&e, ymap_get(m, "mode"), "mode");
+		if (ymap_get(m, "path") == NULL || ymap_get(m, "mode") == NULL) {
+			bad(&e, m, "files: each item needs path and mode");
+			continue;
+		}
+		if (p != NULL && p[0] != '/') {
+			bad(&e, ymap_get(m, "path"), "path: \"%s\" is not "
+			    "absolute", p);
+			continue;
+		}
+		if (mode != NULL && strspn(mode, "rwx") != strlen(mode)) {
+			bad(&e, ymap_get(m, "mode"), "mode: \"%s\" is not made "
+			    "of r, w and x", mode);
+			continue;
+		}
+		if (p != NULL && mode != NULL)
+			json_array_append_new(a, json_pack("{s:s, s:s}", "path",
+			    p, "mode", mode));
+	}
+	json_object_set_new(doc, "files", a);
+	json_object_set_new(doc, "egress", parse_addrlist(&e, root, "egress",
+	    "dest"));
+	json_object_set_new(doc, "listeners", parse_addrlist(&e, root,
+	    "listeners", "addr"));
+	a = json_array();
+	for (i = 0, s = seq(&e, root, "syscalls"); s != NULL && i < s->n;
+	    i++) {
+		const char *sc = scalar(&e, s->kids[i], "syscalls");
+
+		if (sc != NULL && sysnum(sc) < 0)
+			bad(&e, s->kids[i], "syscalls: \"%s\" is not a syscall "
+			    "of this architecture", sc);
+		else if (sc != NULL)
+			json_array_append_new(a, json_string(sc));
+	}
+	json_object_set_new(doc, "syscalls", a);
+	ytree_free(root);
+	if (e.n > 0) {
+		if (e.n > 10 && e.off < e.len)
+			snprintf(e.buf + e.off, e.len - e.off, "\n(%d more)",
+			    e.n - 10);
+		json_decref(doc);
+		return -EINVAL;
+	}
+	*out = doc;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- wire */
+
+static int
+rule_add(struct wire_policy *p, uint8_t dim, const char *pat, uint32_t mode,
+    json_int_t port, const char *proto)
+{
+	struct wire_rule *nv = realloc(p->rules.v, (p->rules.n + 1) *
+	    sizeof(*nv)), *r;
+
+	if (nv == NULL)
+		return -ENOMEM;
+	p->rules.v = nv;
+	r = &nv[p->rules.n];
+	memset(r, 0, sizeof(*r));
+	r->dim = dim;
+	r->mode = mode;
+	r->port = (uint16_t)port;
+	r->proto = proto == NULL ? 0 : strcmp(proto, "udp") == 0 ? WP_UDP :
+	    WP_TCP;
+	if ((r->pattern = strdup(pat)) == NULL)
+		return -ENOMEM;
+	p->rules.n++;
+	return 0;
+}
+
+int
+policy_wire(json_t *doc, const char *yaml, struct wire_policy *p, char *err,
+    size_t errlen)
+{
+	struct wstate st;
+	json_t *e;
+	size_t i;
+	int d, rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->workload, sizeof(p->workload), "%s",
+	    json_string_value(json_object_get(doc, "workload")));
+	p->rev = (uint64_t)json_integer_value(json_object_get(doc, "revision"));
+	policy_stages(doc, &st);
+	for (d = 0; d < WD_NDIMS; d++)
+		p->modes[d] = (uint8_t)stage_mode(st.dim[d]);
+	json_array_foreach(json_object_get(doc, "exec"), i, e)
+		rc = rc ? rc : rule_add(p, WD_EXEC, json_string_value(e), 0, 0,
+		    NULL);
+	json_array_foreach(json_object_get(doc, "files"), i, e) {
+		const char *m = json_string_value(json_object_get(e, "mode"));
+		uint32_t mode = (strchr(m, 'r') ? WM_READ : 0) |
+		    (strchr(m, 'w') ? WM_WRITE : 0) | (strchr(m, 'x') ? WM_EXEC : 0);
+
+		rc = rc ? rc : rule_add(p, WD_FILE, json_string_value(
+		    json_object_get(e, "path")), mode, 0, NULL);
+	}
+	json_array_foreach(json_object_get(doc, "egress"), i, e)
+		rc = rc ? rc : rule_add(p, WD_NET, json_string_value(
+		    json_object_get(e, "dest")), 0, json_integer_value(
+		    json_object_get(e, "port")), json_string_value(
+		    json_object_get(e, "proto")));
+	json_array_foreach(json_object_get(doc, "listeners"), i, e)
+		rc = rc ? rc : rule_add(p, WD_LISTEN, json_string_value(
+		    json_object_get(e, "addr")), 0, json_integer_value(
+		    json_object_get(e, "port")), json_string_value(
+		    json_object_get(e, "proto")));
+	json_array_foreach(json_object_get(doc, "syscalls"), i, e) {
+		int nr = sysnum(json_string_value(e));
+
+		if (nr >= 0 && nr < WIRE_SYSCALL_BYTES * 8)
+			p->syscalls[nr / 8] |= (uint8_t)(1u << (nr % 8));
+	}
+	if (rc == 0)
+		rc = sha256_hex(yaml, p->digest);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot build the policy record: %s",
+		    strerror(-rc));
+		wire_free(WK_POLICY, p);
+	}
+	return rc;
+}

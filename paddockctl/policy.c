@@ -1,0 +1,564 @@
+/*
+ * paddockctl promote|demote NAME --to STAGE [--dimension D] [--reason T]
+ *            [--force]
+ * paddockctl accept VIOLATION_ID [--reason T]
+ * paddockctl policy show NAME [--rev N] | diff NAME REV_A REV_B |
+ *            apply FILE [--reason T]
+ * paddockctl violations [--workload NAME]
+ * paddockctl audit [--verify] [--export]
+ *
+ * Changes go to paddock-policyd as commands (P commands) and wait for its
+ * reply on P reply:<id> (docs/wire-format.md); paddockctl never writes
+ * state itself, so every change is checked once and audited once.  Reads
+ * (policy show, violations, audit) come straight from Redis.  audit
+ * --verify recomputes the hash chain and names the first entry that was
+ * edited, removed or moved.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "daemon.h"
+#include "jyaml.h"
+#include "ytree.h"
+#include "wire.h"
+#include "ctl.h"
+#include "audit.h"
+#include "policy.h"
+
+#define REPLY_WAIT_MS	15000
+
+static const char *
+user_name(void)
+{
+	const char *u = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (u != NULL && *u)
+		return u;
+	if ((pw = getpwuid(getuid())) != NULL)
+		return pw->pw_name;
+	return "unknown";
+}
+
+/* Send one command and wait for policyd's reply; an exit code. */
+static int
+send_command(struct ctl *ctl, struct wire_command *c)
+{
+	char key[128], rkey[200], err[256];
+	unsigned char rnd[8] = { 0 };
+	redisContext *rc;
+	redisReply *r;
+	struct wire_reply rep;
+	size_t i;
+	int fd, code;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+			memset(rnd, 0, sizeof(rnd));
+		close(fd);
+	}
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+	c->ts = (uint64_t)time(NULL) * 1000000000ull;
+	c->user = (char *)user_name();
+	if ((rc = ctl_connect(ctl)) == NULL)
+		return CTL_EXIT_REDIS;
+	ctl_key(ctl, "commands", key, sizeof(key));
+	if (stream_publish_sync(rc, key, 10000, WK_COMMAND, c, c->workload,
+	    "paddockctl", c->ts, NULL, 0) < 0) {
+		fprintf(stderr, "paddockctl: cannot send the command: %s\n",
+		    rc->err ? rc->errstr : "refused");
+		redisFree(rc);
+		return CTL_EXIT_REDIS;
+	}
+	snprintf(rkey, sizeof(rkey), "%sreply:%s", ctl->conf.redis.prefix, c->id);
+	r = redisCommand(rc, "XREAD COUNT 1 BLOCK %d STREAMS %s 0",
+	    REPLY_WAIT_MS, rkey);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+		fprintf(stderr, "paddockctl: paddock-policyd did not answer "
+		    "within %d s (is it running? paddockctl up starts it)\n",
+		    REPLY_WAIT_MS / 1000);
+		freeReplyObject(r);
+		redisFree(rc);
+		return CTL_EXIT_DAEMON;
+	}
+	{
+		redisReply *f = r->element[0]->element[1]->element[0]->element[1];
+		const char *body = NULL;
+		size_t len = 0;
+
+		for (i = 0; i + 1 < f->elements; i += 2)
+			if (strcmp(f->element[i]->str, "msgpack") == 0) {
+				body = f->element[i + 1]->str;
+				len = f->element[i + 1]->len;
+			}
+		if (body == NULL || wire_decode(WK_REPLY, body, len, &rep, err,
+		    sizeof(err)) < 0) {
+			fprintf(stderr, "paddockctl: unreadable reply: %s\n", err);
+			freeReplyObject(r);
+			redisFree(rc);
+			return CTL_EXIT_FAIL;
+		}
+	}
+	freeReplyObject(r);
+	redisFree(rc);
+	printf("%s\n", rep.message ? rep.message : (rep.ok ? "ok" : "failed"));
+	code = rep.ok ? CTL_EXIT_OK : rep.code == -ENOENT ? CTL_EXIT_UNKNOWN :
+	    CTL_EXIT_FAIL;
+	wire_free(WK_REPLY, &rep);
+	return code;
+}
+
+static int
+cmd_stage(struct ctl *ctl, int argc, char **argv, const char *op)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "dimension", required_argument, NULL, 'D' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wire_command c;
+	int ch;
+
+	memset(&c, 0, sizeof(c));
+	c.op = (char *)op;
+	while ((ch = getopt_long(argc, argv, "t:D:r:f", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': c.arg = optarg; break;
+		case 'D': c.dim = optarg; break;
+		case 'r': c.reason = optarg; break;
+		case 'f': c.force = 1; break;
+		default: goto usage;
+		}
+	}
+	if (optind + 1 != argc || c.arg == NULL)
+		goto usage;
+	snprintf(c.workload, sizeof(c.workload), "%s", argv[optind]);
+	return send_command(ctl, &c);
+usage:
+	fprintf(stderr, "usage: paddockctl %s NAME --to STAGE [--dimension "
+	    "exec|file|net|syscall] [--reason TEXT] [--force]\n", op);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+cmd_promote(struct ctl *ctl, int argc, char **argv)
+{
+	return cmd_stage(ctl, argc, argv, "promote");
+}
+
+static int
+cmd_demote(struct ctl *ctl, int argc, char **argv)
+{
+	return cmd_stage(ctl, argc, argv, "demote");
+}
+
+static int
+cmd_accept(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wire_command c;
+	int ch;
+
+	memset(&c, 0, sizeof(c));
+	c.op = "accept";
+	while ((ch = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
+		if (ch != 'r')
+			goto usage;
+		c.reason = optarg;
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	c.arg = argv[optind];
+	return send_command(ctl, &c);
+usage:
+	fprintf(stderr, "usage: paddockctl accept VIOLATION_ID [--reason TEXT]\n");
+	return CTL_EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- policy */
+
+/* Revision rev ("current" when 0) of w's policy as YAML; NULL if none. */
+static char *
+policy_text(struct ctl *ctl, redisContext *c, const char *w, uint64_t rev)
+{
+	char key[WIRE_NAME_MAX + 80], f[24], *s = NULL;
+	redisReply *r;
+
+	snprintf(key, sizeof(key), "%spolicy:{%s}", ctl->conf.redis.prefix, w);
+	if (rev == 0) {
+		r = redisCommand(c, "HGET %s current", key);
+		if (r != NULL && r->type == REDIS_REPLY_STRING)
+			rev = strtoull(r->str, NULL, 10);
+		freeReplyObject(r);
+	}
+	snprintf(f, sizeof(f), "%llu", (unsigned long long)rev);
+	r = redisCommand(c, "HGET %s %s", key, f);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		s = strdup(r->str);
+	freeReplyObject(r);
+	return s;
+}
+
+static int
+policy_show(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rev", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t rev = 0;
+	redisContext *c;
+	char *text;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "R:", opts, NULL)) != -1) {
+		if (ch != 'R') {
+			fprintf(stderr, "usage: paddockctl policy show NAME "
+			    "[--rev N]\n");
+			return CTL_EXIT_USAGE;
+		}
+		rev = strtoull(optarg, NULL, 10);
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: paddockctl policy show NAME [--rev N]\n");
+		return CTL_EXIT_USAGE;
+	}
+	if ((c = ctl_connect(ctl)) == NULL)
+		return CTL_EXIT_REDIS;
+	text = policy_text(ctl, c, argv[optind], rev);
+	redisFree(c);
+	if (text == NULL) {
+		fprintf(stderr, "paddockctl: %s has no policy%s%s (policies "
+		    "come with promotion to alert or enforce)\n", argv[optind],
+		    rev ? " revision " : "", rev ? "asked for" : "");
+		return CTL_EXIT_UNKNOWN;
+	}
+	fputs(text, stdout);
+	free(text);
+	return CTL_EXIT_OK;
+}
+
+static int
+policy_diff(struct ctl *ctl, int argc, char **argv)
+{
+	char fa[] = "/tmp/paddock-policy-a.XXXXXX";
+	char fb[] = "/tmp/paddock-policy-b.XXXXXX";
+	redisContext *c;
+	char *ta, *tb, la[32], lb[32];
+	int a, b, rc;
+	pid_t pid;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: paddockctl policy diff NAME REV_A REV_B\n");
+		return CTL_EXIT_USAGE;
+	}
+	if ((c = ctl_connect(ctl)) == NULL)
+		return CTL_EXIT_REDIS;
+	ta = policy_text(ctl, c, argv[1], strtoull(argv[2], NULL, 10));
+	tb = policy_text(ctl, c, argv[1], strtoull(argv[3], NULL, 10));
+	redisFree(c);
+	if (ta == NULL || tb == NULL) {
+		fprintf(stderr, "paddockctl: %s has no revision %s\n", argv[1],
+		    ta == NULL ? argv[2] : argv[3]);
+		free(ta);
+		free(tb);
+		return CTL_EXIT_UNKNOWN;
+	}
+	a = mkstemp(fa);
+	b = mkstemp(fb);
+	if (a < 0 || b < 0 || write(a, ta, strlen(ta)) < 0 ||
+	    write(b, tb, strlen(tb)) < 0) {
+		fprintf(stderr, "paddockctl: cannot write temporary files\n");
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	fflush(stdout);
+	snprintf(la, sizeof(la), "revision %s", argv[2]);
+	snprintf(lb, sizeof(lb), "revision %s", argv[3]);
+	if ((pid = fork()) == 0) {
+		execlp("diff", "diff", "-u", "--label", la, "--label", lb, fa, fb,
+		    (char *)NULL);
+		_exit(127);
+	}
+	rc = CTL_EXIT_OK;
+	if (pid > 0) {
+		int st;
+
+		waitpid(pid, &st, 0);
+		rc = WIFEXITED(st) && WEXITSTATUS(st) <= 1 ? CTL_EXIT_OK :
+		    CTL_EXIT_FAIL;
+	}
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	unlink(fa);
+	unlink(fb);
+	free(ta);
+	free(tb);
+	return rc;
+}
+
+static int
+policy_apply(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wire_command c;
+	char err[4096];
+	json_t *doc;
+	char *text;
+	int ch, rc;
+
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
+		if (ch != 'r') {
+			fprintf(stderr, "usage: paddockctl policy apply FILE "
+			    "[--reason TEXT]\n");
+			return CTL_EXIT_USAGE;
+		}
+		c.reason = optarg;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: paddockctl policy apply FILE [--reason "
+		    "TEXT]\n");
+		return CTL_EXIT_USAGE;
+	}
+	if ((text = ctl_read_file(argv[optind], 1 << 20)) == NULL)
+		return CTL_EXIT_FAIL;
+	/* Checked here first (the same code policyd runs) for fast errors. */
+	if (policy_parse(argv[optind], text, &doc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\npaddockctl: %s rejected; nothing changed\n",
+		    err, argv[optind]);
+		free(text);
+		return CTL_EXIT_FAIL;
+	}
+	snprintf(c.workload, sizeof(c.workload), "%s",
+	    json_string_value(json_object_get(doc, "workload")));
+	json_decref(doc);
+	c.op = "apply";
+	c.arg = argv[optind];
+	c.text = text;
+	rc = send_command(ctl, &c);
+	free(text);
+	return rc;
+}
+
+static int
+cmd_policy(struct ctl *ctl, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return policy_show(ctl, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "diff") == 0)
+		return policy_diff(ctl, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "apply") == 0)
+		return policy_apply(ctl, argc - 1, argv + 1);
+	fprintf(stderr, "usage: paddockctl policy show NAME [--rev N]\n"
+	    "       paddockctl policy diff NAME REV_A REV_B\n"
+	    "       paddockctl policy apply FILE [--reason TEXT]\n");
+	return CTL_EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static int
+cmd_audit(struct ctl *ctl, int argc, char **argv)
+{
+	char key[128], err[512], when[40];
+	struct wire_audit *v = NULL;
+	redisContext *c;
+	redisReply *r;
+	json_t *arr = json_array();
+	size_t i, j, n = 0, bad;
+	int verify = 0, export = 0, rc = CTL_EXIT_OK;
+
+	for (i = 1; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--verify") == 0)
+			verify = 1;
+		else if (strcmp(argv[i], "--export") == 0)
+			export = 1;
+		else {
+			fprintf(stderr, "usage: paddockctl audit [--verify] "
+			    "[--export] [-o json]\n");
+			json_decref(arr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if ((c = ctl_connect(ctl)) == NULL) {
+		json_decref(arr);
+		return CTL_EXIT_REDIS;
+	}
+	ctl_key(ctl, "audit", key, sizeof(key));
+	r = redisCommand(c, "XRANGE %s - +", key);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		fprintf(stderr, "paddockctl: Redis: %s\n", r ? r->str : c->errstr);
+		rc = CTL_EXIT_REDIS;
+		goto out;
+	}
+	v = calloc(r->elements + 1, sizeof(*v));
+	for (i = 0; v != NULL && i < r->elements; i++) {
+		redisReply *f = r->element[i]->element[1];
+
+		for (j = 0; j + 1 < f->elements; j += 2)
+			if (strcmp(f->element[j]->str, "msgpack") == 0 &&
+			    wire_decode(WK_AUDIT, f->element[j + 1]->str,
+			    f->element[j + 1]->len, &v[n], err, sizeof(err)) == 0)
+				n++;
+			else if (strcmp(f->element[j]->str, "msgpack") == 0) {
+				printf("entry %zu (%s) is unreadable: %s\n", i + 1,
+				    r->element[i]->element[0]->str, err);
+				rc = CTL_EXIT_FAIL;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		json_t *o;
+
+		wire_time_iso(v[i].ts, when, sizeof(when));
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		    "seq", (json_int_t)v[i].seq, "time", when, "actor",
+		    v[i].actor, "workload", v[i].workload, "action", v[i].action,
+		    "before", v[i].before ? v[i].before : "", "after",
+		    v[i].after ? v[i].after : "", "reason", v[i].reason ?
+		    v[i].reason : "", "prev", v[i].prev, "hash", v[i].hash);
+		if (export) {
+			char *line = json_dumps(o, JSON_COMPACT |
+			    JSON_PRESERVE_ORDER);
+
+			printf("%s\n", line);
+			free(line);
+		} else if (!verify && ctl->output == CTL_OUT_TABLE)
+			printf("%4llu %s %-22s %-13s %-20s %s -> %s%s%s%s\n",
+			    (unsigned long long)v[i].seq, when, v[i].actor,
+			    v[i].action, v[i].workload, v[i].before ?
+			    v[i].before : "", v[i].after ? v[i].after : "",
+			    v[i].reason && *v[i].reason ? " (" : "",
+			    v[i].reason && *v[i].reason ? v[i].reason : "",
+			    v[i].reason && *v[i].reason ? ")" : "");
+		json_array_append_new(arr, o);
+	}
+	if (!verify && !export && ctl->output != CTL_OUT_TABLE)
+		ctl->output == CTL_OUT_YAML ? ctl_print_yaml(stdout, arr) :
+		    ctl_print_json(stdout, arr);
+	if (verify) {
+		if ((bad = audit_verify(v, n, err, sizeof(err))) != 0) {
+			printf("audit trail BROKEN at %s\n", err);
+			rc = CTL_EXIT_FAIL;
+		} else if (rc == CTL_EXIT_OK)
+			printf("audit trail intact: %zu entries, chain verified "
+			    "from the first to seq %llu\n", n, n ?
+			    (unsigned long long)v[n - 1].seq : 0ull);
+	}
+out:
+	for (i = 0; i < n; i++)
+		wire_free(WK_AUDIT, &v[i]);
+	free(v);
+	json_decref(arr);
+	freeReplyObject(r);
+	redisFree(c);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- violations */
+
+static int
+cmd_violations(struct ctl *ctl, int argc, char **argv)
+{
+	char key[WIRE_NAME_MAX + 80];
+	redisContext *c;
+	redisReply *names = NULL, *r;
+	json_t *arr = json_array(), *o;
+	json_error_t jerr;
+	const char *only = NULL;
+	size_t i, k;
+
+	if (argc == 3 && strcmp(argv[1], "--workload") == 0)
+		only = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: paddockctl violations [--workload NAME] "
+		    "[-o json]\n");
+		json_decref(arr);
+		return CTL_EXIT_USAGE;
+	}
+	if ((c = ctl_connect(ctl)) == NULL) {
+		json_decref(arr);
+		return CTL_EXIT_REDIS;
+	}
+	ctl_key(ctl, "workloads", key, sizeof(key));
+	names = redisCommand(c, "SMEMBERS %s", key);
+	for (i = 0; names && names->type == REDIS_REPLY_ARRAY &&
+	    i < names->elements; i++) {
+		if (only && strcmp(only, names->element[i]->str) != 0)
+			continue;
+		snprintf(key, sizeof(key), "%sviol:{%s}", ctl->conf.redis.prefix,
+		    names->element[i]->str);
+		r = redisCommand(c, "HVALS %s", key);
+		for (k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements;
+		    k++)
+			if ((o = json_loads(r->element[k]->str, 0, &jerr)) != NULL)
+				json_array_append_new(arr, o);
+		freeReplyObject(r);
+	}
+	if (ctl->output == CTL_OUT_JSON)
+		ctl_print_json(stdout, arr);
+	else if (ctl->output == CTL_OUT_YAML)
+		ctl_print_yaml(stdout, arr);
+	else
+		json_array_foreach(arr, i, o)
+			printf("%-18s %s %-16s %-7s %-7s %s%s%s\n",
+			    json_string_value(json_object_get(o, "id")),
+			    json_string_value(json_object_get(o, "time")),
+			    json_string_value(json_object_get(o, "workload")),
+			    json_string_value(json_object_get(o, "dimension")),
+			    json_string_value(json_object_get(o, "action")),
+			    json_string_value(json_object_get(o, "path")) ?
+			    json_string_value(json_object_get(o, "path")) :
+			    json_string_value(json_object_get(o, "addr")),
+			    json_is_true(json_object_get(o, "accepted")) ?
+			    "  [accepted]" : "", "");
+	json_decref(arr);
+	freeReplyObject(names);
+	redisFree(c);
+	return CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_cmd_promote = {
+	"promote", "move a workload (or one dimension) to a later stage",
+	cmd_promote,
+};
+const struct ctl_cmd ctl_cmd_demote = {
+	"demote", "move a workload (or one dimension) to an earlier stage",
+	cmd_demote,
+};
+const struct ctl_cmd ctl_cmd_accept = {
+	"accept", "fold a violation into the baseline and the policy",
+	cmd_accept,
+};
+const struct ctl_cmd ctl_cmd_policy = {
+	"policy", "show, diff or apply a workload's policy", cmd_policy,
+};
+const struct ctl_cmd ctl_cmd_audit = {
+	"audit", "the audit trail (--verify checks the hash chain)", cmd_audit,
+};
+const struct ctl_cmd ctl_cmd_violations = {
+	"violations", "violations per workload", cmd_violations,
+};
