@@ -134,6 +134,47 @@ policy_compile(const char *workload, uint64_t rev, json_t *view,
 	return doc;
 }
 
+json_t *
+policy_accepted_view(const char *const *vals, size_t n)
+{
+	json_t *v = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "exec",
+	    "files", "egress", "listeners", "syscalls");
+	json_error_t jerr;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *x = json_loads(vals[i], 0, &jerr);
+		const char *key = json_string_value(json_object_get(x, "k"));
+		json_int_t d = json_integer_value(json_object_get(x, "d"));
+		json_int_t m = json_integer_value(json_object_get(x, "m"));
+		json_int_t port = json_integer_value(json_object_get(x, "o"));
+		json_int_t proto = json_integer_value(json_object_get(x, "t"));
+		char mb[4];
+
+		if (key == NULL) {
+			json_decref(x);
+			continue;
+		}
+		if (d == WD_EXEC)
+			json_array_append_new(json_object_get(v, "exec"),
+			    json_pack("{s:s}", "path", key));
+		else if (d == WD_FILE)
+			json_array_append_new(json_object_get(v, "files"),
+			    json_pack("{s:s, s:s}", "pattern", key, "mode",
+			    wire_mode_bits((uint32_t)m, mb)));
+		else if (d == WD_NET || d == WD_LISTEN)
+			json_array_append_new(json_object_get(v, d == WD_NET ?
+			    "egress" : "listeners"), json_pack("{s:s, s:I, s:s}",
+			    d == WD_NET ? "dest" : "addr", key, "port", port,
+			    "proto", proto == WP_UDP ? "udp" : "tcp"));
+		else if (d == WD_SYSCALL)
+			json_array_append_new(json_object_get(v, "syscalls"),
+			    json_string(key));
+		json_decref(x);
+	}
+	return v;
+}
+
 void
 policy_stages(json_t *doc, struct wstate *st)
 {

@@ -38,6 +38,11 @@ void	wstate_text(const struct wstate *s, char *buf, size_t len);
 json_t	*policy_compile(const char *workload, uint64_t rev, json_t *view,
 	    json_t *accepted, const struct wstate *st);
 /*
+ * Accepted behaviour (the raw-entry JSON values of P prof:{W}:accepted)
+ * shaped like a view, for policy_compile().
+ */
+json_t	*policy_accepted_view(const char *const *vals, size_t n);
+/*
  * Parse and validate a policy YAML text completely.  On success *out is
  * the document and 0 is returned; else -EINVAL with every problem found
  * (up to 10) as "name:line:col: problem" lines in err.

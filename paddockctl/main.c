@@ -17,6 +17,7 @@
 #include "ctl.h"
 
 static const struct ctl_cmd *const commands[] = {
+	&ctl_cmd_status,
 	&ctl_cmd_up,
 	&ctl_cmd_down,
 	&ctl_cmd_run,

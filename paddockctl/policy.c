@@ -255,56 +255,31 @@ policy_show(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* Write a and b to temporary files and run diff -u on them. */
 static int
-policy_diff(struct ctl *ctl, int argc, char **argv)
+diff_texts(const char *ta, const char *la, const char *tb, const char *lb)
 {
 	char fa[] = "/tmp/paddock-policy-a.XXXXXX";
 	char fb[] = "/tmp/paddock-policy-b.XXXXXX";
-	redisContext *c;
-	char *ta, *tb, la[32], lb[32];
-	int a, b, rc;
+	int a, b, rc = CTL_EXIT_FAIL, st;
 	pid_t pid;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: paddockctl policy diff NAME REV_A REV_B\n");
-		return CTL_EXIT_USAGE;
-	}
-	if ((c = ctl_connect(ctl)) == NULL)
-		return CTL_EXIT_REDIS;
-	ta = policy_text(ctl, c, argv[1], strtoull(argv[2], NULL, 10));
-	tb = policy_text(ctl, c, argv[1], strtoull(argv[3], NULL, 10));
-	redisFree(c);
-	if (ta == NULL || tb == NULL) {
-		fprintf(stderr, "paddockctl: %s has no revision %s\n", argv[1],
-		    ta == NULL ? argv[2] : argv[3]);
-		free(ta);
-		free(tb);
-		return CTL_EXIT_UNKNOWN;
-	}
 	a = mkstemp(fa);
 	b = mkstemp(fb);
 	if (a < 0 || b < 0 || write(a, ta, strlen(ta)) < 0 ||
 	    write(b, tb, strlen(tb)) < 0) {
 		fprintf(stderr, "paddockctl: cannot write temporary files\n");
-		rc = CTL_EXIT_FAIL;
 		goto out;
 	}
 	fflush(stdout);
-	snprintf(la, sizeof(la), "revision %s", argv[2]);
-	snprintf(lb, sizeof(lb), "revision %s", argv[3]);
 	if ((pid = fork()) == 0) {
 		execlp("diff", "diff", "-u", "--label", la, "--label", lb, fa, fb,
 		    (char *)NULL);
 		_exit(127);
 	}
-	rc = CTL_EXIT_OK;
-	if (pid > 0) {
-		int st;
-
-		waitpid(pid, &st, 0);
-		rc = WIFEXITED(st) && WEXITSTATUS(st) <= 1 ? CTL_EXIT_OK :
-		    CTL_EXIT_FAIL;
-	}
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) <= 1)
+		rc = CTL_EXIT_OK;
 out:
 	if (a >= 0)
 		close(a);
@@ -312,6 +287,87 @@ out:
 		close(b);
 	unlink(fa);
 	unlink(fb);
+	return rc;
+}
+
+/*
+ * What the policy would be if compiled from the profile now (same
+ * revision number and stages, so only the behaviour differs).
+ */
+static char *
+policy_from_profile(struct ctl *ctl, redisContext *c, const char *w,
+    const char *current)
+{
+	char key[WIRE_NAME_MAX + 80], *s = NULL;
+	const char **vals = NULL;
+	redisReply *rv = NULL, *ra = NULL;
+	json_t *cur = NULL, *view = NULL, *acc = NULL, *doc = NULL;
+	json_error_t jerr;
+	struct wstate st;
+	char err[1024];
+	size_t i, n = 0;
+
+	if (policy_parse("current", current, &cur, err, sizeof(err)) < 0)
+		return NULL;
+	policy_stages(cur, &st);
+	snprintf(key, sizeof(key), "%sprof:{%s}:view", ctl->conf.redis.prefix, w);
+	rv = redisCommand(c, "GET %s", key);
+	snprintf(key, sizeof(key), "%sprof:{%s}:accepted",
+	    ctl->conf.redis.prefix, w);
+	ra = redisCommand(c, "HVALS %s", key);
+	if (rv == NULL || rv->type != REDIS_REPLY_STRING ||
+	    (view = json_loads(rv->str, 0, &jerr)) == NULL)
+		goto out;
+	if (ra != NULL && ra->type == REDIS_REPLY_ARRAY &&
+	    (vals = calloc(ra->elements + 1, sizeof(*vals))) != NULL)
+		for (i = 0; i < ra->elements; i++)
+			vals[n++] = ra->element[i]->str;
+	acc = policy_accepted_view(vals, n);
+	doc = policy_compile(w, (uint64_t)json_integer_value(json_object_get(cur,
+	    "revision")), view, acc, &st);
+	s = jyaml_text(doc);
+out:
+	free(vals);
+	json_decref(cur);
+	json_decref(view);
+	json_decref(acc);
+	json_decref(doc);
+	freeReplyObject(rv);
+	freeReplyObject(ra);
+	return s;
+}
+
+static int
+policy_diff(struct ctl *ctl, int argc, char **argv)
+{
+	redisContext *c;
+	char *ta = NULL, *tb = NULL, la[64], lb[64];
+	int rc;
+
+	if (argc != 2 && argc != 4) {
+		fprintf(stderr, "usage: paddockctl policy diff NAME [REV_A REV_B]\n");
+		return CTL_EXIT_USAGE;
+	}
+	if ((c = ctl_connect(ctl)) == NULL)
+		return CTL_EXIT_REDIS;
+	if (argc == 4) {
+		ta = policy_text(ctl, c, argv[1], strtoull(argv[2], NULL, 10));
+		tb = policy_text(ctl, c, argv[1], strtoull(argv[3], NULL, 10));
+		snprintf(la, sizeof(la), "revision %s", argv[2]);
+		snprintf(lb, sizeof(lb), "revision %s", argv[3]);
+	} else if ((ta = policy_text(ctl, c, argv[1], 0)) != NULL) {
+		tb = policy_from_profile(ctl, c, argv[1], ta);
+		snprintf(la, sizeof(la), "policy (current revision)");
+		snprintf(lb, sizeof(lb), "compiled from the current profile");
+	}
+	redisFree(c);
+	if (ta == NULL || tb == NULL) {
+		fprintf(stderr, "paddockctl: %s: %s\n", argv[1], argc == 4 ?
+		    "no such revision" : ta == NULL ? "no policy yet" :
+		    "no profile to compare with");
+		rc = CTL_EXIT_UNKNOWN;
+	} else
+		rc = diff_texts(ta, la, tb, lb);
 	free(ta);
 	free(tb);
 	return rc;
@@ -374,7 +430,7 @@ cmd_policy(struct ctl *ctl, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "apply") == 0)
 		return policy_apply(ctl, argc - 1, argv + 1);
 	fprintf(stderr, "usage: paddockctl policy show NAME [--rev N]\n"
-	    "       paddockctl policy diff NAME REV_A REV_B\n"
+	    "       paddockctl policy diff NAME [REV_A REV_B]\n"
 	    "       paddockctl policy apply FILE [--reason TEXT]\n");
 	return CTL_EXIT_USAGE;
 }
@@ -561,4 +617,137 @@ const struct ctl_cmd ctl_cmd_audit = {
 };
 const struct ctl_cmd ctl_cmd_violations = {
 	"violations", "violations per workload", cmd_violations,
+};
+
+/* ---------------------------------------------------------------- status */
+
+/*
+ * paddockctl status: the stack at a glance: Redis, each daemon's last
+ * report, and for each workload with a policy, its stage, its current
+ * revision and which revision each host's enforcer acknowledged.
+ */
+static int
+cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+	char key[WIRE_NAME_MAX + 80], pat[128], url[512];
+	redisContext *c;
+	redisReply *r, *names;
+	json_t *o = json_object(), *daemons = json_array(), *pols = json_array();
+	json_t *d, *p;
+	json_error_t jerr;
+	size_t i, k;
+	long long now = (long long)time(NULL);
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: paddockctl status [-o json]\n");
+		json_decref(o);
+		return CTL_EXIT_USAGE;
+	}
+	if ((c = ctl_connect(ctl)) == NULL) {
+		json_decref(o);
+		return CTL_EXIT_REDIS;
+	}
+	json_object_set_new(o, "redis", json_string(ctl_redis_url(ctl, url,
+	    sizeof(url))));
+	r = redisCommand(c, "INFO server");
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+		char *v = strstr(r->str, "redis_version:");
+
+		if (v != NULL)
+			json_object_set_new(o, "redis_version", json_stringn(v + 14,
+			    strcspn(v + 14, "\r\n")));
+	}
+	freeReplyObject(r);
+	snprintf(pat, sizeof(pat), "%sstats:*", ctl->conf.redis.prefix);
+	r = redisCommand(c, "KEYS %s", pat);
+	for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		redisReply *u = redisCommand(c, "HGET %s updated",
+		    r->element[i]->str);
+		long long at = u && u->type == REDIS_REPLY_STRING ?
+		    atoll(u->str) : 0;
+
+		json_array_append_new(daemons, json_pack("{s:s, s:I}", "stats",
+		    r->element[i]->str + strlen(ctl->conf.redis.prefix) + 6,
+		    "seconds_ago", (json_int_t)(at ? now - at : -1)));
+		freeReplyObject(u);
+	}
+	freeReplyObject(r);
+	json_object_set_new(o, "daemons", daemons);
+	ctl_key(ctl, "workloads", key, sizeof(key));
+	names = redisCommand(c, "SMEMBERS %s", key);
+	for (i = 0; names && names->type == REDIS_REPLY_ARRAY &&
+	    i < names->elements; i++) {
+		const char *w = names->element[i]->str;
+		json_t *acks = json_object();
+		redisReply *rev;
+
+		snprintf(key, sizeof(key), "%sstate:{%s}", ctl->conf.redis.prefix,
+		    w);
+		rev = redisCommand(c, "HGET %s rev", key);
+		if (rev == NULL || rev->type != REDIS_REPLY_STRING ||
+		    atoll(rev->str) == 0) {
+			freeReplyObject(rev);
+			json_decref(acks);
+			continue;
+		}
+		snprintf(key, sizeof(key), "%sacks:{%s}", ctl->conf.redis.prefix,
+		    w);
+		r = redisCommand(c, "HGETALL %s", key);
+		for (k = 0; r && r->type == REDIS_REPLY_ARRAY &&
+		    k + 1 < r->elements; k += 2) {
+			json_t *a = json_loads(r->element[k + 1]->str, 0, &jerr);
+
+			if (a != NULL)
+				json_object_set_new(acks, r->element[k]->str, a);
+		}
+		freeReplyObject(r);
+		json_array_append_new(pols, json_pack("{s:s, s:s, s:I, s:o}",
+		    "workload", w, "stage", ctl_stage(ctl, c, w), "revision",
+		    (json_int_t)atoll(rev->str), "enforcers", acks));
+		freeReplyObject(rev);
+	}
+	freeReplyObject(names);
+	json_object_set_new(o, "policies", pols);
+	redisFree(c);
+	if (ctl->output != CTL_OUT_TABLE) {
+		ctl->output == CTL_OUT_YAML ? ctl_print_yaml(stdout, o) :
+		    ctl_print_json(stdout, o);
+		json_decref(o);
+		return CTL_EXIT_OK;
+	}
+	printf("redis     %s (version %s)\n", url, json_string_value(
+	    json_object_get(o, "redis_version")) ? json_string_value(
+	    json_object_get(o, "redis_version")) : "?");
+	json_array_foreach(daemons, i, d) {
+		printf("daemon    %-40s last report %llds ago\n",
+		    json_string_value(json_object_get(d, "stats")),
+		    (long long)json_integer_value(json_object_get(d,
+		    "seconds_ago")));
+	}
+	if (json_array_size(pols) == 0)
+		printf("policies  none yet (paddockctl promote NAME --to alert)\n");
+	json_array_foreach(pols, i, p) {
+		json_t *acks = json_object_get(p, "enforcers"), *a;
+		const char *host;
+
+		printf("policy    %-28s %-8s rev %-4lld", json_string_value(
+		    json_object_get(p, "workload")), json_string_value(
+		    json_object_get(p, "stage")), (long long)json_integer_value(
+		    json_object_get(p, "revision")));
+		if (json_object_size(acks) == 0)
+			printf(" live nowhere yet (no enforcer acknowledged it)");
+		json_object_foreach(acks, host, a)
+			printf(" %s: rev %lld%s", host,
+			    (long long)json_integer_value(json_object_get(a,
+			    "rev")), json_is_true(json_object_get(a, "ok")) ?
+			    "" : " (failed)");
+		printf("\n");
+	}
+	json_decref(o);
+	return CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_cmd_status = {
+	"status", "the stack, its daemons and where each policy is live",
+	cmd_status,
 };

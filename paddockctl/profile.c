@@ -84,6 +84,23 @@ workload_json(struct ctl *ctl, redisContext *c, const char *w)
 	s = hget(m, "trend");
 	json_object_set_new(o, "trend", json_real(s ? atof(s) : 0));
 	json_object_set_new(o, "risk", json_integer(hnum(m, "risk")));
+	/*
+	 * What to promote next: a ready (stable) profile one stage up, up to
+	 * enforce.  The list is sorted riskiest first, so the first
+	 * suggestion is the one to review first.
+	 */
+	{
+		const char *st = json_string_value(json_object_get(o, "stage"));
+		const char *status = hget(m, "status");
+		const char *next = NULL;
+
+		if (status != NULL && strcmp(status, "stable") == 0)
+			next = strcmp(st, "discovered") == 0 ? "learning" :
+			    strcmp(st, "learning") == 0 ? "alert" :
+			    strcmp(st, "alert") == 0 ? "enforce" : NULL;
+		json_object_set_new(o, "suggest", next ? json_string(next) :
+		    json_null());
+	}
 	s = hget(m, "reasons");
 	reasons = s ? json_loads(s, 0, &jerr) : NULL;
 	json_object_set_new(o, "reasons", reasons && json_is_array(reasons) ?
@@ -266,7 +283,28 @@ cmd_workloads(struct ctl *ctl, int argc, char **argv)
 			    json_string_value(json_object_get(o, "first_seen")));
 		}
 	} else if (ctl->output == CTL_OUT_TABLE) {
+		int shown = 0, more = 0;
+
 		print_table(rows, n);
+		for (i = 0; i < n; i++) {
+			const char *next = json_string_value(json_object_get(
+			    rows[i].o, "suggest"));
+
+			if (next == NULL)
+				continue;
+			if (shown == 5) {
+				more++;
+				continue;
+			}
+			printf("%s %s -> %s (risk %lld)", shown == 0 ?
+			    "\nready to promote, riskiest first:" : ",",
+			    rows[i].name, next, rows[i].risk);
+			shown++;
+		}
+		if (more)
+			printf(" (and %d more)", more);
+		if (shown)
+			printf("\n");
 	} else {
 		arr = json_array();
 		for (i = 0; i < n; i++)

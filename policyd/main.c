@@ -225,47 +225,21 @@ static json_t *
 accepted_view(struct engine *e, const char *w)
 {
 	char k[WIRE_NAME_MAX + 80];
+	const char **vals;
 	redisReply *r;
-	json_t *v = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "exec",
-	    "files", "egress", "listeners", "syscalls");
-	json_error_t jerr;
-	size_t i;
+	json_t *v;
+	size_t i, n = 0;
 
 	snprintf(k, sizeof(k), "%sprof:{%s}:accepted", e->d->conf.redis.prefix,
 	    w);
-	if ((r = cmd(e, "HGETALL %s", k)) == NULL)
-		return v;
-	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
-	    i += 2) {
-		json_t *x = json_loads(r->element[i + 1]->str, 0, &jerr);
-		const char *key = json_string_value(json_object_get(x, "k"));
-		json_int_t d = json_integer_value(json_object_get(x, "d"));
-		json_int_t m = json_integer_value(json_object_get(x, "m"));
-		json_int_t port = json_integer_value(json_object_get(x, "o"));
-		json_int_t proto = json_integer_value(json_object_get(x, "t"));
-		char mb[4];
-
-		if (key == NULL) {
-			json_decref(x);
-			continue;
-		}
-		if (d == WD_EXEC)
-			json_array_append_new(json_object_get(v, "exec"),
-			    json_pack("{s:s}", "path", key));
-		else if (d == WD_FILE)
-			json_array_append_new(json_object_get(v, "files"),
-			    json_pack("{s:s, s:s}", "pattern", key, "mode",
-			    wire_mode_bits((uint32_t)m, mb)));
-		else if (d == WD_NET || d == WD_LISTEN)
-			json_array_append_new(json_object_get(v, d == WD_NET ?
-			    "egress" : "listeners"), json_pack("{s:s, s:I, s:s}",
-			    d == WD_NET ? "dest" : "addr", key, "port", port,
-			    "proto", proto == WP_UDP ? "udp" : "tcp"));
-		else if (d == WD_SYSCALL)
-			json_array_append_new(json_object_get(v, "syscalls"),
-			    json_string(key));
-		json_decref(x);
-	}
+	if ((r = cmd(e, "HVALS %s", k)) == NULL)
+		return policy_accepted_view(NULL, 0);
+	vals = calloc(r->elements + 1, sizeof(*vals));
+	for (i = 0; vals != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    i < r->elements; i++)
+		vals[n++] = r->element[i]->str;
+	v = policy_accepted_view(vals, n);
+	free(vals);
 	freeReplyObject(r);
 	return v;
 }

@@ -62,6 +62,8 @@ if out=$($ctl promote pol-u --to alert 2>&1); then fail "promoted an unstable pr
 echo "$out" | grep -q 'not stable' || fail "no reason given: $out"
 ok "promotion of an unstable profile refused: $out"
 wait_status pol-a stable
+$ctl workloads | grep -q 'ready to promote, riskiest first:.*pol-a -> alert' ||
+	{ $ctl workloads; fail "pol-a not suggested for promotion"; }
 $ctl promote pol-a --to alert --reason "reviewed by the test" || fail "promote pol-a"
 verify "promote"
 $ctl policy show pol-a > "$dir/a1.yaml"
@@ -84,6 +86,12 @@ $ctl violations --workload pol-a | grep -q "$vid" || fail "violation $vid not ke
 $ctl accept "$vid" --reason "a legitimate read" || fail "accept"
 $ctl policy show pol-a | grep -q '/etc/paddock-test-secret' || fail "accepted path not in the policy"
 $ctl violations --workload pol-a | grep "$vid" | grep -q accepted || fail "not marked accepted"
+$ctl policy diff pol-a 1 2 | grep -q '^+- path: "/etc/paddock-test-secret"' ||
+	{ $ctl policy diff pol-a 1 2; fail "policy diff between revisions"; }
+$ctl policy diff pol-a > "$dir/d.txt" || fail "policy diff against the profile"
+ok "policy diff: revisions, and the live policy against the current profile"
+$ctl status | grep -q "^policy *pol-a *alert *rev 2 " || { $ctl status; fail "status"; }
+ok "status shows pol-a at revision 2"
 verify "accept"
 
 # 4. Demotion.
