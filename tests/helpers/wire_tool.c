@@ -5,6 +5,8 @@
  *       XADD a violation record (as enforced would) of WORKLOAD in
  *       dimension DIM (exec, file, net) about WHAT (a path, or an address
  *       for net), with a two-step lineage.  Prints the entry id.
+ *   wire_tool ack URL STREAM WORKLOAD HOST REV
+ *       XADD a policy acknowledgement as HOST's enforcer would.
  *   wire_tool tamper-audit URL STREAM N
  *       Rewrite the audit stream with entry N's "after" changed and
  *       everything else, ids included, as it was: what someone editing
@@ -57,6 +59,28 @@ violation(redisContext *c, char **argv)
 		return 1;
 	}
 	printf("%s\n", id);
+	return 0;
+}
+
+static int
+ack(redisContext *c, char **argv)
+{
+	struct wire_policy_ack a;
+	struct timespec ts;
+
+	memset(&a, 0, sizeof(a));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	a.ts = (uint64_t)ts.tv_sec * 1000000000ull;
+	snprintf(a.workload, sizeof(a.workload), "%s", argv[4]);
+	snprintf(a.host, sizeof(a.host), "%s", argv[5]);
+	a.rev = strtoull(argv[6], NULL, 10);
+	a.ok = 1;
+	a.backends = "net=cgroup";
+	if (stream_publish_sync(c, argv[3], 0, WK_POLICY_ACK, &a, a.workload,
+	    a.host, a.ts, NULL, 0) < 0) {
+		fprintf(stderr, "wire_tool: XADD failed\n");
+		return 1;
+	}
 	return 0;
 }
 
@@ -123,9 +147,11 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3 || (strcmp(argv[1], "violation") == 0 && argc != 7) ||
+	    (strcmp(argv[1], "ack") == 0 && argc != 7) ||
 	    (strcmp(argv[1], "tamper-audit") == 0 && argc != 5)) {
 		fprintf(stderr, "usage: wire_tool violation URL STREAM WORKLOAD "
-		    "DIM WHAT\n       wire_tool tamper-audit URL STREAM N\n");
+		    "DIM WHAT\n       wire_tool ack URL STREAM WORKLOAD HOST REV\n"
+		    "       wire_tool tamper-audit URL STREAM N\n");
 		return 2;
 	}
 	if ((c = rstream_connect_sync(argv[2], NULL, NULL, 2000, err,
@@ -134,7 +160,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = strcmp(argv[1], "violation") == 0 ? violation(c, argv) :
-	    tamper(c, argv);
+	    strcmp(argv[1], "ack") == 0 ? ack(c, argv) : tamper(c, argv);
 	redisFree(c);
 	return rc;
 }

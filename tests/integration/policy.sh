@@ -90,8 +90,11 @@ $ctl policy diff pol-a 1 2 | grep -q '^+- path: "/etc/paddock-test-secret"' ||
 	{ $ctl policy diff pol-a 1 2; fail "policy diff between revisions"; }
 $ctl policy diff pol-a > "$dir/d.txt" || fail "policy diff against the profile"
 ok "policy diff: revisions, and the live policy against the current profile"
-$ctl status | grep -q "^policy *pol-a *alert *rev 2 " || { $ctl status; fail "status"; }
-ok "status shows pol-a at revision 2"
+$ctl status | grep -q "^policy *pol-a *alert *rev 2 *live nowhere" || { $ctl status; fail "status"; }
+$wt ack "$url" paddock:policy-acks pol-a host-b 2
+for i in $(seq 50); do $ctl status | grep -q "pol-a.*host-b: rev 2" && break; sleep 0.1; done
+$ctl status | grep -q "^policy *pol-a *alert *rev 2 *host-b: rev 2" || { $ctl status; fail "ack not shown"; }
+ok "status shows pol-a at revision 2, live on host-b once its enforcer acknowledged it"
 verify "accept"
 
 # 4. Demotion.
