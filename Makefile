@@ -10,7 +10,8 @@
 #   make check    deps + build + every test (root-only tests skip when not root)
 #   make bench    benchmarks (root), results in bench/results/
 #   make demo     the end-to-end story on this host (root)
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR= (binaries, systemd units,
+#                 man pages, the example config, the signature catalog)
 
 O       := build
 BIN     := bin
@@ -166,10 +167,49 @@ bench:
 	@$(MAKE) --no-print-directory all testbins
 	@bench/run.sh
 
+# ---------------------------------------------------------------- install
+BINDIR   = $(PREFIX)/bin
+UNITDIR  = $(PREFIX)/lib/systemd/system
+MANDIR   = $(PREFIX)/share/man
+DATADIR  = $(PREFIX)/share/paddock
+CONFDIR ?= /etc/paddock
+UNITS    := $(patsubst systemd/%.in,%,$(wildcard systemd/*.service.in))
+
+# systemd units with the binaries' directory filled in (into DIR).
+units-into:
+	@mkdir -p $(DIR)
+	@for u in $(UNITS); do \
+		sed 's|@BINDIR@|$(UNIT_BINDIR)|g' systemd/$$u.in > $(DIR)/$$u; \
+	done
+	@cp systemd/paddock.target $(DIR)/
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DATADIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(CONFDIR)/signatures.d
+	install -m 0755 $(BINARIES) $(DESTDIR)$(BINDIR)/
+	$(MAKE) --no-print-directory units-into DIR=$(DESTDIR)$(UNITDIR) \
+		UNIT_BINDIR=$(BINDIR)
+	install -m 0644 systemd/paddock.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/paddock.conf
+	install -m 0644 systemd/paddock.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/paddock.conf
+	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 profiled/signatures.yaml $(DESTDIR)$(DATADIR)/signatures.yaml
+	@# The example configuration, pointing at this PREFIX's catalog; an
+	@# existing configuration is never overwritten.
+	@if [ ! -e $(DESTDIR)$(CONFDIR)/paddock.yaml ]; then \
+		sed 's|/usr/local/share/paddock/|$(DATADIR)/|' etc/paddock.yaml \
+			> $(DESTDIR)$(CONFDIR)/paddock.yaml; \
+		echo "installed $(DESTDIR)$(CONFDIR)/paddock.yaml"; \
+	else \
+		echo "kept $(DESTDIR)$(CONFDIR)/paddock.yaml"; \
+	fi
+
 clean:
 	rm -rf $(O) $(BIN)
 
-.PHONY: all check deps demo bench clean testbins vmlinux sysnames
+.PHONY: all check deps demo bench clean testbins vmlinux sysnames install units-into
 .DELETE_ON_ERROR:
 .SECONDARY:
 
