@@ -53,6 +53,10 @@ steady() {	# workload seconds: a predictable workload, in the background
 
 write_conf false
 $ctl up >/dev/null
+$ctl doctor > "$dir/doctor.txt" || { cat "$dir/doctor.txt"; fail "doctor says this host is not ready"; }
+grep -q '^ok    cgroup v2' "$dir/doctor.txt" && grep -q '^ok    redis  *7\.' "$dir/doctor.txt" &&
+	grep -q 'BPF LSM' "$dir/doctor.txt" || { cat "$dir/doctor.txt"; fail "doctor output"; }
+ok "doctor: $(tail -1 "$dir/doctor.txt")"
 
 # 1. Promotion needs a stable profile, unless forced.
 steady pol-a 40
