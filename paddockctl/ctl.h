@@ -30,6 +30,7 @@ struct ctl {
 	enum ctl_output		 output;
 	int			 output_set;
 	int			 verbose;
+	int			 disable;	/* down --disable */
 };
 
 struct ctl_cmd {

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -287,12 +288,16 @@ parse_stack_opts(struct ctl *ctl, int argc, char **argv, const char *usage)
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "redis", required_argument, NULL, 'R' },
+		{ "disable", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'D':
+			ctl->disable = 1;
+			break;
 		case 'S':
 			ctl->state_dir_opt = optarg;
 			break;
@@ -369,6 +374,40 @@ stop_pid(const char *dir, const char *name, const char *prog)
 	return 0;
 }
 
+/*
+ * --disable: remove the enforcer's pins (programs, links, maps).  The
+ * kernel detaches each program when its last pin goes: enforcement stops.
+ * Without it, `down` leaves enforcement running, by design.
+ */
+static int
+disable_pins(const char *pindir)
+{
+	char path[600];
+	struct dirent *e;
+	DIR *d;
+	int n = 0, bad = 0;
+
+	if ((d = opendir(pindir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		fprintf(stderr, "paddockctl: %s: %s\n", pindir, strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pindir, e->d_name);
+		if (unlink(path) == 0)
+			n++;
+		else
+			bad++;
+	}
+	closedir(d);
+	rmdir(pindir);
+	printf("enforcement: disabled (%d pins removed from %s)\n", n, pindir);
+	return bad ? CTL_EXIT_FAIL : 0;
+}
+
 static int
 cmd_down(struct ctl *ctl, int argc, char **argv)
 {
@@ -376,7 +415,7 @@ cmd_down(struct ctl *ctl, int argc, char **argv)
 	int i;
 
 	if (parse_stack_opts(ctl, argc, argv,
-	    "paddockctl down [--state-dir DIR]") < 0)
+	    "paddockctl down [--state-dir DIR] [--disable]") < 0)
 		return CTL_EXIT_USAGE;
 	ctl_state_dir(ctl, dir, sizeof(dir));
 	ctl_bindir(bindir, sizeof(bindir));
@@ -405,6 +444,8 @@ cmd_down(struct ctl *ctl, int argc, char **argv)
 			printf("redis-server: stopped (pid %ld)\n", (long)rpid);
 		stop_pid(dir, "redis", REDIS_SERVER);
 	}
+	if (ctl->disable)
+		return disable_pins(ctl->conf.enforced.bpffs);
 	return 0;
 }
 

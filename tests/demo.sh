@@ -17,9 +17,10 @@ dir=$(mktemp -d /tmp/paddock-demo.XXXXXX)
 # Short intervals so that a demo of seconds shows syscalls and active time.
 printf 'collectd:\n  syscall_interval: 1s\n  active_interval: 1s\nprofiled:\n  quiet_period: 30s\n' \
 	> "$dir/paddock.yaml"
+printf 'enforced:\n  bpffs: /sys/fs/bpf/%s\n' "$(basename "$dir" | tr . -)" >> "$dir/paddock.yaml"
 ctl="bin/paddockctl -c $dir/paddock.yaml --state-dir=$dir"
 cleanup() {
-	$ctl down >/dev/null 2>&1 || true
+	$ctl down --disable >/dev/null 2>&1 || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
@@ -52,5 +53,5 @@ echo
 echo "== the collector's counters (redis-cli HGETALL paddock:stats:collectd:$(hostname))"
 redis-cli -s "$dir/redis.sock" HGETALL "paddock:stats:collectd:$(hostname)" | paste - - | column -t
 echo
-echo "== paddockctl down"
-$ctl down
+echo "== paddockctl down --disable (nothing left running or pinned)"
+$ctl down --disable

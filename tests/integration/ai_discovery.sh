@@ -35,11 +35,12 @@ ctl="bin/paddockctl -c $dir/paddock.yaml --state-dir=$dir"
 mock=""
 cleanup() {
 	[ -n "$mock" ] && kill "$mock" 2>/dev/null
-	$ctl down >/dev/null 2>&1 || true
+	$ctl down --disable >/dev/null 2>&1 || true
 	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
 printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$dir/paddock.yaml"
+printf 'enforced:\n  bpffs: /sys/fs/bpf/%s\n' "$(basename "$dir" | tr . -)" >> "$dir/paddock.yaml"
 $ctl up >/dev/null
 
 fail() { echo "FAILED: $*"; exit 1; }

@@ -120,6 +120,45 @@ notify_wait(int fd, const char *want, int ms)
 	return -ETIMEDOUT;
 }
 
+/*
+ * The sample configuration, but with the enforcer's pins in a directory
+ * of this test's own (removed afterwards): tests never touch the host's.
+ */
+static const char *
+lifecycle_conf(char *buf, size_t len)
+{
+	char sample[512], *text;
+	FILE *f;
+
+	snprintf(buf, len, "/tmp/paddock-test-daemon-%ld.yaml", (long)getpid());
+	text = tu_slurp(tu_path("etc/paddock.yaml", sample, sizeof(sample)));
+	if ((f = fopen(buf, "w")) == NULL || text == NULL) {
+		free(text);
+		if (f)
+			fclose(f);
+		return tu_path("etc/paddock.yaml", buf, len);
+	}
+	/* Replace the enforced section (the file's last) with our own. */
+	*strstr(text, "\nenforced:") = '\0';
+	fprintf(f, "%s\nenforced:\n  bpffs: /sys/fs/bpf/paddock-test-daemon-%ld\n",
+	    text, (long)getpid());
+	fclose(f);
+	free(text);
+	return buf;
+}
+
+static void
+unpin_lifecycle(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf /sys/fs/bpf/paddock-test-daemon-%ld "
+	    "/tmp/paddock-test-daemon-%ld.yaml", (long)getpid(),
+	    (long)getpid());
+	if (system(cmd) != 0)
+		print_message("cannot remove the test's pins\n");
+}
+
 static void
 run_one(struct tu_redis *r, const char *name, int vg)
 {
@@ -156,7 +195,7 @@ run_one(struct tu_redis *r, const char *name, int vg)
 	argv[a++] = bin(name, b, sizeof(b));
 	argv[a++] = "-d";
 	argv[a++] = "-c";
-	argv[a++] = (char *)tu_path("etc/paddock.yaml", c, sizeof(c));
+	argv[a++] = (char *)lifecycle_conf(c, sizeof(c));
 	argv[a++] = "--redis";
 	argv[a++] = r->url;
 	argv[a] = NULL;
@@ -196,13 +235,15 @@ test_daemon_ready_stop_clean(void **state)
 		print_message("valgrind not installed: checking lifecycle "
 		    "without the leak check\n");
 	for (i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
-		/* The collector loads BPF programs: root only. */
-		if (!tu_is_root() && strcmp(daemons[i], "paddock-collectd") == 0) {
-			print_message("paddock-collectd needs root: its "
-			    "lifecycle check is skipped\n");
+		/* The collector and the enforcer load BPF programs: root. */
+		if (!tu_is_root() && (strcmp(daemons[i], "paddock-collectd") == 0 ||
+		    strcmp(daemons[i], "paddock-enforced") == 0)) {
+			print_message("%s needs root: its lifecycle check is "
+			    "skipped\n", daemons[i]);
 			continue;
 		}
 		run_one(r, daemons[i], vg);
+		unpin_lifecycle();
 	}
 }
 

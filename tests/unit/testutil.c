@@ -377,10 +377,15 @@ tu_stack_up(struct tu_stack *s, const char *tag, const char *conf)
 	if ((f = fopen(s->conf, "w")) == NULL)
 		return -errno;
 	fputs(conf, f);
+	/* The enforcer's pins: this test's own, removed by tu_stack_down. */
+	snprintf(s->pins, sizeof(s->pins), "/sys/fs/bpf/paddock-test-%s-%ld",
+	    tag, (long)getpid());
+	if (strstr(conf, "enforced:") == NULL)
+		fprintf(f, "enforced:\n  bpffs: %s\n", s->pins);
 	fclose(f);
 	if (tu_ctl(s, NULL, "up", NULL) != 0) {
 		fprintf(stderr, "paddockctl up failed; logs in %s\n", s->dir);
-		tu_ctl(s, NULL, "down", NULL);
+		tu_ctl(s, NULL, "down", "--disable", NULL);
 		return -EIO;
 	}
 	s->up = 1;
@@ -394,7 +399,7 @@ tu_stack_down(struct tu_stack *s)
 
 	if (!s->up)
 		return;
-	tu_ctl(s, NULL, "down", NULL);
+	tu_ctl(s, NULL, "down", "--disable", NULL);
 	s->up = 0;
 	if (getenv("PADDOCK_TEST_KEEP") != NULL) {
 		fprintf(stderr, "kept %s\n", s->dir);

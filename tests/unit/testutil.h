@@ -57,13 +57,15 @@ int	tu_is_root(void);
 
 /*
  * A whole Paddock stack for live tests: `paddockctl up` in a fresh state
- * directory /tmp/paddock-test-<tag>.XXXXXX with conf as its configuration,
- * and `down` plus removal at the end (kept with PADDOCK_TEST_KEEP=1).
+ * directory /tmp/paddock-test-<tag>.XXXXXX with conf as its configuration
+ * (plus the enforcer's own pin directory), and `down --disable` (pins
+ * removed) plus removal at the end (kept with PADDOCK_TEST_KEEP=1).
  */
 struct tu_stack {
 	char	dir[256];		/* state directory */
 	char	work[300];		/* scratch files for the test */
 	char	conf[320];
+	char	pins[128];		/* the enforcer's bpffs directory */
 	int	up;
 };
 

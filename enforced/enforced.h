@@ -1,0 +1,77 @@
+/*
+ * paddock-enforced: private header.
+ *
+ *   rules.c  pure: a policy record -> the kernel's allow-list keys, the
+ *            names that identify a workload's cgroups, workload ids
+ *   kern.c   the BPF side: load (maps pinned in bpffs, reused across
+ *            restarts), attach per workload parent cgroup (links pinned),
+ *            map updates, the violation ring buffer
+ *   main.c   policies in, violations and acknowledgements out
+ */
+#ifndef PADDOCK_ENFORCED_H
+#define PADDOCK_ENFORCED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "wire.h"
+#include "enforce.h"
+
+/* ---------------------------------------------------------------- rules */
+
+/* The kernel's id of a workload: FNV-1a of its name, folded to 32 bits. */
+uint32_t	rules_wid(const char *workload);
+/* FNV-1a 64 of a cgroup directory name, as enforce.bpf.c computes it. */
+uint64_t	rules_name_hash(const char *name);
+/*
+ * The cgroup directory names that identify a workload wherever it is
+ * made again (paddock-<escaped>.slice for paddockctl run, the unit name
+ * for systemd); 0..2 of them, written to out.
+ */
+int		rules_names(const char *workload, uint8_t wkind, char out[][160],
+		    int max);
+
+struct keyset {
+	struct eallow_key *v;
+	size_t		   n, cap;
+};
+
+void	keyset_free(struct keyset *k);
+/*
+ * The allow-list keys of a policy's net rules.  Addresses and CIDRs are
+ * exact; DNS names go through resolve() (NULL: names are skipped), which
+ * appends the addresses they stand for.  Returns the number of rules that
+ * could not be turned into keys (names that did not resolve), or -ENOMEM.
+ */
+int	rules_keys(const struct wire_policy *p, uint32_t wid,
+	    int (*resolve)(const char *name, char addrs[][48], int max),
+	    struct keyset *out);
+
+/* ---------------------------------------------------------------- kern */
+
+struct ekern;
+
+struct ekern *ekern_open(const char *pindir, char *err, size_t errlen);
+void	ekern_close(struct ekern *k);
+/* Attach the network programs below cgroup dir (once; links pinned). */
+int	ekern_attach(struct ekern *k, const char *cgdir, char *err,
+	    size_t errlen);
+/* Workload w's cgroup (id) and identifying names, with modes. */
+int	ekern_set_cgroup(struct ekern *k, uint64_t cgid, const struct ewl *w);
+int	ekern_set_name(struct ekern *k, const char *name, const struct ewl *w);
+/* Replace every allow-list key of wid with keys. */
+int	ekern_set_allow(struct ekern *k, uint32_t wid, const struct keyset *ks);
+/* Update the modes of every cgroup and name entry of wid. */
+int	ekern_set_modes(struct ekern *k, const struct ewl *w);
+/* wid -> name and revision, pinned so a restarted daemon can name them. */
+int	ekern_set_info(struct ekern *k, uint32_t wid, const struct ewl_info *in);
+int	ekern_info(struct ekern *k, uint32_t wid, struct ewl_info *out);
+int	ekern_ringbuf_fd(struct ekern *k);
+int	ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data,
+	    size_t len), void *arg);
+/* Remove every pin (links and maps): enforcement stops. */
+int	ekern_unpin(const char *pindir);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * kern: bpf/enforce.bpf.c in the kernel, and kept there.
+ *
+ * Maps are pinned in the configured bpffs directory (enforced.bpffs) and
+ * reused when enforced starts again; each attachment's link is pinned
+ * there too, so enforcement outlives the daemon: a crash or a restart
+ * leaves the kernel enforcing the last policy it was given.  Programs are
+ * attached to the parent cgroup of each workload (paddock.slice for
+ * `paddockctl run`, the unit's slice for systemd), never to the root: they
+ * run only for processes below those cgroups, and decide only for the
+ * workloads registered in the maps.  ekern_unpin() removes every pin: the
+ * links go with the last reference, and enforcement stops.
+ */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cgroup.h"
+#include "log.h"
+#include "enforced.h"
+#include "enforce.skel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC	0xcafe4a11
+#endif
+
+struct ekern {
+	struct enforce_bpf	*skel;
+	struct ring_buffer	*rb;
+	char			 pindir[256];
+	int			 (*fn)(void *, void *, size_t);
+	void			*arg;
+};
+
+static int
+mkdirs(const char *path)
+{
+	char buf[256], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* bpffs under the pin directory's parent, mounted if it is not. */
+static int
+bpffs_ready(const char *pindir, char *err, size_t errlen)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return mkdirs(pindir);
+	if (mkdirs("/sys/fs/bpf") < 0 ||
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0) {
+		snprintf(err, errlen, "bpffs is not mounted at /sys/fs/bpf and "
+		    "mounting it failed: %s", strerror(errno));
+		return -errno;
+	}
+	return mkdirs(pindir);
+}
+
+static int
+on_rb(void *ctx, void *data, size_t len)
+{
+	struct ekern *k = ctx;
+
+	return k->fn ? k->fn(k->arg, data, len) : 0;
+}
+
+struct ekern *
+ekern_open(const char *pindir, char *err, size_t errlen)
+{
+	struct ekern *k = calloc(1, sizeof(*k));
+	struct bpf_map *m;
+	char path[512];
+	int rc;
+
+	if (k == NULL)
+		return NULL;
+	snprintf(k->pindir, sizeof(k->pindir), "%s", pindir);
+	if ((rc = bpffs_ready(pindir, err, errlen)) < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: %s", pindir, strerror(-rc));
+		goto fail;
+	}
+	if ((k->skel = enforce_bpf__open()) == NULL) {
+		snprintf(err, errlen, "cannot open the enforce programs");
+		goto fail;
+	}
+	/* Reuse (or create and pin) every map under pindir. */
+	bpf_object__for_each_map(m, k->skel->obj) {
+		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		    bpf_map__is_internal(m))
+			continue;	/* scratch and constants: this load's */
+		snprintf(path, sizeof(path), "%s/%s", pindir, bpf_map__name(m));
+		bpf_map__set_pin_path(m, path);
+	}
+	if ((rc = enforce_bpf__load(k->skel)) < 0) {
+		snprintf(err, errlen, "loading the enforce programs failed: %s",
+		    strerror(-rc));
+		goto fail;
+	}
+	/* The mkdir hook, once for all workloads. */
+	snprintf(path, sizeof(path), "%s/link-cgroup-mkdir", pindir);
+	if (access(path, F_OK) != 0) {
+		struct bpf_link *l = bpf_program__attach(
+		    k->skel->progs.enf_cgroup_mkdir);
+
+		if (l == NULL || bpf_link__pin(l, path) < 0) {
+			snprintf(err, errlen, "attaching the cgroup mkdir hook "
+			    "failed: %s", strerror(errno));
+			bpf_link__destroy(l);
+			goto fail;
+		}
+		bpf_link__disconnect(l);
+		bpf_link__destroy(l);
+	}
+	if ((k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.viol), on_rb,
+	    k, NULL)) == NULL) {
+		snprintf(err, errlen, "violation ring buffer: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	return k;
+fail:
+	ekern_close(k);
+	return NULL;
+}
+
+void
+ekern_close(struct ekern *k)
+{
+	if (k == NULL)
+		return;
+	ring_buffer__free(k->rb);
+	enforce_bpf__destroy(k->skel);	/* pinned links and maps stay */
+	free(k);
+}
+
+int
+ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
+{
+	struct bpf_program *progs[] = { k->skel->progs.enf_connect4,
+	    k->skel->progs.enf_connect6, k->skel->progs.enf_sendmsg4,
+	    k->skel->progs.enf_sendmsg6 };
+	char path[512];
+	uint64_t id;
+	size_t i;
+	int fd, rc = 0;
+
+	if ((rc = cgroup_id_of(cgdir, &id)) < 0) {
+		snprintf(err, errlen, "%s: %s", cgdir, strerror(-rc));
+		return rc;
+	}
+	if ((fd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", cgdir, strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_link *l;
+
+		snprintf(path, sizeof(path), "%s/link-%llu-%s", k->pindir,
+		    (unsigned long long)id, bpf_program__name(progs[i]));
+		if (access(path, F_OK) == 0)
+			continue;	/* attached by an earlier run */
+		if ((l = bpf_program__attach_cgroup(progs[i], fd)) == NULL ||
+		    bpf_link__pin(l, path) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "attaching %s to %s: %s",
+			    bpf_program__name(progs[i]), cgdir, strerror(errno));
+			bpf_link__destroy(l);
+			break;
+		}
+		bpf_link__disconnect(l);
+		bpf_link__destroy(l);
+	}
+	close(fd);
+	return rc;
+}
+
+int
+ekern_set_cgroup(struct ekern *k, uint64_t cgid, const struct ewl *w)
+{
+	return bpf_map__update_elem(k->skel->maps.wl_cg, &cgid, sizeof(cgid),
+	    w, sizeof(*w), BPF_ANY);
+}
+
+int
+ekern_set_name(struct ekern *k, const char *name, const struct ewl *w)
+{
+	uint64_t h = rules_name_hash(name);
+
+	return bpf_map__update_elem(k->skel->maps.wl_names, &h, sizeof(h), w,
+	    sizeof(*w), BPF_ANY);
+}
+
+/* Rewrite the modes of every entry of w->wid in a hash map. */
+static int
+modes_in(struct bpf_map *m, const struct ewl *w)
+{
+	uint64_t key, next;
+	struct ewl v;
+	int first = 1, fd = bpf_map__fd(m);
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		first = 0;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &v) == 0 && v.wid == w->wid)
+			bpf_map_update_elem(fd, &key, w, BPF_EXIST);
+	}
+	return 0;
+}
+
+int
+ekern_set_modes(struct ekern *k, const struct ewl *w)
+{
+	modes_in(k->skel->maps.wl_cg, w);
+	return modes_in(k->skel->maps.wl_names, w);
+}
+
+int
+ekern_set_allow(struct ekern *k, uint32_t wid, const struct keyset *ks)
+{
+	struct eallow_key key, next;
+	int fd = bpf_map__fd(k->skel->maps.allow), first = 1, rc = 0;
+	uint8_t one = 1;
+	size_t i;
+
+	/* Add the new keys first, then drop the old ones: no gap. */
+	for (i = 0; i < ks->n; i++)
+		if (bpf_map_update_elem(fd, &ks->v[i], &one, BPF_ANY) < 0)
+			rc = -errno;
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		int keep = 0;
+
+		first = 0;
+		key = next;
+		if (key.wid != wid)
+			continue;
+		for (i = 0; i < ks->n && !keep; i++)
+			keep = memcmp(&ks->v[i], &key, sizeof(key)) == 0;
+		if (!keep && bpf_map_delete_elem(fd, &key) == 0)
+			first = 1;	/* the iteration restarts after a delete */
+	}
+	return rc;
+}
+
+int
+ekern_set_info(struct ekern *k, uint32_t wid, const struct ewl_info *in)
+{
+	return bpf_map__update_elem(k->skel->maps.wl_info, &wid, sizeof(wid),
+	    in, sizeof(*in), BPF_ANY);
+}
+
+int
+ekern_info(struct ekern *k, uint32_t wid, struct ewl_info *out)
+{
+	return bpf_map__lookup_elem(k->skel->maps.wl_info, &wid, sizeof(wid),
+	    out, sizeof(*out), 0);
+}
+
+int
+ekern_ringbuf_fd(struct ekern *k)
+{
+	return ring_buffer__epoll_fd(k->rb);
+}
+
+int
+ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data, size_t len),
+    void *arg)
+{
+	k->fn = fn;
+	k->arg = arg;
+	return ring_buffer__consume(k->rb);
+}
+
+int
+ekern_unpin(const char *pindir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(pindir)) == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pindir, e->d_name);
+		if (unlink(path) < 0)
+			rc = -errno;
+	}
+	closedir(d);
+	if (rmdir(pindir) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
+}

@@ -1,0 +1,127 @@
+#!/bin/sh
+# Enforcement of the network dimension, end to end (issue 7, first part):
+# a workload learns to talk to one loopback port; promoted to enforce, a
+# connection to another port fails with EPERM in the kernel while the
+# learnt one works, and the violation names the workload, destination,
+# action and lineage; with the daemon killed the pinned programs keep
+# blocking; demoted to alert the connection goes through and is reported;
+# accepted, it is allowed and no longer reported.  Everything the test
+# loaded is detached and unpinned at the end (down --disable).
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+[ "$(id -u)" = 0 ] || { echo "needs root (BPF, cgroups): skipped"; exit 77; }
+
+dir=$(mktemp -d /tmp/paddock-test-enforce.XXXXXX)
+conf=$dir/paddock.yaml
+pins=/sys/fs/bpf/$(basename "$dir" | tr . -)  # bpffs refuses dots in names
+ctl="bin/paddockctl -c $conf --state-dir=$dir"
+bg=""
+cleanup() {
+	for p in $bg; do kill "$p" 2>/dev/null || true; done
+	$ctl down --disable >/dev/null 2>&1 || true
+	rm -rf "$pins"
+	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT INT TERM
+fail() { echo "FAILED: $*"; exit 1; }
+ok() { echo "ok: $*"; }
+printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$conf"
+printf 'profiled:\n  quiet_period: 2s\n' >> "$conf"
+printf 'enforced:\n  bpffs: %s\n' "$pins" >> "$conf"
+$ctl up >/dev/null
+
+# Two loopback listeners: A is the agent's usual service, B is not.
+node -e 'const n = require("net");
+	for (const f of ["a", "b"]) n.createServer(s => s.end()).listen(0, "127.0.0.1",
+		function () { require("fs").writeFileSync(process.argv[1] + "/port-" + f,
+		String(this.address().port)); });' "$dir" &
+bg="$bg $!"
+for i in $(seq 50); do [ -s "$dir/port-b" ] && break; sleep 0.1; done
+pa=$(cat "$dir/port-a"); pb=$(cat "$dir/port-b")
+connect() {	# port: prints "connected" or the error
+	$ctl run --workload e-agent -- bash -c "echo hi > /dev/tcp/127.0.0.1/$1 && echo connected" 2>&1 | tail -1
+}
+acked() {	# revision: wait until this host's enforcer runs it
+	for i in $(seq 100); do
+		$ctl status | grep -q "^policy *e-agent .* $(hostname): rev $1\$" && return 0
+		sleep 0.1
+	done
+	$ctl status; fail "revision $1 never acknowledged"
+}
+rev() { $ctl policy show e-agent | sed -n 's/^revision: //p'; }
+count_viol() { $ctl -o json violations --workload e-agent | grep -c '"id"' || true; }
+
+# Learn: the agent talks to A, steadily.
+$ctl run --workload e-agent -- bash -c "i=0; while [ \$i -lt 60 ]; do
+	echo hi > /dev/tcp/127.0.0.1/$pa; sleep 0.25; i=\$((i+1)); done" >/dev/null 2>&1 &
+bg="$bg $!"
+for i in $(seq 150); do
+	$ctl -o json workloads | grep -A6 '"workload": "e-agent"' | grep -q '"status": "stable"' && break
+	sleep 0.2
+done
+$ctl profile e-agent | grep -q "tcp 127.0.0.1:$pa" || { $ctl profile e-agent; fail "A not learnt"; }
+ok "learnt: e-agent talks to 127.0.0.1:$pa"
+
+# Enforce: A works, B is refused by the kernel.
+$ctl promote e-agent --to enforce --reason "lock down" >/dev/null || fail "promote"
+acked "$(rev)"
+[ "$(connect "$pa")" = connected ] || fail "the learnt destination was blocked"
+out=$(connect "$pb")
+echo "$out" | grep -q 'Operation not permitted' || fail "B was not blocked: $out"
+ok "enforce: 127.0.0.1:$pa connects, 127.0.0.1:$pb fails with EPERM"
+for i in $(seq 50); do [ "$(count_viol)" -ge 1 ] && break; sleep 0.1; done
+$ctl -o json violations --workload e-agent > "$dir/v.json"
+node -e '
+	const v = JSON.parse(require("fs").readFileSync(process.argv[1]))
+		.find(x => x.port === +process.argv[2]);
+	if (!v || v.action !== "denied" || v.dimension !== "net" || v.addr !== "127.0.0.1" ||
+	    !v.lineage.some(p => /bash/.test(p.exe)))
+		{ console.log(JSON.stringify(v)); process.exit(1); }' "$dir/v.json" "$pb" ||
+	fail "violation record"
+ok "violation: net, denied, 127.0.0.1:$pb, with the lineage back to bash"
+
+# The daemon dies: the kernel keeps enforcing.
+kill -9 "$(cat "$dir/enforced.pid")"
+sleep 0.5
+connect "$pb" | grep -q 'Operation not permitted' || fail "enforcement stopped with the daemon"
+ok "enforced killed: still blocked (pinned programs and maps)"
+$ctl up >/dev/null
+
+# Alert: allowed, and reported.
+$ctl demote e-agent --to alert >/dev/null || fail "demote"
+acked "$(rev)"
+before=$(count_viol)
+[ "$(connect "$pb")" = connected ] || fail "alert mode blocked"
+for i in $(seq 50); do [ "$(count_viol)" -gt "$before" ] && break; sleep 0.1; done
+[ "$(count_viol)" -gt "$before" ] || fail "no violation in alert mode"
+ok "alert: 127.0.0.1:$pb connects and is reported"
+
+# Accepted: allowed and no longer a violation.
+vid=$($ctl -o json violations --workload e-agent | node -e '
+	let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+	const v = JSON.parse(s).filter(x => x.action === "alerted").pop();
+	console.log(v.id); });')
+$ctl accept "$vid" --reason "B is a new legitimate service" >/dev/null || fail "accept"
+acked "$(rev)"
+$ctl policy show e-agent | grep -q "dest: \"127.0.0.1\"" || fail "accepted destination not in policy"
+before=$(count_viol)
+[ "$(connect "$pb")" = connected ] || fail "accepted destination blocked"
+sleep 1
+[ "$(count_viol)" = "$before" ] || fail "accepted behaviour still reported"
+ok "accepted: 127.0.0.1:$pb allowed, no new violation"
+$ctl audit --verify >/dev/null || fail "audit trail"
+
+# Nothing left behind: our links (by id) are gone with their pins.
+links=""
+for l in "$pins"/link-*; do
+	links="$links $(bpftool link show pinned "$l" | sed -n 's/^\([0-9][0-9]*\):.*/\1/p')"
+done
+[ -n "$(echo $links)" ] || fail "no links pinned?"
+$ctl down --disable | grep -q 'enforcement: disabled' || fail "down --disable"
+[ ! -e "$pins" ] || fail "pins left in $pins"
+for id in $links; do
+	bpftool link show id "$id" >/dev/null 2>&1 && fail "link $id still attached"
+done
+ok "down --disable: no pins, and the $(echo $links | wc -w) links are detached"
+echo "enforce: all checks passed"
