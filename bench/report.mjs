@@ -1,0 +1,64 @@
+// bench/report.mjs: turn bench/run.sh's raw lines into the results table.
+//   node report.mjs RAW DAEMON BPF EVENTS CLK_TCK OUTDIR N_OPEN N_EXEC N_CONN
+// RAW lines: "<config> <workload> <wall_s> <cpu_s> <ops>".
+import fs from 'node:fs';
+
+const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn] = process.argv.slice(2);
+const lines = fs.readFileSync(raw, 'utf8').trim().split('\n').map((l) => l.split(' '));
+const stat = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1], n: s.length };
+};
+const configs = ['bare', 'observe', 'enforce', 'auditd'];
+const workloads = ['open', 'exec', 'connect'];
+const res = { date: new Date().toISOString(), ops: { open: +nOpen, exec: +nExec, connect: +nConn }, results: {} };
+for (const w of workloads) {
+  res.results[w] = {};
+  for (const c of configs) {
+    const rows = lines.filter((l) => l[0] === c && l[1] === w);
+    if (rows.length === 0) continue;
+    res.results[w][c] = { wall: stat(rows.map((l) => +l[2])), cpu: stat(rows.map((l) => +l[3])) };
+  }
+}
+const pct = (x, b) => (b > 0 ? ((x / b - 1) * 100) : NaN);
+// Daemons' CPU per million syscalls (syscalls counted by on_sys_enter).
+const d = fs.readFileSync(daemon, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ').map(Number));
+const ticks = d.reduce((a, x) => a + x[0], 0), calls = d.reduce((a, x) => a + (x[1] || 0), 0);
+res.daemons_cpu_ms_per_million_syscalls = calls ? (ticks * 1000 / +clk) / (calls / 1e6) : null;
+// Kernel ns per program run.
+const per = {};
+for (const l of fs.readFileSync(bpf, 'utf8').trim().split('\n').filter(Boolean)) {
+  const [name, ns, cnt] = l.split(' ');
+  per[name] = per[name] || { ns: 0, cnt: 0 };
+  per[name].ns += +ns; per[name].cnt += +cnt;
+}
+res.kernel_ns_per_run = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, +(v.ns / v.cnt).toFixed(1)]));
+const ev = fs.readFileSync(events, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ').map(Number));
+res.events = ev.reduce((a, x) => ({ seen: a.seen + x[0], deduplicated: a.deduplicated + x[1],
+  emitted: a.emitted + x[2], lost: a.lost + x[3] }), { seen: 0, deduplicated: 0, emitted: 0, lost: 0 });
+
+let md = `# Paddock benchmark, ${res.date}\n\n`;
+md += `Median of ${lines.filter((l) => l[0] === 'bare' && l[1] === 'open').length} interleaved rounds `;
+md += `(min..max in brackets). Overhead is versus bare, on the workload's own wall and CPU time.\n\n`;
+md += '| workload | config | wall s | CPU s | wall overhead | CPU overhead |\n|---|---|---|---|---|---|\n';
+for (const w of workloads) {
+  const b = res.results[w].bare;
+  for (const c of configs) {
+    const r = res.results[w][c];
+    if (!r) continue;
+    md += `| ${w} (${res.ops[w]}) | ${c} | ${r.wall.median.toFixed(3)} [${r.wall.min.toFixed(3)}..${r.wall.max.toFixed(3)}] `;
+    md += `| ${r.cpu.median.toFixed(3)} | ${c === 'bare' ? '-' : pct(r.wall.median, b.wall.median).toFixed(1) + ' %'} `;
+    md += `| ${c === 'bare' ? '-' : pct(r.cpu.median, b.cpu.median).toFixed(1) + ' %'} |\n`;
+  }
+}
+md += `\nPaddock's daemons (collectd, profiled, policyd, enforced, redis): `;
+md += `${res.daemons_cpu_ms_per_million_syscalls === null ? 'n/a' : res.daemons_cpu_ms_per_million_syscalls.toFixed(1)} ms CPU per million workload syscalls (observe rounds).\n\n`;
+md += 'Kernel cost per program run (ns, `kernel.bpf_stats_enabled=1`):\n\n';
+for (const [k, v] of Object.entries(res.kernel_ns_per_run)) md += `- ${k}: ${v}\n`;
+md += `\nEvents in the observe rounds: seen ${res.events.seen}, deduplicated in the kernel ${res.events.deduplicated}, `;
+md += `emitted ${res.events.emitted}, lost ${res.events.lost}.\n`;
+if (!res.results.open.auditd) md += '\nauditd: not measured (not available, or the kernel refused audit).\n';
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(`${out}/results.json`, JSON.stringify(res, null, 1) + '\n');
+fs.writeFileSync(`${out}/results.md`, md);
+console.log(md);
