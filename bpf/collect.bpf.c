@@ -174,11 +174,8 @@ hdr(struct crec_hdr *h, __u32 type, __u32 pid, __u64 cgid)
 }
 
 /*
- * Path walks run under bpf_loop(): the callback is verified once, where an
- * unrolled walk with a mount-crossing branch per step would make the
- * verifier explore 2^depth paths.  Components go to a per-CPU scratch
- * buffer (sized so any offset plus a name fits) and are copied into the
- * record at the end.
+ * Paths: bpf/walk.h, into a per-CPU scratch buffer (sized so any offset
+ * plus a name fits), copied into the record at the end.
  */
 struct scratch {
 	char	buf[CPATH_MAX + CNAME_MAX];
@@ -191,57 +188,14 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
-struct walk {
-	__u64	d, vm, m, root_d, root_m;
-	__u32	off;
-	__u16	flags;
-	__u16	done;
-};
-
-static long
-walk_step(__u32 i, void *arg)
-{
-	struct walk *w = arg;
-	struct dentry *d = (struct dentry *)w->d, *parent, *mroot;
-	struct vfsmount *vm = (struct vfsmount *)w->vm;
-	struct mount *m = (struct mount *)w->m;
-	const unsigned char *name;
-	struct scratch *s;
-	__u32 zero = 0;
-	long n;
-
-	if (w->d == w->root_d && w->vm == w->root_m)
-		goto done;
-	parent = BPF_CORE_READ(d, d_parent);
-	mroot = BPF_CORE_READ(vm, mnt_root);
-	if (d == mroot || d == parent) {
-		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
-
-		if (d != mroot || m == mp)
-			goto done;	/* the global root (or detached) */
-		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
-		w->m = (__u64)mp;
-		w->vm = (__u64)mp + bpf_core_field_offset(struct mount, mnt);
-		return 0;
-	}
-	if (w->off > CPATH_MAX - CNAME_MAX) {
-		w->flags |= CP_TRUNC;
-		goto done;
-	}
-	if ((s = bpf_map_lookup_elem(&scratch_map, &zero)) == NULL)
-		goto done;
-	name = BPF_CORE_READ(d, d_name.name);
-	n = bpf_probe_read_kernel_str(s->buf + (w->off & (CPATH_MAX - 1)),
-	    CNAME_MAX, name);
-	if (n <= 0)
-		goto done;
-	w->off += (__u32)n;
-	w->d = (__u64)parent;
-	return 0;
-done:
-	w->done = 1;
-	return 1;
-}
+#define WALK_DEPTH	CPATH_DEPTH
+#include "walk.h"
+#define WALK_SCRATCH	scratch_map
+#define WALK_BUF(s)	((s)->buf)
+#define WALK_MAX	CPATH_MAX
+#define WALK_NAME	CNAME_MAX
+#define WALK_TRUNC	CP_TRUNC
+#include "walk.h"
 
 /*
  * Write the path of (mnt, dentry) leaf first into buf (CPATH_MAX bytes), as
@@ -251,19 +205,11 @@ done:
 static __always_inline __u32
 walk_path(char *buf, struct vfsmount *vm, struct dentry *d, __u16 *flags)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	struct walk w = {};
 	struct scratch *s;
 	__u32 zero = 0, len;
 
-	w.d = (__u64)d;
-	w.vm = (__u64)vm;
-	w.m = (__u64)container_of(vm, struct mount, mnt);
-	w.root_d = (__u64)BPF_CORE_READ(task, fs, root.dentry);
-	w.root_m = (__u64)BPF_CORE_READ(task, fs, root.mnt);
-	bpf_loop(CPATH_DEPTH, walk_step, &w, 0);
-	if (!w.done)
-		w.flags |= CP_TRUNC;
+	walk_run(&w, vm, d);
 	*flags |= w.flags;
 	len = w.off;
 	if (len == 0 || (s = bpf_map_lookup_elem(&scratch_map, &zero)) == NULL)

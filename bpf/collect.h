@@ -19,7 +19,7 @@
 
 #define CPATH_MAX	4096	/* path buffer, a power of two */
 #define CNAME_MAX	256	/* one path component, NUL included */
-#define CPATH_DEPTH	40	/* components walked; deeper is truncated */
+#define CPATH_DEPTH	64	/* components walked; deeper is truncated */
 #define CARGV_MAX	1024	/* argv buffer, a power of two */
 #define CDNS_MAX	512	/* DNS payload bytes copied */
 #define CSYS_WORDS	8	/* 512 syscall bits */

@@ -1,27 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * enforce.bpf.c: the network dimension of paddock-enforced.
+ * enforce.bpf.c: paddock-enforced's programs, for every host.
  *
- *   cgroup/connect4|6, sendmsg4|6   every TCP connect and UDP send of a
- *                                   process below the cgroups they are
- *                                   attached to (enforced attaches them to
- *                                   each workload's parent cgroup only)
+ *   cgroup/connect4|6, sendmsg4|6   every TCP connect and UDP send below
+ *                                   the cgroups they are attached to
+ *                                   (each workload's parent cgroup):
+ *                                   EPERM in block mode, before any packet
+ *   cgroup/bind4|6                  local binds against the listeners
  *   tp_btf/cgroup_mkdir             a new cgroup whose name belongs to a
- *                                   workload with a policy joins it at once
+ *                                   workload joins it at once
+ *   tp_btf/sched_process_exec       exec fallback: the new image's file
+ *                                   against the exec rules; SIGKILL before
+ *                                   it runs any instruction of its own
+ *   raw_tp/sys_exit (open*, creat)  file fallback: the file the new fd
+ *                                   refers to, against the file rules;
+ *                                   SIGKILL before the caller sees the fd
+ *   raw_tp/sys_enter                syscalls: the workload's bitmap
  *
- * Which workload: the deepest ancestor of the current cgroup found in
- * `wl_cg`.  A cgroup made after the policy (the next `paddockctl run`, a
- * restarted service) is added to `wl_cg` by the mkdir hook, in the kernel,
- * before any process can join it: its directory name is hashed (FNV-1a)
- * and looked up in `wl_names`, which enforced fills with the names that
- * identify each workload (paddock-<name>.slice, <name>.service).  No
- * window in which a new cgroup runs unenforced.
+ * Where the host has BPF LSM, enforce_lsm.bpf.c takes over exec and files
+ * (EPERM before the operation) and the two fallback programs here are
+ * never attached; enforced decides by a probe at start-up.
  *
- * Decision: off -> allow; else the destination (address, port, protocol)
- * is looked up in the LPM trie `allow` for the workload, first with the
- * port, then with port 0 (any).  Outside the policy: a record on `viol`,
- * and in block mode the connect/send fails with EPERM (return 0) before
- * any packet leaves.  Workloads without a policy cost the ancestor walk.
+ * Which workload, and every decision: enforce_core.h.  A new cgroup (the
+ * next `paddockctl run`, a restarted service) is added to `wl_cg` by the
+ * mkdir hook, in the kernel, before any process can join it: its
+ * directory name is hashed (FNV-1a) and looked up in `wl_names`, which
+ * enforced fills with the names that identify each workload.  No window
+ * in which a new cgroup runs unenforced.
+ *
+ * The global hooks (exec, open, sys_enter) are attached only once some
+ * policy needs them; until then a host pays nothing for them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,142 +37,87 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
-#include "enforce.h"
+#include "enforce_core.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define MAX_LEVELS	12
+#define SIGKILL_	9
+#define FMODE_READ_	0x1
+#define FMODE_WRITE_	0x2
+#define FMODE_EXEC_	0x20
+#define NR_OPEN		2
+#define NR_CREAT	85
+#define NR_OPENAT	257
+#define NR_OPENAT2	437
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);		/* cgroup id */
-	__type(value, struct ewl);
-} wl_cg SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);		/* FNV-1a of a cgroup directory name */
-	__type(value, struct ewl);
-} wl_names SEC(".maps");
-
-/* Userspace only: workload id -> name and policy revision. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct ewl_info);
-} wl_info SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 65536);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct eallow_key);
-	__type(value, __u8);
-} allow SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} viol SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[ENAME_MAX]);
-} namebuf SEC(".maps");
-
-static __always_inline struct ewl *
-current_wl(__u64 *cgid)
-{
-	struct ewl *w = NULL, *x;
-	int lvl;
-
-	for (lvl = 1; lvl <= MAX_LEVELS; lvl++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(lvl);
-
-		if (id == 0)
-			break;
-		if ((x = bpf_map_lookup_elem(&wl_cg, &id)) != NULL) {
-			w = x;
-			*cgid = id;
-		}
-	}
-	return w;
-}
+/* ------------------------------------------------------------ network */
 
 static __always_inline int
-decide(struct ewl *w, __u64 cgid, __u8 family, __u8 proto, __u16 port,
+decide(const struct where *wh, __u8 family, __u16 proto, __u16 port,
     const __u8 addr[16])
 {
 	struct eallow_key k = {};
 	struct eviol *v;
-	__u8 mode = w->mode[EDIM_NET];
+	__u8 mode = wh->w.mode[EDIM_NET];
+	__u64 what, *exp, now = 0;
 
 	if (mode == EMODE_OFF)
 		return 1;
 	k.prefixlen = 64 + 128;
-	k.wid = w->wid;
+	k.wid = wh->w.wid;
 	k.port = port;
 	k.proto = proto;
 	__builtin_memcpy(k.addr, addr, 16);
-	if (bpf_map_lookup_elem(&allow, &k) != NULL)
+	if ((exp = bpf_map_lookup_elem(&allow, &k)) != NULL &&
+	    (*exp == 0 || *exp > (now = bpf_ktime_get_ns())))
 		return 1;
 	k.port = 0;
-	if (bpf_map_lookup_elem(&allow, &k) != NULL)
+	if ((exp = bpf_map_lookup_elem(&allow, &k)) != NULL &&
+	    (*exp == 0 || *exp > (now ? now : bpf_ktime_get_ns())))
 		return 1;
-	if ((v = bpf_ringbuf_reserve(&viol, sizeof(*v), 0)) != NULL) {
-		v->ts = bpf_ktime_get_ns();
-		v->cgid = cgid;
-		v->wid = w->wid;
-		v->pid = bpf_get_current_pid_tgid() >> 32;
-		v->dim = EDIM_NET;
-		v->action = mode == EMODE_BLOCK;
+	__builtin_memcpy(&what, addr + 8, 8);
+	what ^= ((__u64)port << 32) ^ proto;
+	if ((v = viol_begin(wh, EDIM_NET, what, mode == EMODE_BLOCK ?
+	    EACT_DENIED : EACT_ALERTED)) != NULL) {
 		v->family = family;
-		v->proto = proto;
+		v->proto = (__u8)proto;
+		if (proto & EPROTO_LISTEN)
+			v->dim = EDIM_LISTEN;
 		v->port = port;
 		__builtin_memcpy(v->addr, addr, 16);
-		bpf_get_current_comm(v->comm, sizeof(v->comm));
 		bpf_ringbuf_submit(v, 0);
 	}
 	return mode == EMODE_BLOCK ? 0 : 1;
 }
 
 static __always_inline int
-check4(struct bpf_sock_addr *ctx, __u8 proto)
+check4(struct bpf_sock_addr *ctx, __u16 proto)
 {
 	__u8 addr[16] = { [10] = 0xff, [11] = 0xff };
-	__u64 cgid = 0;
-	struct ewl *w = current_wl(&cgid);
+	struct where wh;
 	__u32 ip;
 
-	if (w == NULL)
+	if (!resolve_wl(&wh))
 		return 1;
 	ip = ctx->user_ip4;
 	__builtin_memcpy(&addr[12], &ip, 4);
-	return decide(w, cgid, 4, proto, bpf_ntohs((__u16)ctx->user_port),
-	    addr);
+	return decide(&wh, 4, proto, bpf_ntohs((__u16)ctx->user_port), addr);
 }
 
 static __always_inline int
-check6(struct bpf_sock_addr *ctx, __u8 proto)
+check6(struct bpf_sock_addr *ctx, __u16 proto)
 {
 	__u8 addr[16];
-	__u64 cgid = 0;
-	struct ewl *w = current_wl(&cgid);
+	struct where wh;
 	__u32 a;
 
-	if (w == NULL)
+	if (!resolve_wl(&wh))
 		return 1;
 	a = ctx->user_ip6[0]; __builtin_memcpy(&addr[0], &a, 4);
 	a = ctx->user_ip6[1]; __builtin_memcpy(&addr[4], &a, 4);
 	a = ctx->user_ip6[2]; __builtin_memcpy(&addr[8], &a, 4);
 	a = ctx->user_ip6[3]; __builtin_memcpy(&addr[12], &a, 4);
-	return decide(w, cgid, 6, proto, bpf_ntohs((__u16)ctx->user_port),
-	    addr);
+	return decide(&wh, 6, proto, bpf_ntohs((__u16)ctx->user_port), addr);
 }
 
 SEC("cgroup/connect4")
@@ -191,10 +144,205 @@ int enf_sendmsg6(struct bpf_sock_addr *ctx)
 	return check6(ctx, 17);
 }
 
+/* A bind to port 0 (an ephemeral port for a client) is always allowed. */
+SEC("cgroup/bind4")
+int enf_bind4(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == 0)
+		return 1;
+	return check4(ctx, EPROTO_LISTEN | (ctx->type == 2 ? 17 : 6));
+}
+
+SEC("cgroup/bind6")
+int enf_bind6(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == 0)
+		return 1;
+	return check6(ctx, EPROTO_LISTEN | (ctx->type == 2 ? 17 : 6));
+}
+
+/* ------------------------------------------------------------ DNS */
+
+/*
+ * DNS-aware egress without a race.  A policy may allow a name
+ * (api.openai.com:443).  This program sees every packet a process of an
+ * enforced workload receives, before the process can read it; for a DNS
+ * answer (UDP from port 53, IPv4 or IPv6) to a question whose name the
+ * workload may reach, it adds each A and AAAA record to the workload's
+ * allow list, for the record's TTL plus enforced.dns_grace, with the ports
+ * of the rule.  So the address is allowed before recvmsg() returns, and
+ * therefore before any connect() can use it.  Everything else passes
+ * untouched (the program never drops: return 1).  Answers over TCP or DoH
+ * are not parsed: such names are allowed only as resolved at apply time.
+ */
+#define DNS_MAX_ANS	16
+
+struct dnsp {
+	struct __sk_buff *skb;
+	__u64	h;		/* FNV-1a of the lower-case question name */
+	__u32	off;		/* offset in the packet */
+	__u32	len;		/* name bytes hashed */
+	__u32	lab;		/* bytes left in the current label */
+	__u32	done;
+	__u32	bad;
+	__u32	dots;
+};
+
+static long
+qname_step(__u32 i, void *arg)
+{
+	struct dnsp *p = arg;
+	__u8 c;
+
+	if (bpf_skb_load_bytes(p->skb, p->off, &c, 1) < 0) {
+		p->bad = 1;
+		return 1;
+	}
+	p->off++;
+	if (p->lab == 0) {		/* a length byte */
+		if (c == 0) {
+			p->done = 1;
+			return 1;
+		}
+		if (c > 63) {		/* no compression in a question */
+			p->bad = 1;
+			return 1;
+		}
+		if (p->len > 0) {
+			p->h ^= '.';
+			p->h *= 0x100000001b3ULL;
+		}
+		p->lab = c;
+		return 0;
+	}
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	p->h ^= c;
+	p->h *= 0x100000001b3ULL;
+	p->len++;
+	p->lab--;
+	return p->len > 253;
+}
+
+/* Skip one name in a resource record (labels or a pointer). */
+static long
+skip_step(__u32 i, void *arg)
+{
+	struct dnsp *p = arg;
+	__u8 c;
+
+	if (bpf_skb_load_bytes(p->skb, p->off, &c, 1) < 0) {
+		p->bad = 1;
+		return 1;
+	}
+	if (c == 0) {
+		p->off++;
+		return 1;
+	}
+	if ((c & 0xc0) == 0xc0) {
+		p->off += 2;
+		return 1;
+	}
+	p->off += 1 + c;
+	return 0;
+}
+
+static __always_inline void
+dns_learn(__u32 wid, const struct edns_rule *r, const __u8 addr[16],
+    __u64 exp)
+{
+	struct eallow_key k = { .prefixlen = 64 + 128, .wid = wid };
+	int i;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	for (i = 0; i < EDNS_PORTS; i++) {
+		if ((__u32)i >= r->n)
+			break;
+		k.port = r->port[i];
+		k.proto = r->proto[i];
+		bpf_map_update_elem(&allow, &k, &exp, BPF_ANY);
+	}
+}
+
+SEC("cgroup_skb/ingress")
+int enf_dns(struct __sk_buff *skb)
+{
+	struct edns_key dk = {};
+	struct edns_rule *r;
+	struct dnsp p = { .h = 0xcbf29ce484222325ULL };
+	struct where wh;
+	__u32 off, i;
+	__u16 sport, an, type, rdlen;
+	__u8 b[12], addr[16], ihl;
+	__u64 now, ttl;
+
+	if (skb->protocol == bpf_htons(0x0800)) {
+		if (bpf_skb_load_bytes(skb, 0, b, 10) < 0 || b[9] != 17)
+			return 1;
+		ihl = (b[0] & 0xf) * 4;
+		off = ihl;
+	} else if (skb->protocol == bpf_htons(0x86DD)) {
+		if (bpf_skb_load_bytes(skb, 6, b, 1) < 0 || b[0] != 17)
+			return 1;
+		off = 40;
+	} else {
+		return 1;
+	}
+	if (bpf_skb_load_bytes(skb, off, &sport, 2) < 0 ||
+	    sport != bpf_htons(53))
+		return 1;
+	/* A workload of ours?  Its sockets' cgroup decides. */
+	if (!resolve_wl_skb(skb, &wh) || wh.w.mode[EDIM_NET] == EMODE_OFF)
+		return 1;
+	off += 8;
+	if (bpf_skb_load_bytes(skb, off, b, 12) < 0 ||
+	    (b[2] & 0x80) == 0 || (b[3] & 0xf) != 0 || b[4] != 0 || b[5] != 1)
+		return 1;	/* not a good answer to one question */
+	an = ((__u16)b[6] << 8) | b[7];
+	p.skb = skb;
+	p.off = off + 12;
+	bpf_loop(260, qname_step, &p, 0);
+	if (!p.done || p.bad)
+		return 1;
+	dk.wid = wh.w.wid;
+	dk.hash = p.h;
+	if ((r = bpf_map_lookup_elem(&dns_allow, &dk)) == NULL)
+		return 1;
+	p.off += 4;		/* qtype, qclass */
+	now = bpf_ktime_get_ns();
+	for (i = 0; i < DNS_MAX_ANS && i < an; i++) {
+		p.done = 0;
+		bpf_loop(128, skip_step, &p, 0);
+		if (p.bad || bpf_skb_load_bytes(skb, p.off, b, 10) < 0)
+			break;
+		type = ((__u16)b[0] << 8) | b[1];
+		ttl = ((__u32)b[4] << 24) | ((__u32)b[5] << 16) |
+		    ((__u32)b[6] << 8) | b[7];
+		rdlen = ((__u16)b[8] << 8) | b[9];
+		p.off += 10;
+		__builtin_memset(addr, 0, 16);
+		if (type == 1 && rdlen == 4) {
+			addr[10] = addr[11] = 0xff;
+			if (bpf_skb_load_bytes(skb, p.off, addr + 12, 4) < 0)
+				break;
+			dns_learn(wh.w.wid, r, addr, now + (ttl + r->grace_s) *
+			    1000000000ULL);
+		} else if (type == 28 && rdlen == 16) {
+			if (bpf_skb_load_bytes(skb, p.off, addr, 16) < 0)
+				break;
+			dns_learn(wh.w.wid, r, addr, now + (ttl + r->grace_s) *
+			    1000000000ULL);
+		}
+		p.off += rdlen;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ cgroups */
+
 struct fnv_ctx {
 	const char	*s;
 	__u64		 h;
-	int		 done;
 };
 
 static long
@@ -212,6 +360,13 @@ fnv_step(__u32 i, void *arg)
 	c->h *= 0x100000001b3ULL;
 	return 0;
 }
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[ENAME_MAX]);
+} namebuf SEC(".maps");
 
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(enf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
@@ -235,5 +390,167 @@ int BPF_PROG(enf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
 	bpf_map_update_elem(&wl_cg, &id, w, BPF_ANY);
+	return 0;
+}
+
+/* ------------------------------------------------------------ exec */
+
+/* What the lineage of later violations needs: this exec's path and argv. */
+static __always_inline void
+emit_exec(struct task_struct *p, __u32 n)
+{
+	struct escratch *s;
+	struct eexec *r;
+	unsigned long as, ae;
+	__u32 zero = 0, len;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL ||
+	    (r = bpf_ringbuf_reserve(&viol, sizeof(*r), 0)) == NULL)
+		return;
+	r->type = EREC_EXEC;
+	r->pid = BPF_CORE_READ(p, tgid);
+	r->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	r->start = BPF_CORE_READ(p, start_boottime);
+	if (n > EPATH_MAX - 2)
+		n = EPATH_MAX - 2;
+	len = n + 1;
+	barrier_var(len);	/* keep the mask: the verifier needs it */
+	bpf_probe_read_kernel(r->path, len & (EPATH_MAX - 1), s->path);
+	r->path_len = (__u16)n;
+	as = BPF_CORE_READ(p, mm, arg_start);
+	ae = BPF_CORE_READ(p, mm, arg_end);
+	len = ae > as ? (__u32)(ae - as) : 0;
+	if (len > EARGS_MAX)
+		len = EARGS_MAX;
+	r->args_len = 0;
+	if (len > 0 && bpf_probe_read_user(r->args, len & (EARGS_MAX - 1) ?
+	    len & (EARGS_MAX - 1) : EARGS_MAX, (void *)as) == 0)
+		r->args_len = (__u16)len;
+	bpf_ringbuf_submit(r, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(enf_exec, struct task_struct *p, pid_t old_pid,
+    struct linux_binprm *bprm)
+{
+	struct file *f = BPF_CORE_READ(bprm, file);
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct efile_key fk = {};
+	struct where wh;
+	struct eviol *v;
+	__u64 h = 0, gen, *g;
+	__u16 flags = 0;
+	__u8 mode;
+	__u32 n;
+
+	if (!resolve_wl(&wh))
+		return 0;
+	mode = wh.w.mode[EDIM_EXEC];
+	/* The path for the lineage cache, whatever the exec mode. */
+	n = file_path(BPF_CORE_READ(f, f_path.mnt),
+	    BPF_CORE_READ(f, f_path.dentry), &h, &flags);
+	emit_exec(p, n);
+	if (mode == EMODE_OFF || (cur_flags() & EF_LSM))
+		return 0;
+	fk.wid = wh.w.wid;
+	fk.want = EM_EXEC | (EDIM_EXEC << 4);
+	fk.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	fk.ino = BPF_CORE_READ(ino, i_ino);
+	gen = cur_gen();
+	if ((g = bpf_map_lookup_elem(&fcache, &fk)) != NULL && *g == gen)
+		return 0;
+	if (granted(wh.w.wid, EDIM_EXEC, h, n, flags, EM_EXEC) == EM_EXEC) {
+		bpf_map_update_elem(&fcache, &fk, &gen, BPF_ANY);
+		return 0;
+	}
+	if (mode == EMODE_BLOCK)
+		bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(&wh, EDIM_EXEC, h, mode == EMODE_BLOCK ?
+	    EACT_KILLED : EACT_ALERTED)) != NULL) {
+		v->mode = EM_EXEC;
+		viol_path(v, n, flags);
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ files */
+
+static __always_inline int
+on_open_exit(long ret)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct file **fds, *f = NULL;
+	struct where wh;
+	unsigned int fmode;
+	__u8 mode, want = 0;
+
+	if (ret < 0 || !resolve_wl(&wh))
+		return 0;
+	if ((mode = wh.w.mode[EDIM_FILE]) == EMODE_OFF)
+		return 0;
+	/* The file the new fd refers to, not the string the caller passed. */
+	fds = BPF_CORE_READ(t, files, fdt, fd);
+	if (fds == NULL || bpf_probe_read_kernel(&f, sizeof(f), &fds[ret]) < 0 ||
+	    f == NULL)
+		return 0;
+	fmode = BPF_CORE_READ(f, f_mode);
+	if (fmode & FMODE_READ_)
+		want |= EM_READ;
+	if (fmode & FMODE_WRITE_)
+		want |= EM_WRITE;
+	if (want == 0)
+		return 0;	/* O_PATH: no access; a reopen is an open */
+	if (check_file(&wh, f, EDIM_FILE, want, mode == EMODE_BLOCK ?
+	    EACT_KILLED : EACT_ALERTED))
+		return 0;
+	if (mode == EMODE_BLOCK)
+		bpf_send_signal(SIGKILL_);
+	return 0;
+}
+
+/*
+ * One raw tracepoint for all syscall exits, filtered on the number first:
+ * it needs no tracefs (the per-syscall tracepoints do), and once any
+ * syscall hook is on every task takes the traced path anyway.  x86_64
+ * numbers.
+ */
+SEC("raw_tp/sys_exit")
+int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long nr = BPF_CORE_READ(regs, orig_ax);
+
+	if (nr != NR_OPEN && nr != NR_OPENAT && nr != NR_OPENAT2 &&
+	    nr != NR_CREAT)
+		return 0;
+	return on_open_exit((long)ctx->args[1]);
+}
+
+/* ------------------------------------------------------------ syscalls */
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(enf_sys_enter, struct pt_regs *regs, long id)
+{
+	struct where wh;
+	struct epol *pl;
+	struct eviol *v;
+	__u8 mode;
+
+	if (!resolve_wl(&wh) ||
+	    (mode = wh.w.mode[EDIM_SYSCALL]) == EMODE_OFF)
+		return 0;
+	if (id < 0 || id >= ESYS_BYTES * 8)
+		return 0;
+	if ((pl = bpf_map_lookup_elem(&pol, &wh.w.wid)) != NULL &&
+	    (pl->sys[(id >> 3) & (ESYS_BYTES - 1)] & (1 << (id & 7))))
+		return 0;
+	if (mode == EMODE_BLOCK)
+		bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, (__u64)id, mode == EMODE_BLOCK ?
+	    EACT_KILLED : EACT_ALERTED)) != NULL) {
+		v->syscall = (__s32)id;
+		bpf_ringbuf_submit(v, 0);
+	}
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * enforce.h: what bpf/enforce.bpf.c and paddock-enforced share.
+ * enforce.h: what bpf/enforce*.bpf.c and paddock-enforced share.
  */
 #ifndef PADDOCK_ENFORCE_H
 #define PADDOCK_ENFORCE_H
@@ -12,13 +12,48 @@
 #define EDIM_FILE	1
 #define EDIM_NET	2
 #define EDIM_SYSCALL	3
+#define EDIM_LISTEN	4	/* reported only: binds, under EDIM_NET's mode */
+
+#define EACT_ALERTED	0
+#define EACT_DENIED	1	/* the operation failed with EPERM */
+#define EACT_KILLED	2	/* the process got SIGKILL from the kernel */
 
 #define ENAME_MAX	128	/* cgroup directory names hashed in the kernel */
+#define EPATH_MAX	1024	/* paths matched and reported (a power of two) */
+#define EPAT_MAX	256	/* one exec or file pattern (a power of two) */
+#define EARGS_MAX	512	/* argv reported per exec */
+#define ELIN_MAX	16	/* ancestors carried by a violation */
+#define ESYS_BYTES	64	/* syscall bitmap: numbers 0..511 */
+
+#define EM_READ		0x1	/* the WM_* bits of wire.h */
+#define EM_WRITE	0x2
+#define EM_EXEC		0x4
+
+#define EPROTO_LISTEN	0x100	/* eallow_key.proto flag: a listener */
+
+#define EF_LSM		0x1	/* ectl.flags: enforce_lsm decides exec, files */
+
+#define EP_TRUNC	0x1	/* path longer than EPATH_MAX or too deep */
 
 /* A workload as the kernel knows it. */
 struct ewl {
 	__u32	wid;		/* FNV-1a of the workload name, folded */
 	__u8	mode[4];	/* EMODE_* per EDIM_* */
+};
+
+/* Global control, one entry: the generation of every cached decision. */
+struct ectl {
+	__u64	gen;
+	__u64	flags;		/* EF_* */
+};
+
+/* Current cgroup -> its workload, valid while gen is current. */
+struct ecache {
+	__u64	gen;
+	__u64	wcgid;		/* the workload's registered cgroup */
+	__u32	level;		/* its level in the hierarchy */
+	__u32	found;
+	struct ewl w;
 };
 
 /* What userspace needs to name a workload after a restart (pinned). */
@@ -27,7 +62,47 @@ struct ewl_info {
 	__u64	rev;
 };
 
-/* Allowed destinations: LPM on (wid, port, IPv6 or v4-mapped address). */
+/* Per workload: pattern counts and the syscall allow bitmap. */
+struct epol {
+	__u16	npat[2];	/* EDIM_EXEC, EDIM_FILE */
+	__u32	pad;
+	__u8	sys[ESYS_BYTES];
+};
+
+/* An exact exec or file rule: FNV-1a 64 of the absolute path. */
+struct eexact_key {
+	__u32	wid;
+	__u32	dim;
+	__u64	hash;
+};
+
+/* A rule with wildcards; idx counts from 0 to epol.npat[dim] - 1. */
+struct epat_key {
+	__u32	wid;
+	__u16	dim;
+	__u16	idx;
+};
+
+struct epat {
+	__u16	len;
+	__u8	modes;		/* EM_* allowed (exec: EM_EXEC) */
+	__u8	pad;
+	char	s[EPAT_MAX];
+};
+
+/* A decision already taken: this file, opened this way, is allowed. */
+struct efile_key {
+	__u32	wid;
+	__u32	want;		/* EM_* asked for */
+	__u64	dev;
+	__u64	ino;
+};
+
+/*
+ * Allowed destinations: LPM on (wid, port, IPv6 or v4-mapped address).
+ * The value is the expiry (CLOCK_MONOTONIC ns) of an address learnt from a
+ * DNS answer, 0 for a policy entry.
+ */
 struct eallow_key {
 	__u32	prefixlen;	/* 64 + address bits */
 	__u32	wid;
@@ -36,18 +111,80 @@ struct eallow_key {
 	__u8	addr[16];
 };
 
+/* A DNS name a workload may reach, and on which ports. */
+struct edns_key {
+	__u32	wid;
+	__u32	pad;
+	__u64	hash;		/* FNV-1a 64 of the lower-case name, no final dot */
+};
+
+#define EDNS_PORTS	4
+
+struct edns_rule {
+	__u16	port[EDNS_PORTS];	/* 0: any */
+	__u8	proto[EDNS_PORTS];	/* 6 or 17 */
+	__u32	n;
+	__u32	grace_s;		/* added to each record's TTL */
+};
+
+/* Reporting dedup: one record per behaviour per second, the rest counted. */
+struct evseen_key {
+	__u32	wid;
+	__u32	dim;
+	__u64	what;
+};
+
+struct evseen {
+	__u64	ts;
+	__u64	suppressed;
+};
+
+#define EREC_VIOL	1
+#define EREC_EXEC	2
+
+/* One ancestor of an offending process, parent first. */
+struct eanc {
+	__u32	pid;
+	__u8	inside;		/* in the workload's cgroup subtree */
+	__u8	pad[3];
+	__u64	start;		/* start_boottime, ns */
+	char	comm[16];
+};
+
 struct eviol {
+	__u32	type;		/* EREC_VIOL */
+	__u32	pid;
 	__u64	ts;		/* monotonic ns */
 	__u64	cgid;
+	__u64	start;		/* the offender's start_boottime */
+	__u64	suppressed;	/* same behaviour, not reported, since */
 	__u32	wid;
-	__u32	pid;
 	__u8	dim;
-	__u8	action;		/* 0 alerted, 1 denied */
+	__u8	action;		/* EACT_* */
 	__u8	family;		/* 4 or 6 */
 	__u8	proto;
 	__u16	port;
+	__u16	nlin;
+	__s32	syscall;
+	__u32	mode;		/* EM_* asked for (file, exec) */
+	__u16	path_len;
+	__u16	path_flags;
 	__u8	addr[16];
 	char	comm[16];
+	struct eanc lin[ELIN_MAX];
+	char	path[EPATH_MAX];
+};
+
+/* An exec inside an enforced workload: the lineage cache's input. */
+struct eexec {
+	__u32	type;		/* EREC_EXEC */
+	__u32	pid;
+	__u32	ppid;
+	__u16	path_len;
+	__u16	args_len;
+	__u64	start;
+	char	path[EPATH_MAX];
+	char	args[EARGS_MAX];
 };
 
 #endif

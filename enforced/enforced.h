@@ -49,6 +49,46 @@ int	rules_keys(const struct wire_policy *p, uint32_t wid,
 	    int (*resolve)(const char *name, char addrs[][48], int max),
 	    struct keyset *out);
 
+/* FNV-1a 64 of an absolute path, as enforce_core.h computes it. */
+uint64_t	rules_path_hash(const char *path);
+/* 1 when path matches pattern ("*" in a component, final "**"). */
+int		rules_glob(const char *pattern, const char *path);
+
+/* The exec and file rules of a policy, as the kernel's maps hold them. */
+struct pathset {
+	struct {
+		struct eexact_key key;
+		uint8_t		  modes;
+	}		*exact;
+	size_t		 nexact, cexact;
+	struct {
+		struct epat_key	key;
+		struct epat	v;
+	}		*pat;
+	size_t		 npat, cpat;
+	uint16_t	 npat_dim[2];	/* per EDIM_EXEC, EDIM_FILE */
+	size_t		 skipped;	/* patterns too long for the kernel */
+};
+
+void	pathset_free(struct pathset *ps);
+int	rules_paths(const struct wire_policy *p, uint32_t wid,
+	    struct pathset *out);
+
+/* The DNS names a policy allows, as the kernel's DNS program looks them up. */
+struct dnsset {
+	struct {
+		struct edns_key	 key;
+		struct edns_rule rule;
+	}		*v;
+	size_t		 n, cap;
+};
+
+/* FNV-1a 64 of a name, lower case, without a final dot. */
+uint64_t	rules_dns_hash(const char *name);
+void	dnsset_free(struct dnsset *ds);
+int	rules_dns(const struct wire_policy *p, uint32_t wid, uint32_t grace_s,
+	    struct dnsset *out);
+
 /* ---------------------------------------------------------------- kern */
 
 struct ekern;
@@ -71,6 +111,21 @@ int	ekern_info(struct ekern *k, uint32_t wid, struct ewl_info *out);
 int	ekern_ringbuf_fd(struct ekern *k);
 int	ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data,
 	    size_t len), void *arg);
+/* "exec=signal file=signal net=cgroup syscall=signal" or with lsm. */
+const char *ekern_backends(struct ekern *k);
+/* Why the LSM backend is not in use (NULL when it is). */
+const char *ekern_why_not_lsm(struct ekern *k);
+/* Attach the global hooks a policy needs (once; links pinned). */
+int	ekern_hooks(struct ekern *k, int files, int syscalls);
+/* Replace wid's exec and file rules and its syscall bitmap. */
+int	ekern_set_paths(struct ekern *k, uint32_t wid, const struct pathset *ps,
+	    const uint8_t sys[ESYS_BYTES]);
+/* Replace wid's DNS names. */
+int	ekern_set_dns(struct ekern *k, uint32_t wid, const struct dnsset *ds);
+/* Drop addresses learnt from DNS whose TTL and grace have passed. */
+int	ekern_expire(struct ekern *k, uint64_t now_mono_ns);
+/* Retire every cached decision: after any change of the maps. */
+int	ekern_bump(struct ekern *k);
 /* Remove every pin (links and maps): enforcement stops. */
 int	ekern_unpin(const char *pindir);
 

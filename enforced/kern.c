@@ -30,6 +30,7 @@
 #include "log.h"
 #include "enforced.h"
 #include "enforce.skel.h"
+#include "enforce_lsm.skel.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC	0xcafe4a11
@@ -37,6 +38,8 @@
 
 struct ekern {
 	struct enforce_bpf	*skel;
+	struct enforce_lsm_bpf	*lsm;		/* NULL: the fallback decides */
+	char			 why[256];	/* why not LSM */
 	struct ring_buffer	*rb;
 	char			 pindir[256];
 	int			 (*fn)(void *, void *, size_t);
@@ -76,6 +79,185 @@ bpffs_ready(const char *pindir, char *err, size_t errlen)
 	return mkdirs(pindir);
 }
 
+/* Reuse (or create and pin) every map of obj under pindir. */
+static void
+pin_maps(struct bpf_object *obj, const char *pindir)
+{
+	struct bpf_map *m;
+	char path[512];
+
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		    bpf_map__is_internal(m))
+			continue;	/* scratch and constants: this load's */
+		snprintf(path, sizeof(path), "%s/%s", pindir, bpf_map__name(m));
+		bpf_map__set_pin_path(m, path);
+	}
+}
+
+/* Attach a program that needs no target, once; its link pinned as name. */
+static int
+attach_pinned(struct ekern *k, struct bpf_program *p, const char *name)
+{
+	struct bpf_link *l;
+	char path[512];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/link-%s", k->pindir, name);
+	if (access(path, F_OK) == 0)
+		return 0;	/* attached by an earlier run */
+	if ((l = bpf_program__attach(p)) == NULL)
+		return -errno;
+	if (bpf_link__pin(l, path) < 0)
+		rc = -errno;
+	else
+		bpf_link__disconnect(l);
+	bpf_link__destroy(l);
+	return rc;
+}
+
+/*
+ * The feature probe: BPF LSM when the kernel lists it and really loads
+ * and attaches our LSM programs; else the SIGKILL fallback.  The choice
+ * goes to ctl.flags, which the fallback's exec hook reads.
+ */
+static void
+probe_lsm(struct ekern *k)
+{
+	char buf[512] = "";
+	struct ectl c = { 0 };
+	uint32_t zero = 0;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen("/sys/kernel/security/lsm", "r")) != NULL) {
+		if (fgets(buf, sizeof(buf), f) == NULL)
+			buf[0] = '\0';
+		fclose(f);
+		if (strstr(buf, "bpf") == NULL) {
+			snprintf(k->why, sizeof(k->why), "BPF LSM is not "
+			    "enabled (lsm=%.*s)", (int)strcspn(buf, "\n"), buf);
+			goto fallback;
+		}
+	}
+	if ((k->lsm = enforce_lsm_bpf__open()) == NULL) {
+		snprintf(k->why, sizeof(k->why), "the LSM programs do not open");
+		goto fallback;
+	}
+	pin_maps(k->lsm->obj, k->pindir);
+	if ((rc = enforce_lsm_bpf__load(k->lsm)) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_exec, "lsm-exec")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_open, "lsm-open")) < 0) {
+		snprintf(k->why, sizeof(k->why), "the kernel refused the BPF "
+		    "LSM programs: %s", strerror(-rc));
+		enforce_lsm_bpf__destroy(k->lsm);
+		k->lsm = NULL;
+		goto fallback;
+	}
+fallback:
+	bpf_map__lookup_elem(k->skel->maps.ctl, &zero, sizeof(zero), &c,
+	    sizeof(c), 0);
+	c.flags = k->lsm != NULL ? EF_LSM : 0;
+	bpf_map__update_elem(k->skel->maps.ctl, &zero, sizeof(zero), &c,
+	    sizeof(c), BPF_ANY);
+}
+
+const char *
+ekern_backends(struct ekern *k)
+{
+	return k->lsm != NULL ? "exec=lsm file=lsm net=cgroup syscall=signal" :
+	    "exec=signal file=signal net=cgroup syscall=signal";
+}
+
+const char *
+ekern_why_not_lsm(struct ekern *k)
+{
+	return k->lsm != NULL ? NULL : k->why;
+}
+
+int
+ekern_hooks(struct ekern *k, int files, int syscalls)
+{
+	struct enforce_bpf *s = k->skel;
+	int rc;
+
+	if ((rc = attach_pinned(k, s->progs.enf_exec, "exec")) < 0)
+		return rc;
+	if (files && k->lsm == NULL &&
+	    (rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0)
+		return rc;
+	if (syscalls &&
+	    (rc = attach_pinned(k, s->progs.enf_sys_enter, "sys-enter")) < 0)
+		return rc;
+	return 0;
+}
+
+int
+ekern_bump(struct ekern *k)
+{
+	struct ectl c = { 0 };
+	uint32_t zero = 0;
+
+	bpf_map__lookup_elem(k->skel->maps.ctl, &zero, sizeof(zero), &c,
+	    sizeof(c), 0);
+	c.gen++;
+	return bpf_map__update_elem(k->skel->maps.ctl, &zero, sizeof(zero), &c,
+	    sizeof(c), BPF_ANY);
+}
+
+int
+ekern_set_paths(struct ekern *k, uint32_t wid, const struct pathset *ps,
+    const uint8_t sys[ESYS_BYTES])
+{
+	int fx = bpf_map__fd(k->skel->maps.exact);
+	int fp = bpf_map__fd(k->skel->maps.pats);
+	struct eexact_key key, next;
+	struct epat_key pk, pnext;
+	struct epol pl;
+	size_t i;
+	int first, rc = 0;
+
+	/* New entries first, then the counts, then what is stale: no gap. */
+	for (i = 0; i < ps->nexact; i++)
+		if (bpf_map_update_elem(fx, &ps->exact[i].key,
+		    &ps->exact[i].modes, BPF_ANY) < 0)
+			rc = -errno;
+	for (i = 0; i < ps->npat; i++)
+		if (bpf_map_update_elem(fp, &ps->pat[i].key, &ps->pat[i].v,
+		    BPF_ANY) < 0)
+			rc = -errno;
+	memset(&pl, 0, sizeof(pl));
+	pl.npat[EDIM_EXEC] = ps->npat_dim[EDIM_EXEC];
+	pl.npat[EDIM_FILE] = ps->npat_dim[EDIM_FILE];
+	memcpy(pl.sys, sys, ESYS_BYTES);
+	if (bpf_map__update_elem(k->skel->maps.pol, &wid, sizeof(wid), &pl,
+	    sizeof(pl), BPF_ANY) < 0)
+		rc = -errno;
+	for (first = 1; bpf_map_get_next_key(fx, first ? NULL : &key,
+	    &next) == 0; ) {
+		int keep = 0;
+
+		first = 0;
+		key = next;
+		if (key.wid != wid)
+			continue;
+		for (i = 0; i < ps->nexact && !keep; i++)
+			keep = memcmp(&ps->exact[i].key, &key, sizeof(key)) == 0;
+		if (!keep && bpf_map_delete_elem(fx, &key) == 0)
+			first = 1;
+	}
+	for (first = 1; bpf_map_get_next_key(fp, first ? NULL : &pk,
+	    &pnext) == 0; ) {
+		first = 0;
+		pk = pnext;
+		if (pk.wid == wid && pk.dim < 2 &&
+		    pk.idx >= ps->npat_dim[pk.dim] &&
+		    bpf_map_delete_elem(fp, &pk) == 0)
+			first = 1;
+	}
+	return rc;
+}
+
 static int
 on_rb(void *ctx, void *data, size_t len)
 {
@@ -88,8 +270,6 @@ struct ekern *
 ekern_open(const char *pindir, char *err, size_t errlen)
 {
 	struct ekern *k = calloc(1, sizeof(*k));
-	struct bpf_map *m;
-	char path[512];
 	int rc;
 
 	if (k == NULL)
@@ -104,34 +284,20 @@ ekern_open(const char *pindir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the enforce programs");
 		goto fail;
 	}
-	/* Reuse (or create and pin) every map under pindir. */
-	bpf_object__for_each_map(m, k->skel->obj) {
-		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		    bpf_map__is_internal(m))
-			continue;	/* scratch and constants: this load's */
-		snprintf(path, sizeof(path), "%s/%s", pindir, bpf_map__name(m));
-		bpf_map__set_pin_path(m, path);
-	}
+	pin_maps(k->skel->obj, pindir);
 	if ((rc = enforce_bpf__load(k->skel)) < 0) {
 		snprintf(err, errlen, "loading the enforce programs failed: %s",
 		    strerror(-rc));
 		goto fail;
 	}
 	/* The mkdir hook, once for all workloads. */
-	snprintf(path, sizeof(path), "%s/link-cgroup-mkdir", pindir);
-	if (access(path, F_OK) != 0) {
-		struct bpf_link *l = bpf_program__attach(
-		    k->skel->progs.enf_cgroup_mkdir);
-
-		if (l == NULL || bpf_link__pin(l, path) < 0) {
-			snprintf(err, errlen, "attaching the cgroup mkdir hook "
-			    "failed: %s", strerror(errno));
-			bpf_link__destroy(l);
-			goto fail;
-		}
-		bpf_link__disconnect(l);
-		bpf_link__destroy(l);
+	if ((rc = attach_pinned(k, k->skel->progs.enf_cgroup_mkdir,
+	    "cgroup-mkdir")) < 0) {
+		snprintf(err, errlen, "attaching the cgroup mkdir hook failed: "
+		    "%s", strerror(-rc));
+		goto fail;
 	}
+	probe_lsm(k);
 	if ((k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.viol), on_rb,
 	    k, NULL)) == NULL) {
 		snprintf(err, errlen, "violation ring buffer: %s",
@@ -150,6 +316,7 @@ ekern_close(struct ekern *k)
 	if (k == NULL)
 		return;
 	ring_buffer__free(k->rb);
+	enforce_lsm_bpf__destroy(k->lsm);
 	enforce_bpf__destroy(k->skel);	/* pinned links and maps stay */
 	free(k);
 }
@@ -159,7 +326,8 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 {
 	struct bpf_program *progs[] = { k->skel->progs.enf_connect4,
 	    k->skel->progs.enf_connect6, k->skel->progs.enf_sendmsg4,
-	    k->skel->progs.enf_sendmsg6 };
+	    k->skel->progs.enf_sendmsg6, k->skel->progs.enf_bind4,
+	    k->skel->progs.enf_bind6, k->skel->progs.enf_dns };
 	char path[512];
 	uint64_t id;
 	size_t i;
@@ -240,12 +408,13 @@ ekern_set_allow(struct ekern *k, uint32_t wid, const struct keyset *ks)
 {
 	struct eallow_key key, next;
 	int fd = bpf_map__fd(k->skel->maps.allow), first = 1, rc = 0;
-	uint8_t one = 1;
+	uint64_t never = 0, exp;
 	size_t i;
 
-	/* Add the new keys first, then drop the old ones: no gap. */
+	/* Add the new keys first, then drop the old ones: no gap.  Addresses
+	 * learnt from DNS answers (an expiry) stay until they expire. */
 	for (i = 0; i < ks->n; i++)
-		if (bpf_map_update_elem(fd, &ks->v[i], &one, BPF_ANY) < 0)
+		if (bpf_map_update_elem(fd, &ks->v[i], &never, BPF_ANY) < 0)
 			rc = -errno;
 	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		int keep = 0;
@@ -254,10 +423,57 @@ ekern_set_allow(struct ekern *k, uint32_t wid, const struct keyset *ks)
 		key = next;
 		if (key.wid != wid)
 			continue;
+		if (bpf_map_lookup_elem(fd, &key, &exp) == 0 && exp != 0)
+			continue;
 		for (i = 0; i < ks->n && !keep; i++)
 			keep = memcmp(&ks->v[i], &key, sizeof(key)) == 0;
 		if (!keep && bpf_map_delete_elem(fd, &key) == 0)
 			first = 1;	/* the iteration restarts after a delete */
+	}
+	return rc;
+}
+
+int
+ekern_expire(struct ekern *k, uint64_t now_mono_ns)
+{
+	struct eallow_key key, next;
+	int fd = bpf_map__fd(k->skel->maps.allow), first = 1, n = 0;
+	uint64_t exp;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		first = 0;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &exp) == 0 && exp != 0 &&
+		    exp <= now_mono_ns && bpf_map_delete_elem(fd, &key) == 0) {
+			n++;
+			first = 1;
+		}
+	}
+	return n;
+}
+
+int
+ekern_set_dns(struct ekern *k, uint32_t wid, const struct dnsset *ds)
+{
+	int fd = bpf_map__fd(k->skel->maps.dns_allow), first = 1, rc = 0;
+	struct edns_key key, next;
+	size_t i;
+
+	for (i = 0; i < ds->n; i++)
+		if (bpf_map_update_elem(fd, &ds->v[i].key, &ds->v[i].rule,
+		    BPF_ANY) < 0)
+			rc = -errno;
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		int keep = 0;
+
+		first = 0;
+		key = next;
+		if (key.wid != wid)
+			continue;
+		for (i = 0; i < ds->n && !keep; i++)
+			keep = memcmp(&ds->v[i].key, &key, sizeof(key)) == 0;
+		if (!keep && bpf_map_delete_elem(fd, &key) == 0)
+			first = 1;
 	}
 	return rc;
 }

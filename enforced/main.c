@@ -14,11 +14,13 @@
  * process lineage, rate-limited per workload (enforced.rate_per_sec; the
  * rest are counted as suppressed in the next record).
  *
- * This version enforces the network dimension (cgroup connect/sendmsg
- * programs: EPERM before any packet leaves in block mode).  Exec, file and
- * syscall enforcement are not implemented yet: their backends are reported
- * as "none" in every acknowledgement, so `paddockctl status` never claims
- * more than the kernel does.
+ * Backends, chosen by a probe at start-up and reported per dimension in
+ * every acknowledgement (so `paddockctl status` says what the kernel
+ * really does): net by cgroup programs (EPERM before any packet leaves);
+ * exec and files by BPF LSM (EPERM before the operation) where the kernel
+ * has it, else by SIGKILL from tracepoints (the process dies before it
+ * runs the new image or sees the new fd); syscalls by SIGKILL from
+ * raw_tp/sys_enter.  docs/architecture.md says what each guarantees.
  */
 #include <sys/stat.h>
 
@@ -48,16 +50,29 @@ struct rate {
 	uint64_t	 suppressed;
 };
 
+#define XCACHE_SLOTS	4096
+
+/* An exec seen in an enforced workload: the lineage's names. */
+struct xcache {
+	uint32_t	 pid;
+	uint64_t	 start;
+	char		 exe[256];
+	char		 args[256];
+};
+
 struct enforcer {
 	struct daemon	*d;
 	struct ekern	*k;
 	uv_poll_t	 poll;
+	uv_timer_t	 expiry;	/* addresses learnt from DNS answers */
 	int		 polling;
 	char		 mnt[256];
 	char		 k_pol[160], k_ack[160], k_viol[160];
 	struct rate	 rate[RATE_SLOTS];
 	uint64_t	 boot_offset_ns;
 	uint64_t	 applied, violations, suppressed;
+	int		 files_on, syscalls_on;
+	struct xcache	 xc[XCACHE_SLOTS];
 	daemon_done_fn	*done;
 };
 
@@ -194,9 +209,28 @@ ack(struct enforcer *e, const struct wire_policy *p, int ok, const char *msg)
 	a.ts = daemon_now_ns();
 	a.ok = (uint8_t)ok;
 	a.message = (char *)msg;
-	a.backends = "exec=none file=none net=cgroup syscall=none";
+	a.backends = (char *)ekern_backends(e->k);
 	stream_publish(e->d->rs, e->k_ack, e->d->conf.redis.maxlen,
 	    WK_POLICY_ACK, &a, a.workload, a.host, a.ts, 0);
+}
+
+/* The global hooks this policy needs, attached once for all. */
+static int
+hooks(struct enforcer *e, const struct wire_policy *p, char *err,
+    size_t errlen)
+{
+	int files = e->files_on || p->modes[WD_FILE] != WMODE_OFF;
+	int sys = e->syscalls_on || p->modes[WD_SYSCALL] != WMODE_OFF;
+	int rc;
+
+	if ((rc = ekern_hooks(e->k, files, sys)) < 0) {
+		snprintf(err, errlen, "attaching the exec, file or syscall "
+		    "hooks: %s", strerror(-rc));
+		return rc;
+	}
+	e->files_on = files;
+	e->syscalls_on = sys;
+	return 0;
 }
 
 static int
@@ -206,7 +240,9 @@ on_policy(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	struct wire_policy p;
 	struct ewl w = { 0 };
 	struct ewl_info info;
-	struct keyset ks;
+	struct keyset ks = { 0 };
+	struct pathset ps = { 0 };
+	struct dnsset ds = { 0 };
 	char msg[512], perr[512] = "";
 	int rc, unresolved, d;
 
@@ -222,6 +258,12 @@ on_policy(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	ekern_set_info(e->k, w.wid, &info);
 	if ((unresolved = rules_keys(&p, w.wid, resolve, &ks)) < 0 ||
 	    ekern_set_allow(e->k, w.wid, &ks) < 0 ||
+	    (rc = rules_paths(&p, w.wid, &ps)) < 0 ||
+	    (rc = rules_dns(&p, w.wid, (uint32_t)(e->d->conf.enforced.dns_grace_ms /
+	    1000), &ds)) < 0 ||
+	    (rc = ekern_set_dns(e->k, w.wid, &ds)) < 0 ||
+	    (rc = ekern_set_paths(e->k, w.wid, &ps, p.syscalls)) < 0 ||
+	    (rc = hooks(e, &p, perr, sizeof(perr))) < 0 ||
 	    place(e, p.workload, wkind_of(e, p.workload), &w, perr,
 	    sizeof(perr)) < 0) {
 		snprintf(msg, sizeof(msg), "rev %llu not applied: %s",
@@ -230,90 +272,168 @@ on_policy(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 		log_warnx("%s: %s", p.workload, msg);
 		ack(e, &p, 0, msg);
 		keyset_free(&ks);
+		pathset_free(&ps);
+		dnsset_free(&ds);
 		wire_free(WK_POLICY, &p);
 		return 0;
 	}
 	ekern_set_modes(e->k, &w);
-	snprintf(msg, sizeof(msg), "rev %llu: net=%s with %zu allow-list "
-	    "entries%s%s", (unsigned long long)p.rev,
-	    wire_mode_name(p.modes[WD_NET]), ks.n, unresolved > 0 ?
-	    ", names not resolved: " : "", unresolved > 0 ? "some" : "");
+	ekern_bump(e->k);
+	snprintf(msg, sizeof(msg), "rev %llu: exec=%s file=%s net=%s "
+	    "syscall=%s; %zu exact paths, %zu patterns, %zu addresses, %zu "
+	    "names (%d resolved only from DNS answers)",
+	    (unsigned long long)p.rev, wire_mode_name(p.modes[WD_EXEC]),
+	    wire_mode_name(p.modes[WD_FILE]), wire_mode_name(p.modes[WD_NET]),
+	    wire_mode_name(p.modes[WD_SYSCALL]), ps.nexact, ps.npat, ks.n,
+	    ds.n, unresolved);
+	if (ps.skipped > 0)
+		log_warnx("%s: %zu patterns longer than %d bytes match nothing",
+		    p.workload, ps.skipped, EPAT_MAX - 1);
 	log_info("%s: %s", p.workload, msg);
 	ack(e, &p, 1, msg);
 	e->applied++;
 	keyset_free(&ks);
+	pathset_free(&ps);
+	dnsset_free(&ds);
 	wire_free(WK_POLICY, &p);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- violations */
 
-/* The process's ancestors, oldest first, from /proc (best effort). */
-static void
-lineage(uint32_t pid, struct wire_lineage *l, struct wire_proc *v, int max,
-    char bufs[][2][512])
+/*
+ * Lineage.  The kernel puts the offender's ancestors (pid, start time,
+ * comm, inside the workload or not) into the violation itself, so the
+ * chain is right even when every process in it has exited by the time we
+ * read the record.  Executables and arguments come from the exec records
+ * the kernel sends for every exec inside an enforced workload (the same
+ * ring, so they arrive before any violation of that process), then from
+ * /proc when the process is still there and is the same one (start
+ * time), else the command name is all there is: "[comm]".
+ */
+static struct xcache *
+xc_find(struct enforcer *e, uint32_t pid, uint64_t start)
 {
-	uint32_t chain[16];
-	int n = 0, i;
+	struct xcache *x = &e->xc[pid % XCACHE_SLOTS];
 
-	while (pid > 1 && n < max && n < 16) {
-		char path[64], stat[512], *p;
-		FILE *f;
-		unsigned long ppid = 0;
+	return x->pid == pid && x->start == start ? x : NULL;
+}
 
-		chain[n++] = pid;
-		snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-		if ((f = fopen(path, "r")) == NULL)
-			break;
-		p = fgets(stat, sizeof(stat), f);
+static void
+xc_put(struct enforcer *e, const struct eexec *r)
+{
+	struct xcache *x = &e->xc[r->pid % XCACHE_SLOTS];
+	size_t n = r->args_len < EARGS_MAX ? r->args_len : EARGS_MAX - 1, i;
+
+	x->pid = r->pid;
+	x->start = r->start;
+	snprintf(x->exe, sizeof(x->exe), "%.*s", (int)r->path_len, r->path);
+	memcpy(x->args, r->args, n);
+	for (i = 0; i + 1 < n; i++)
+		if (x->args[i] == '\0')
+			x->args[i] = ' ';
+	x->args[n] = '\0';
+	if (n > 0 && x->args[n - 1] == ' ')
+		x->args[n - 1] = '\0';
+}
+
+/* exe and args of (pid, start) from /proc, if it is still that process. */
+static int
+from_proc(uint32_t pid, uint64_t start, char *exe, char *args, size_t len)
+{
+	char path[64], stat[1024], *p;
+	unsigned long long ticks = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t got, k;
+	ssize_t r;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -ENOENT;
+	p = fgets(stat, sizeof(stat), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(stat, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	    "%*d %*d %*d %*d %*d %*d %llu", &ticks) != 1)
+		return -ENOENT;
+	if (hz > 0 && ticks != start / (1000000000ull / (unsigned long)hz))
+		return -ESRCH;	/* another process with that pid */
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	if ((r = readlink(path, exe, len - 1)) <= 0)
+		return -ENOENT;
+	exe[r] = '\0';
+	args[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		got = fread(args, 1, len - 1, f);
 		fclose(f);
-		if (p == NULL || (p = strrchr(stat, ')')) == NULL ||
-		    sscanf(p + 2, "%*c %lu", &ppid) != 1)
-			break;
-		pid = (uint32_t)ppid;
+		for (k = 0; k + 1 < got; k++)
+			if (args[k] == '\0')
+				args[k] = ' ';
+		args[got] = '\0';
 	}
+	return 0;
+}
+
+static void
+name_proc(struct enforcer *e, uint32_t pid, uint64_t start, const char *comm,
+    struct wire_proc *out, char buf[2][512])
+{
+	struct xcache *x = xc_find(e, pid, start);
+
+	out->pid = pid;
+	if (x != NULL) {
+		snprintf(buf[0], 512, "%s", x->exe);
+		snprintf(buf[1], 512, "%s", x->args);
+	} else if (from_proc(pid, start, buf[0], buf[1], 512) < 0) {
+		snprintf(buf[0], 512, "[%.16s]", comm);
+		buf[1][0] = '\0';
+	}
+	out->exe = buf[0];
+	out->args = buf[1][0] ? buf[1] : NULL;
+}
+
+/*
+ * The workload's part of the chain, oldest first, and the process that
+ * launched it (the first ancestor outside), ending with the offender.
+ */
+static void
+lineage(struct enforcer *e, const struct eviol *r, struct wire_lineage *l,
+    struct wire_proc *v, char bufs[][2][512])
+{
+	int top = 0, i;
+
+	while (top < r->nlin && top < ELIN_MAX && r->lin[top].inside)
+		top++;
+	if (top < r->nlin && top < ELIN_MAX)
+		top++;		/* the launcher */
 	l->v = v;
 	l->n = 0;
-	for (i = n - 1; i >= 0; i--) {
-		char path[64];
-		ssize_t r;
-		FILE *f;
-		size_t k, got;
-
-		snprintf(path, sizeof(path), "/proc/%u/exe", chain[i]);
-		if ((r = readlink(path, bufs[l->n][0], 511)) <= 0)
-			continue;
-		bufs[l->n][0][r] = '\0';
-		snprintf(path, sizeof(path), "/proc/%u/cmdline", chain[i]);
-		bufs[l->n][1][0] = '\0';
-		if ((f = fopen(path, "r")) != NULL) {
-			got = fread(bufs[l->n][1], 1, 511, f);
-			fclose(f);
-			for (k = 0; k + 1 < got; k++)
-				if (bufs[l->n][1][k] == '\0')
-					bufs[l->n][1][k] = ' ';
-			bufs[l->n][1][got] = '\0';
-		}
-		v[l->n].pid = chain[i];
-		v[l->n].exe = bufs[l->n][0];
-		v[l->n].args = bufs[l->n][1];
-		l->n++;
-	}
+	for (i = top - 1; i >= 0; i--, l->n++)
+		name_proc(e, r->lin[i].pid, r->lin[i].start, r->lin[i].comm,
+		    &v[l->n], bufs[l->n]);
+	name_proc(e, r->pid, r->start, r->comm, &v[l->n], bufs[l->n]);
+	l->n++;
 }
 
 static int
-on_violation(void *arg, void *data, size_t len)
+on_record(void *arg, void *data, size_t len)
 {
 	struct enforcer *e = arg;
 	const struct eviol *r = data;
 	struct wire_violation v;
 	struct ewl_info info;
-	struct wire_proc lin[8];
-	char bufs[8][2][512];
+	struct wire_proc lin[ELIN_MAX + 1];
+	char bufs[ELIN_MAX + 1][2][512], path[EPATH_MAX + 1];
 	struct rate *rt;
 	uint64_t now;
 
-	if (len < sizeof(*r))
+	if (len >= sizeof(struct eexec) && r->type == EREC_EXEC) {
+		xc_put(e, data);
+		return 0;
+	}
+	if (len < sizeof(*r) || r->type != EREC_VIOL)
 		return 0;
 	e->violations++;
 	rt = &e->rate[r->wid % RATE_SLOTS];
@@ -324,7 +444,7 @@ on_violation(void *arg, void *data, size_t len)
 		rt->sent = 0;
 	}
 	if (rt->sent >= e->d->conf.enforced.rate_per_sec) {
-		rt->suppressed++;
+		rt->suppressed += 1 + r->suppressed;
 		e->suppressed++;
 		return 0;
 	}
@@ -336,25 +456,46 @@ on_violation(void *arg, void *data, size_t len)
 	snprintf(v.host, sizeof(v.host), "%s", e->d->host);
 	v.ts = r->ts + e->boot_offset_ns;
 	v.cgid = r->cgid;
-	v.dim = r->dim;
-	v.action = r->action ? WA_DENIED : WA_ALERTED;
+	v.dim = r->dim;		/* EDIM_* are the WD_* numbers */
+	v.action = r->action == EACT_KILLED ? WA_KILLED :
+	    r->action == EACT_DENIED ? WA_DENIED : WA_ALERTED;
 	v.rev = info.rev;
 	v.pid = r->pid;
-	v.family = r->family;
-	v.proto = r->proto;
-	v.port = r->port;
-	v.syscall = -1;
-	v.suppressed = rt->suppressed;
+	v.mode = r->mode;
+	v.syscall = r->syscall;
+	v.suppressed = rt->suppressed + r->suppressed;
 	rt->suppressed = 0;
-	if (r->family == 4)
-		inet_ntop(AF_INET, r->addr + 12, v.addr, sizeof(v.addr));
-	else
-		inet_ntop(AF_INET6, r->addr, v.addr, sizeof(v.addr));
-	lineage(r->pid, &v.lineage, lin, 8, bufs);
-	v.exe = v.lineage.n ? v.lineage.v[v.lineage.n - 1].exe : NULL;
+	if (r->dim == EDIM_EXEC || r->dim == EDIM_FILE) {
+		snprintf(path, sizeof(path), "%.*s", (int)r->path_len, r->path);
+		v.path = path;
+	}
+	if (r->dim == EDIM_NET || r->dim == EDIM_LISTEN) {
+		v.family = r->family;
+		v.proto = r->proto;
+		v.port = r->port;
+		if (r->family == 4)
+			inet_ntop(AF_INET, r->addr + 12, v.addr, sizeof(v.addr));
+		else
+			inet_ntop(AF_INET6, r->addr, v.addr, sizeof(v.addr));
+	}
+	lineage(e, r, &v.lineage, lin, bufs);
+	v.exe = lin[v.lineage.n - 1].exe;
 	stream_publish(e->d->rs, e->k_viol, e->d->conf.redis.maxlen,
 	    WK_VIOLATION, &v, v.workload, v.host, v.ts, 0);
 	return 0;
+}
+
+static void
+on_expiry(uv_timer_t *t)
+{
+	struct enforcer *e = t->data;
+	struct timespec mt;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	if ((n = ekern_expire(e->k, (uint64_t)mt.tv_sec * 1000000000ull +
+	    (uint64_t)mt.tv_nsec)) > 0)
+		log_debug("%d addresses learnt from DNS expired", n);
 }
 
 static void
@@ -362,18 +503,35 @@ on_ring(uv_poll_t *h, int status, int events)
 {
 	struct enforcer *e = h->data;
 
-	ekern_consume(e->k, on_violation, e);
+	ekern_consume(e->k, on_record, e);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
+
+static void
+rewind_group(struct daemon *d, const char *stream, const char *group)
+{
+	char err[256];
+	redisContext *c;
+	redisReply *r;
+
+	if ((c = rstream_connect_sync(d->conf.redis.url, d->conf.redis.user,
+	    d->conf.redis.password, 2000, err, sizeof(err))) == NULL)
+		return;		/* the reader creates the group from 0 anyway */
+	if ((r = redisCommand(c, "XGROUP SETID %s %s 0", stream, group)) !=
+	    NULL && r->type == REDIS_REPLY_STATUS)
+		log_info("no pins: re-applying every policy from the start");
+	freeReplyObject(r);
+	redisFree(c);
+}
 
 static int
 enforced_start(struct daemon *d)
 {
 	struct enforcer *e = d->priv;
 	struct timespec rt, mt;
-	char err[512] = "", group[WIRE_HOST_MAX + 16];
-	int rc;
+	char err[512] = "", group[WIRE_HOST_MAX + 16], ctlpin[512];
+	int rc, fresh;
 
 	e->d = d;
 	daemon_key(d, "policies", e->k_pol, sizeof(e->k_pol));
@@ -387,6 +545,8 @@ enforced_start(struct daemon *d)
 		log_warnx("no cgroup v2 mount in /proc/mounts");
 		return rc;
 	}
+	snprintf(ctlpin, sizeof(ctlpin), "%s/ctl", d->conf.enforced.bpffs);
+	fresh = access(ctlpin, F_OK) != 0;
 	if ((e->k = ekern_open(d->conf.enforced.bpffs, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
@@ -396,14 +556,23 @@ enforced_start(struct daemon *d)
 	e->poll.data = e;
 	uv_poll_start(&e->poll, UV_READABLE, on_ring);
 	e->polling = 1;
-	/* One group per host: every host applies every policy. */
+	uv_timer_init(d->loop, &e->expiry);
+	e->expiry.data = e;
+	uv_timer_start(&e->expiry, on_expiry, 30000, 30000);
+	/* One group per host: every host applies every policy.  With no pins
+	 * (first start, or after `disable` or `down --disable`) the kernel
+	 * holds nothing: read the policies from the start again, so the
+	 * kernel ends with every workload's latest revision. */
 	snprintf(group, sizeof(group), "enforced:%s", d->host);
+	if (fresh)
+		rewind_group(d, e->k_pol, group);
 	if (rstream_reader_new(d->rs, e->k_pol, group, d->consumer, "0",
 	    on_policy, e) == NULL)
 		return -ENOMEM;
-	log_info("enforcing below cgroup2 at %s; pins in %s (network: cgroup "
-	    "programs; exec, file, syscall: not yet)", e->mnt,
-	    d->conf.enforced.bpffs);
+	log_info("enforcing below cgroup2 at %s; pins in %s; backends %s%s%s",
+	    e->mnt, d->conf.enforced.bpffs, ekern_backends(e->k),
+	    ekern_why_not_lsm(e->k) ? " because " : "",
+	    ekern_why_not_lsm(e->k) ? ekern_why_not_lsm(e->k) : "");
 	return 0;
 }
 
@@ -429,7 +598,8 @@ enforced_stop(struct daemon *d, daemon_done_fn *done)
 		done(d);
 		return;
 	}
-	ekern_consume(e->k, on_violation, e);
+	ekern_consume(e->k, on_record, e);
+	uv_close((uv_handle_t *)&e->expiry, NULL);
 	uv_close((uv_handle_t *)&e->poll, closed);
 }
 

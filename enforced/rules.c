@@ -5,12 +5,14 @@
  * Net rules become keys of the LPM allow list: (workload id, port or 0 for
  * any, protocol, address) with the rule's prefix length, IPv4 as
  * v4-mapped IPv6 so one trie serves both.  A rule with no protocol gives a
- * key for TCP and one for UDP.  DNS names are resolved by the caller's
+ * key for TCP and one for UDP.  Listener rules are keys of the same trie
+ * with EPROTO_LISTEN in the protocol, checked at bind().  DNS names are resolved by the caller's
  * function (the daemon uses the system resolver at apply time and again
  * periodically: not race-free, see docs/architecture.md).
  */
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +72,7 @@ keyset_free(struct keyset *k)
 }
 
 static int
-key_add(struct keyset *ks, uint32_t wid, uint16_t port, uint8_t proto,
+key_add(struct keyset *ks, uint32_t wid, uint16_t port, uint16_t proto,
     const uint8_t addr[16], int bits)
 {
 	struct eallow_key *k;
@@ -134,12 +136,13 @@ static int
 add_both(struct keyset *ks, uint32_t wid, const struct wire_rule *r,
     const uint8_t addr[16], int bits)
 {
+	uint16_t listen = r->dim == WD_LISTEN ? EPROTO_LISTEN : 0;
 	int rc = 0;
 
 	if (r->proto == 0 || r->proto == WP_TCP)
-		rc = key_add(ks, wid, r->port, WP_TCP, addr, bits);
+		rc = key_add(ks, wid, r->port, WP_TCP | listen, addr, bits);
 	if (rc == 0 && (r->proto == 0 || r->proto == WP_UDP))
-		rc = key_add(ks, wid, r->port, WP_UDP, addr, bits);
+		rc = key_add(ks, wid, r->port, WP_UDP | listen, addr, bits);
 	return rc;
 }
 
@@ -157,7 +160,8 @@ rules_keys(const struct wire_policy *p, uint32_t wid,
 	for (i = 0; i < p->rules.n; i++) {
 		const struct wire_rule *r = &p->rules.v[i];
 
-		if (r->dim != WD_NET || r->pattern == NULL)
+		if ((r->dim != WD_NET && r->dim != WD_LISTEN) ||
+		    r->pattern == NULL)
 			continue;
 		if (parse_net(r->pattern, a, &bits) == 0) {
 			if ((rc = add_both(out, wid, r, a, bits)) < 0)
@@ -173,4 +177,230 @@ rules_keys(const struct wire_policy *p, uint32_t wid,
 				return rc;
 	}
 	return unresolved;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+uint64_t
+rules_path_hash(const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *path != '\0'; path++) {
+		h ^= (unsigned char)*path;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/*
+ * The reference for glob_step() in bpf/enforce_core.h, step for step: "*"
+ * matches within one component, a final "/" "**" one or more components.
+ */
+int
+rules_glob(const char *q, const char *p)
+{
+	int m = (int)strlen(q), n = (int)strlen(p);
+	int i = 0, j = 0, si = -1, sj = -1;
+
+	for (;;) {
+		char pc = i < n ? p[i] : 0, qc = j < m ? q[j] : 0;
+
+		if (qc == '*' && j + 2 == m && j > 0 && q[j + 1] == '*' &&
+		    q[j - 1] == '/') {
+			if (i < n)
+				return 1;
+			goto mismatch;
+		}
+		if (i >= n) {
+			if (j >= m)
+				return 1;
+			if (qc == '*') {
+				j++;
+				continue;
+			}
+			goto mismatch;
+		}
+		if (qc == '*') {
+			si = i;
+			sj = j;
+			j++;
+			continue;
+		}
+		if (j < m && qc == pc) {
+			i++;
+			j++;
+			continue;
+		}
+mismatch:
+		if (sj >= 0 && si < n && p[si] != '/') {
+			si++;
+			i = si;
+			j = sj + 1;
+			continue;
+		}
+		return 0;
+	}
+}
+
+void
+pathset_free(struct pathset *ps)
+{
+	free(ps->exact);
+	free(ps->pat);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static int
+grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *nv;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 32;
+	if ((nv = realloc(*v, c * size)) == NULL)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+int
+rules_paths(const struct wire_policy *p, uint32_t wid, struct pathset *out)
+{
+	uint32_t i;
+	size_t k;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->rules.n; i++) {
+		const struct wire_rule *r = &p->rules.v[i];
+		uint32_t dim = r->dim == WD_EXEC ? EDIM_EXEC : EDIM_FILE;
+		uint8_t modes = r->dim == WD_EXEC ? EM_EXEC :
+		    (uint8_t)(r->mode & (EM_READ | EM_WRITE | EM_EXEC));
+		size_t len;
+
+		if ((r->dim != WD_EXEC && r->dim != WD_FILE) ||
+		    r->pattern == NULL || r->pattern[0] != '/')
+			continue;
+		len = strlen(r->pattern);
+		if (strchr(r->pattern, '*') == NULL) {
+			struct eexact_key key = { .wid = wid, .dim = dim,
+			    .hash = rules_path_hash(r->pattern) };
+
+			/* One path, several rules: their modes together. */
+			for (k = 0; k < out->nexact; k++)
+				if (memcmp(&out->exact[k].key, &key,
+				    sizeof(key)) == 0)
+					break;
+			if (k < out->nexact) {
+				out->exact[k].modes |= modes;
+				continue;
+			}
+			if ((rc = grow((void **)&out->exact, &out->cexact,
+			    out->nexact, sizeof(*out->exact))) < 0)
+				return rc;
+			out->exact[out->nexact].key = key;
+			out->exact[out->nexact++].modes = modes;
+			continue;
+		}
+		if (len >= EPAT_MAX) {
+			out->skipped++;	/* never matches: denies, logged */
+			continue;
+		}
+		if ((rc = grow((void **)&out->pat, &out->cpat, out->npat,
+		    sizeof(*out->pat))) < 0)
+			return rc;
+		memset(&out->pat[out->npat], 0, sizeof(out->pat[0]));
+		out->pat[out->npat].key.wid = wid;
+		out->pat[out->npat].key.dim = (uint16_t)dim;
+		out->pat[out->npat].key.idx = (uint16_t)out->npat_dim[dim];
+		out->pat[out->npat].v.len = (uint16_t)len;
+		out->pat[out->npat].v.modes = modes;
+		memcpy(out->pat[out->npat].v.s, r->pattern, len);
+		out->npat_dim[dim]++;
+		out->npat++;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- names */
+
+uint64_t
+rules_dns_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t n = strlen(name), i;
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)tolower((unsigned char)name[i]);
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void
+dnsset_free(struct dnsset *ds)
+{
+	free(ds->v);
+	memset(ds, 0, sizeof(*ds));
+}
+
+static int
+dns_port(struct edns_rule *r, uint16_t port, uint8_t proto)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->port[i] == port && r->proto[i] == proto)
+			return 0;
+	if (r->n >= EDNS_PORTS)
+		return -ENOSPC;
+	r->port[r->n] = port;
+	r->proto[r->n++] = proto;
+	return 0;
+}
+
+int
+rules_dns(const struct wire_policy *p, uint32_t wid, uint32_t grace_s,
+    struct dnsset *out)
+{
+	uint8_t a[16];
+	uint32_t i;
+	size_t k;
+	int bits, rc, over = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->rules.n; i++) {
+		const struct wire_rule *r = &p->rules.v[i];
+		struct edns_key key = { .wid = wid };
+
+		if (r->dim != WD_NET || r->pattern == NULL ||
+		    parse_net(r->pattern, a, &bits) == 0)
+			continue;	/* addresses are keys already */
+		key.hash = rules_dns_hash(r->pattern);
+		for (k = 0; k < out->n; k++)
+			if (out->v[k].key.hash == key.hash)
+				break;
+		if (k == out->n) {
+			if ((rc = grow((void **)&out->v, &out->cap, out->n,
+			    sizeof(*out->v))) < 0)
+				return rc;
+			memset(&out->v[k], 0, sizeof(out->v[k]));
+			out->v[k].key = key;
+			out->v[k].rule.grace_s = grace_s;
+			out->n++;
+		}
+		if ((r->proto == 0 || r->proto == WP_TCP) &&
+		    dns_port(&out->v[k].rule, r->port, WP_TCP) < 0)
+			over++;
+		if ((r->proto == 0 || r->proto == WP_UDP) &&
+		    dns_port(&out->v[k].rule, r->port, WP_UDP) < 0)
+			over++;
+	}
+	return over;	/* port/protocol pairs beyond EDNS_PORTS per name */
 }

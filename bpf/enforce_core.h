@@ -1,0 +1,676 @@
+/*
+ * enforce_core.h: the maps and decisions both enforcement objects share.
+ *
+ * enforce.bpf.c (network, the SIGKILL fallback for exec and files,
+ * syscalls) and enforce_lsm.bpf.c (exec and files where BPF LSM is on)
+ * include this file.  Both objects use the same maps: paddock-enforced
+ * pins them by name, and the second object loaded reuses the pins.  So a
+ * decision is one function, whichever hook asks.
+ *
+ * Which workload: the current cgroup's entry in `cg_cache` when its
+ * generation is current (one hash lookup: all that a process outside
+ * every policy pays); else the deepest ancestor found in `wl_cg`,
+ * remembered in the cache.  Userspace bumps `ctl.gen` after every change,
+ * which retires every cached answer at once.
+ *
+ * Paths: the kernel's struct file, walked (walk.h) and laid out root
+ * first in a per-CPU buffer, never the string the caller passed: a
+ * symlink, a relative path, "..", or /proc/self/fd/N all name the file
+ * they lead to.  Exact rules are one hash lookup (FNV-1a 64 of the path,
+ * enforced computes the same); rules with wildcards are matched in order
+ * by a step machine under bpf_loop ("*" within a component, a final "**"
+ * for one or more components below; rules_glob() in enforced/rules.c is
+ * the reference and its unit test the specification).  A path longer
+ * than EPATH_MAX matches nothing: deny, never allow, by default.
+ *
+ * Allowed file opens are remembered per (workload, device, inode, modes)
+ * in the LRU `fcache` with the generation: a repeat costs one lookup.
+ */
+#ifndef PADDOCK_ENFORCE_CORE_H
+#define PADDOCK_ENFORCE_CORE_H
+
+#include "enforce.h"
+
+#define WALK_DEPTH	64
+#include "walk.h"		/* struct walk */
+
+#define MAX_LEVELS	12
+#define GLOB_STEPS	(1 << 16)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);		/* cgroup id */
+	__type(value, struct ewl);
+} wl_cg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);		/* FNV-1a of a cgroup directory name */
+	__type(value, struct ewl);
+} wl_names SEC(".maps");
+
+/* Userspace only: workload id -> name and policy revision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ewl_info);
+} wl_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ectl);
+} ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);		/* current cgroup id */
+	__type(value, struct ecache);
+} cg_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);		/* wid */
+	__type(value, struct epol);
+} pol SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct eexact_key);
+	__type(value, __u8);		/* EM_* */
+} exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct epat_key);
+	__type(value, struct epat);
+} pats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct efile_key);
+	__type(value, __u64);		/* generation */
+} fcache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct eallow_key);
+	__type(value, __u64);		/* expiry, 0: none */
+} allow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct edns_key);
+	__type(value, struct edns_rule);
+} dns_allow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct evseen_key);
+	__type(value, struct evseen);
+} vseen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} viol SEC(".maps");
+
+/*
+ * The state of a pattern match.  It lives in the per-CPU scratch map, not
+ * on the stack: the verifier does not track map contents, so glob_step()
+ * is verified once instead of once per value its counters take.
+ */
+struct glob {
+	__u32	wid;
+	__u16	dim;
+	__u16	npat;
+	__u16	pi;		/* pattern being matched */
+	__u16	plen;
+	__u16	loaded;
+	__u8	want;
+	__u8	got;		/* EM_* granted by the patterns matched */
+	__u8	pmodes;		/* EM_* of the pattern being matched */
+	__u8	pad[3];
+	__s32	i, j, si, sj;
+	__u32	n;		/* path length */
+};
+
+/* Laying a walk out root first, and hashing it. */
+struct lay {
+	__u32	pos;
+	__u32	trunc;
+	__u64	h;
+};
+
+/* Per-CPU work space: the walk, the path root first, one pattern. */
+struct escratch {
+	struct walk w;
+	struct glob g;
+	struct lay lay;
+	char	walk[EPATH_MAX + 256];
+	char	path[EPATH_MAX + 256];
+	char	pat[EPAT_MAX];
+	struct eanc lin[ELIN_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct escratch);
+} escratch SEC(".maps");
+
+#define WALK_SCRATCH	escratch
+#define WALK_BUF(s)	((s)->walk)
+#define WALK_STATE(s)	(&(s)->w)
+#define WALK_MAX	EPATH_MAX
+#define WALK_NAME	256
+#define WALK_TRUNC	EP_TRUNC
+#include "walk.h"
+
+/* ------------------------------------------------------------ workload */
+
+struct where {
+	struct ewl	w;
+	__u64		wcgid;
+	__u32		level;
+};
+
+/* Level i+1 of the current cgroup's ancestry; the deepest match wins. */
+static long
+level_step(__u32 i, void *arg)
+{
+	struct ecache *c = arg;
+	__u64 id = bpf_get_current_ancestor_cgroup_id((int)i + 1);
+	struct ewl *x;
+
+	if (id == 0)
+		return 1;
+	if ((x = bpf_map_lookup_elem(&wl_cg, &id)) != NULL) {
+		c->w = *x;
+		c->wcgid = id;
+		c->level = i + 1;
+		c->found = 1;
+	}
+	return 0;
+}
+
+/* 1 and *out when the current task belongs to a registered workload. */
+static __always_inline int
+resolve_wl(struct where *out)
+{
+	__u64 cg = bpf_get_current_cgroup_id(), gen = 0;
+	struct ecache c = {}, *hit;
+	struct ectl *g;
+	__u32 zero = 0;
+
+	if ((g = bpf_map_lookup_elem(&ctl, &zero)) != NULL)
+		gen = g->gen;
+	if ((hit = bpf_map_lookup_elem(&cg_cache, &cg)) != NULL &&
+	    hit->gen == gen) {
+		if (!hit->found)
+			return 0;
+		out->w = hit->w;
+		out->wcgid = hit->wcgid;
+		out->level = hit->level;
+		return 1;
+	}
+	c.gen = gen;
+	bpf_loop(MAX_LEVELS, level_step, &c, 0);
+	bpf_map_update_elem(&cg_cache, &cg, &c, BPF_ANY);
+	if (!c.found)
+		return 0;
+	out->w = c.w;
+	out->wcgid = c.wcgid;
+	out->level = c.level;
+	return 1;
+}
+
+/* The same for a packet: its socket's cgroup, unrolled (no callbacks). */
+static __always_inline int
+resolve_wl_skb(struct __sk_buff *skb, struct where *out)
+{
+	__u64 cg = bpf_skb_cgroup_id(skb), gen = 0;
+	struct ecache c = {}, *hit;
+	struct ectl *g;
+	__u32 zero = 0;
+	int lvl;
+
+	if ((g = bpf_map_lookup_elem(&ctl, &zero)) != NULL)
+		gen = g->gen;
+	if ((hit = bpf_map_lookup_elem(&cg_cache, &cg)) != NULL &&
+	    hit->gen == gen) {
+		if (!hit->found)
+			return 0;
+		out->w = hit->w;
+		out->wcgid = hit->wcgid;
+		out->level = hit->level;
+		return 1;
+	}
+	c.gen = gen;
+	for (lvl = 1; lvl <= MAX_LEVELS; lvl++) {
+		__u64 id = bpf_skb_ancestor_cgroup_id(skb, lvl);
+		struct ewl *x;
+
+		if (id == 0)
+			break;
+		if ((x = bpf_map_lookup_elem(&wl_cg, &id)) != NULL) {
+			c.w = *x;
+			c.wcgid = id;
+			c.level = (__u32)lvl;
+			c.found = 1;
+		}
+	}
+	bpf_map_update_elem(&cg_cache, &cg, &c, BPF_ANY);
+	if (!c.found)
+		return 0;
+	out->w = c.w;
+	out->wcgid = c.wcgid;
+	out->level = c.level;
+	return 1;
+}
+
+static __always_inline __u64
+cur_gen(void)
+{
+	__u32 zero = 0;
+	struct ectl *g = bpf_map_lookup_elem(&ctl, &zero);
+
+	return g ? g->gen : 0;
+}
+
+static __always_inline __u64
+cur_flags(void)
+{
+	__u32 zero = 0;
+	struct ectl *g = bpf_map_lookup_elem(&ctl, &zero);
+
+	return g ? g->flags : 0;
+}
+
+/* ------------------------------------------------------------ paths */
+
+/* Component n-1-i of the walk (root first) appended as "/name". */
+static long
+lay_step(__u32 i, void *arg)
+{
+	struct escratch *s;
+	struct walk *w;
+	struct lay *l;
+	__u32 zero = 0, k, off, end, len;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 1;
+	w = &s->w;
+	l = &s->lay;
+	if (i >= w->n || i >= WALK_DEPTH)
+		return 1;
+	k = w->n - 1 - i;
+	off = w->offs[k & (WALK_DEPTH - 1)];
+	end = k + 1 < w->n ? w->offs[(k + 1) & (WALK_DEPTH - 1)] : w->off;
+	len = end > off + 1 ? end - off - 1 : 0;	/* without the NUL */
+	if (l->pos + 1 + len >= EPATH_MAX) {
+		l->trunc = 1;
+		return 1;
+	}
+	s->path[l->pos & (EPATH_MAX - 1)] = '/';
+	l->pos++;
+	if (len > 0 && bpf_probe_read_kernel(
+	    s->path + (l->pos & (EPATH_MAX - 1)), len & 255,
+	    s->walk + (off & (EPATH_MAX - 1))) < 0) {
+		l->trunc = 1;
+		return 1;
+	}
+	l->pos += len & 255;
+	return 0;
+}
+
+static long
+hash_step(__u32 i, void *arg)
+{
+	struct escratch *s;
+	struct lay *hs;
+	__u32 zero = 0;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 1;
+	hs = &s->lay;
+	if (i >= hs->pos)
+		return 1;
+	hs->h ^= (__u8)s->path[i & (EPATH_MAX - 1)];
+	hs->h *= 0x100000001b3ULL;
+	return 0;
+}
+
+/*
+ * The absolute path of (vm, d) into escratch.path, NUL-terminated.
+ * Returns its length; *hash its FNV-1a 64; *flags EP_TRUNC when cut.
+ */
+static __always_inline __u32
+file_path(struct vfsmount *vm, struct dentry *d, __u64 *hash, __u16 *flags)
+{
+	struct escratch *s;
+	__u32 zero = 0;
+	int dummy = 0;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 0;
+	__builtin_memset(&s->w, 0, sizeof(s->w));
+	walk_run(&s->w, vm, d);
+	s->lay.pos = 0;
+	s->lay.trunc = 0;
+	s->lay.h = 0xcbf29ce484222325ULL;
+	if (s->w.n == 0) {
+		s->path[0] = '/';
+		s->lay.pos = 1;
+	} else {
+		bpf_loop(WALK_DEPTH, lay_step, &dummy, 0);
+	}
+	s->path[s->lay.pos & (EPATH_MAX - 1)] = '\0';
+	*flags = s->w.flags | (s->lay.trunc ? EP_TRUNC : 0);
+	bpf_loop(EPATH_MAX, hash_step, &dummy, 0);
+	*hash = s->lay.h;
+	return s->lay.pos;
+}
+
+/* ------------------------------------------------------------ patterns */
+
+
+static long
+glob_step(__u32 step, void *arg)
+{
+	struct escratch *s;
+	struct epat_key k;
+	struct epat *p;
+	struct glob *g;
+	__u32 zero = 0;
+	char pc, qc;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 1;
+	g = &s->g;
+	if (!g->loaded) {
+		if (g->pi >= g->npat)
+			return 1;
+		k.wid = g->wid;
+		k.dim = g->dim;
+		k.idx = g->pi;
+		p = bpf_map_lookup_elem(&pats, &k);
+		if (p == NULL || (p->modes & g->want & ~g->got) == 0) {
+			g->pi++;
+			return 0;	/* nothing to gain from this one */
+		}
+		if (bpf_probe_read_kernel(s->pat, EPAT_MAX, p->s) < 0)
+			return 1;
+		g->plen = p->len < EPAT_MAX ? p->len : EPAT_MAX - 1;
+		g->pmodes = p->modes;
+		g->i = g->j = 0;
+		g->si = g->sj = -1;
+		g->loaded = 1;
+		return 0;
+	}
+	pc = g->i < (__s32)g->n ? s->path[g->i & (EPATH_MAX - 1)] : 0;
+	qc = g->j < g->plen ? s->pat[g->j & (EPAT_MAX - 1)] : 0;
+	/* A final "/" "**": one or more components below. */
+	if (qc == '*' && g->j + 2 == g->plen && g->j > 0 &&
+	    s->pat[(g->j + 1) & (EPAT_MAX - 1)] == '*' &&
+	    s->pat[(g->j - 1) & (EPAT_MAX - 1)] == '/') {
+		if (g->i < (__s32)g->n)
+			goto matched;
+		goto mismatch;
+	}
+	if (g->i >= (__s32)g->n) {
+		if (g->j >= g->plen)
+			goto matched;
+		if (qc == '*') {
+			g->j++;
+			return 0;
+		}
+		goto mismatch;
+	}
+	if (qc == '*') {
+		g->si = g->i;
+		g->sj = g->j;
+		g->j++;
+		return 0;
+	}
+	if (g->j < g->plen && qc == pc) {
+		g->i++;
+		g->j++;
+		return 0;
+	}
+mismatch:
+	if (g->sj >= 0 && g->si < (__s32)g->n &&
+	    s->path[g->si & (EPATH_MAX - 1)] != '/') {
+		g->si++;
+		g->i = g->si;
+		g->j = g->sj + 1;
+		return 0;
+	}
+	g->pi++;
+	g->loaded = 0;
+	return 0;
+matched:
+	g->got |= g->pmodes;
+	g->pi++;
+	g->loaded = 0;
+	return (g->got & g->want) == g->want;
+}
+
+/*
+ * The EM_* bits of want that the workload's rules grant the path now in
+ * escratch.path (length n, hash h) for dim (EDIM_EXEC or EDIM_FILE).
+ */
+static __always_inline __u8
+granted(__u32 wid, __u32 dim, __u64 h, __u32 n, __u16 flags, __u8 want)
+{
+	struct eexact_key k = { .wid = wid, .dim = dim, .hash = h };
+	struct escratch *s;
+	struct epol *pl;
+	__u32 zero = 0;
+	__u8 got = 0, *m;
+	int dummy = 0;
+
+	if (flags & EP_TRUNC)
+		return 0;	/* a path we could not see whole: deny */
+	if ((m = bpf_map_lookup_elem(&exact, &k)) != NULL)
+		got = *m & want;
+	if ((got & want) == want)
+		return got;
+	if ((pl = bpf_map_lookup_elem(&pol, &wid)) == NULL ||
+	    pl->npat[dim & 1] == 0 ||
+	    (s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return got;
+	__builtin_memset(&s->g, 0, sizeof(s->g));
+	s->g.wid = wid;
+	s->g.dim = (__u16)dim;
+	s->g.npat = pl->npat[dim & 1];
+	s->g.want = want;
+	s->g.got = got;
+	s->g.n = n;
+	bpf_loop(GLOB_STEPS, glob_step, &dummy, 0);
+	return s->g.got & want;
+}
+
+/* ------------------------------------------------------------ reports */
+
+/* 1 when this behaviour should be reported now; *supp: the skipped ones. */
+static __always_inline int
+report_due(__u32 wid, __u32 dim, __u64 what, __u64 now, __u64 *supp)
+{
+	struct evseen_key k = { .wid = wid, .dim = dim, .what = what };
+	struct evseen v = { .ts = now }, *o;
+
+	*supp = 0;
+	if ((o = bpf_map_lookup_elem(&vseen, &k)) != NULL) {
+		if (now - o->ts < 1000000000ULL) {
+			__sync_fetch_and_add(&o->suppressed, 1);
+			return 0;
+		}
+		*supp = o->suppressed;
+	}
+	bpf_map_update_elem(&vseen, &k, &v, BPF_ANY);
+	return 1;
+}
+
+struct climb {
+	__u64	t;		/* the task whose parent comes next */
+	__u64	wcgid;
+	__u32	level;
+	__u32	n;
+};
+
+/* One ancestor into escratch.lin[i]. */
+static long
+climb_step(__u32 i, void *arg)
+{
+	struct climb *c = arg;
+	struct task_struct *t = (void *)c->t;
+	struct cgroup *cg, *anc = NULL;
+	struct escratch *s;
+	struct eanc *a;
+	__u32 zero = 0, pid;
+
+	/* bpf_loop() runs this ELIN_MAX times at most: the mask suffices. */
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 1;
+	t = BPF_CORE_READ(t, real_parent);
+	if (t == NULL || (pid = BPF_CORE_READ(t, tgid)) == 0)
+		return 1;
+	a = &s->lin[i & (ELIN_MAX - 1)];
+	a->pid = pid;
+	a->start = BPF_CORE_READ(t, start_boottime);
+	bpf_probe_read_kernel_str(a->comm, 16, t->comm);
+	a->inside = 0;
+	cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	if (cg != NULL && BPF_CORE_READ(cg, level) >= (int)c->level &&
+	    c->level < 64) {
+		bpf_probe_read_kernel(&anc, sizeof(anc),
+		    &cg->ancestors[c->level & 63]);
+		a->inside = anc != NULL && BPF_CORE_READ(anc, kn, id) == c->wcgid;
+	}
+	c->n = i + 1;
+	c->t = (__u64)t;
+	return pid == 1;
+}
+
+/* The offender's ancestors, parent first, each marked inside or not. */
+static __always_inline void
+fill_lineage(struct eviol *v, const struct where *wh)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct climb c = { .t = (__u64)t, .wcgid = wh->wcgid,
+	    .level = wh->level };
+	struct escratch *s;
+	__u32 zero = 0;
+
+	v->start = BPF_CORE_READ(t, start_boottime);
+	bpf_loop(ELIN_MAX, climb_step, &c, 0);
+	v->nlin = (__u16)c.n;
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) != NULL)
+		bpf_probe_read_kernel(v->lin, sizeof(v->lin), s->lin);
+}
+
+/*
+ * A violation record, unless the same behaviour was reported less than a
+ * second ago.  The caller fills the behaviour and submits it.
+ */
+static __always_inline struct eviol *
+viol_begin(const struct where *wh, __u32 dim, __u64 what, __u8 action)
+{
+	__u64 now = bpf_ktime_get_ns(), supp;
+	struct eviol *v;
+
+	/* Keyed with the action: an alert after a denial is news. */
+	if (!report_due(wh->w.wid, dim, what ^ ((__u64)action << 62), now,
+	    &supp))
+		return NULL;
+	if ((v = bpf_ringbuf_reserve(&viol, sizeof(*v), 0)) == NULL)
+		return NULL;
+	v->type = EREC_VIOL;
+	v->pid = bpf_get_current_pid_tgid() >> 32;
+	v->ts = now;
+	v->cgid = bpf_get_current_cgroup_id();
+	v->suppressed = supp;
+	v->wid = wh->w.wid;
+	v->dim = (__u8)dim;
+	v->action = action;
+	v->family = 0;
+	v->proto = 0;
+	v->port = 0;
+	v->syscall = -1;
+	v->mode = 0;
+	v->path_len = 0;
+	v->path_flags = 0;
+	__builtin_memset(v->addr, 0, sizeof(v->addr));
+	bpf_get_current_comm(v->comm, sizeof(v->comm));
+	fill_lineage(v, wh);
+	return v;
+}
+
+/* Copy escratch.path (n bytes) into a record's path. */
+static __always_inline void
+viol_path(struct eviol *v, __u32 n, __u16 flags)
+{
+	struct escratch *s;
+	__u32 zero = 0, len;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return;
+	if (n > EPATH_MAX - 2)
+		n = EPATH_MAX - 2;
+	len = n + 1;
+	barrier_var(len);	/* keep the mask: the verifier needs it */
+	bpf_probe_read_kernel(v->path, len & (EPATH_MAX - 1), s->path);
+	v->path_len = (__u16)n;
+	v->path_flags = flags;
+}
+
+/*
+ * Is file f, opened for want (EM_*), allowed for the workload?  1 yes,
+ * 0 no (the caller acts by mode).  With a report when not, and the
+ * decision cached when yes.
+ */
+static __always_inline int
+check_file(const struct where *wh, struct file *f, __u32 dim, __u8 want,
+    __u8 action)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct efile_key fk = { .wid = wh->w.wid, .want = want | (dim << 4) };
+	__u64 gen = cur_gen(), *g, h = 0;
+	__u16 flags = 0;
+	struct eviol *v;
+	__u32 n;
+
+	fk.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	fk.ino = BPF_CORE_READ(ino, i_ino);
+	if ((g = bpf_map_lookup_elem(&fcache, &fk)) != NULL && *g == gen)
+		return 1;
+	n = file_path(BPF_CORE_READ(f, f_path.mnt),
+	    BPF_CORE_READ(f, f_path.dentry), &h, &flags);
+	if (granted(wh->w.wid, dim, h, n, flags, want) == want) {
+		bpf_map_update_elem(&fcache, &fk, &gen, BPF_ANY);
+		return 1;
+	}
+	if ((v = viol_begin(wh, dim, h ^ want, action)) != NULL) {
+		v->mode = want;
+		viol_path(v, n, flags);
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+#endif

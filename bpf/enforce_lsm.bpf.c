@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * enforce_lsm.bpf.c: exec and files where the host has BPF LSM
+ * (lsm=bpf on the kernel command line, listed in
+ * /sys/kernel/security/lsm).
+ *
+ *   lsm/bprm_check_security   the image about to be executed, against the
+ *                             exec rules: execve() fails with EPERM and
+ *                             the caller goes on running its old image
+ *   lsm/file_open             every open, against the file rules: open()
+ *                             fails with EPERM; nothing is created or
+ *                             truncated by a denied open (see below)
+ *
+ * The same decisions as the SIGKILL fallback in enforce.bpf.c, from the
+ * same maps (enforce_core.h), on the same kind of path: the kernel's
+ * struct file, walked.  Differences that matter:
+ *   - bprm_check_security runs once per binary handler: for a script,
+ *     first with the script, then with its interpreter.  A "#!" image is
+ *     let through here because its interpreter is checked on the next
+ *     round; the fallback only ever sees the interpreter (bprm->file at
+ *     sched_process_exec), and profiles record the same.
+ *   - file_open runs after the path lookup and, for O_CREAT, after the
+ *     file was created (an empty file may remain); O_TRUNC truncates after
+ *     the hook, so a denied open truncates nothing.
+ * enforced loads this object only when its probe finds BPF LSM; this
+ * kernel refuses it (EPERM at load), and the fallback is what runs here.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "enforce_core.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EPERM_		1
+#define FMODE_READ_	0x1
+#define FMODE_WRITE_	0x2
+#define FMODE_EXEC_	0x20
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(enf_lsm_exec, struct linux_binprm *bprm, int ret)
+{
+	struct file *f = BPF_CORE_READ(bprm, file);
+	struct where wh;
+	struct eviol *v;
+	__u64 h = 0;
+	__u16 flags = 0;
+	char magic[2];
+	__u8 mode;
+	__u32 n;
+
+	if (ret != 0 || !resolve_wl(&wh) ||
+	    (mode = wh.w.mode[EDIM_EXEC]) == EMODE_OFF)
+		return ret;
+	n = file_path(BPF_CORE_READ(f, f_path.mnt),
+	    BPF_CORE_READ(f, f_path.dentry), &h, &flags);
+	if (granted(wh.w.wid, EDIM_EXEC, h, n, flags, EM_EXEC) == EM_EXEC)
+		return 0;
+	if (bpf_probe_read_kernel(magic, 2, bprm->buf) == 0 &&
+	    magic[0] == '#' && magic[1] == '!')
+		return 0;	/* the interpreter is checked next */
+	if ((v = viol_begin(&wh, EDIM_EXEC, h, mode == EMODE_BLOCK ?
+	    EACT_DENIED : EACT_ALERTED)) != NULL) {
+		v->mode = EM_EXEC;
+		viol_path(v, n, flags);
+		bpf_ringbuf_submit(v, 0);
+	}
+	return mode == EMODE_BLOCK ? -EPERM_ : 0;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(enf_lsm_open, struct file *file, int ret)
+{
+	unsigned int fmode = BPF_CORE_READ(file, f_mode);
+	struct where wh;
+	__u8 mode, want = 0;
+
+	if (ret != 0 || (fmode & FMODE_EXEC_) || !resolve_wl(&wh) ||
+	    (mode = wh.w.mode[EDIM_FILE]) == EMODE_OFF)
+		return ret;
+	if (fmode & FMODE_READ_)
+		want |= EM_READ;
+	if (fmode & FMODE_WRITE_)
+		want |= EM_WRITE;
+	if (want == 0 || check_file(&wh, file, EDIM_FILE, want,
+	    mode == EMODE_BLOCK ? EACT_DENIED : EACT_ALERTED))
+		return 0;
+	return mode == EMODE_BLOCK ? -EPERM_ : 0;
+}

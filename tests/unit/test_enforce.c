@@ -1,0 +1,169 @@
+/*
+ * test_enforce: the enforcer's pure parts, which the kernel mirrors.
+ * rules_glob() is the specification of glob_step() in
+ * bpf/enforce_core.h (the integration test enforce_proc.sh runs the same
+ * kinds of paths through the kernel); rules_path_hash() must be the
+ * kernel's FNV-1a; rules_paths() splits a policy into exact keys (modes
+ * merged) and ordered patterns; rules_keys() gives listeners their own
+ * keys.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "enforced.h"
+
+static void
+test_glob(void **state)
+{
+	static const struct { const char *pat, *path; int ok; } c[] = {
+		{ "/etc/hosts", "/etc/hosts", 1 },
+		{ "/etc/hosts", "/etc/hostsx", 0 },
+		{ "/etc/hosts", "/etc/host", 0 },
+		{ "/tmp/*", "/tmp/abc", 1 },
+		{ "/tmp/*", "/tmp/a/b", 0 },		/* "*" stays in its component */
+		{ "/tmp/*", "/tmp", 0 },
+		{ "/tmp/tmp*", "/tmp/tmpx1y2", 1 },
+		{ "/tmp/tmp*", "/tmp/tmp", 1 },		/* "*" may be empty */
+		{ "/tmp/tmp*", "/tmp/xtmp", 0 },
+		{ "/proc/*/status", "/proc/1234/status", 1 },
+		{ "/proc/*/status", "/proc/1234/task/5/status", 0 },
+		{ "/run/session-*/out.log", "/run/session-7/out.log", 1 },
+		{ "/var/log/*.log", "/var/log/app-2026-11-29.log", 1 },
+		{ "/var/log/*.log", "/var/log/app.log.1", 0 },
+		{ "/a*/b", "/ax/c/ax/b", 0 },		/* no backtracking across "/" */
+		{ "/a*b*c", "/aXbYbZc", 1 },
+		{ "/data/**", "/data/x", 1 },
+		{ "/data/**", "/data/x/y/z", 1 },
+		{ "/data/**", "/data", 0 },		/* one or more below */
+		{ "/data/**", "/database/x", 0 },
+		{ "/home/u/.cache/*/**", "/home/u/.cache/pip/x/y", 1 },
+		{ "/home/u/.cache/*/**", "/home/u/.cache/pip", 0 },
+		{ "/x/**/y", "/x/a/y", 1 },		/* "**" not final: two "*" */
+		{ "/x/**/y", "/x/a/b/y", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (rules_glob(c[i].pat, c[i].path) != c[i].ok)
+			fail_msg("%s vs %s: want %d", c[i].pat, c[i].path,
+			    c[i].ok);
+	}
+}
+
+static void
+test_path_hash(void **state)
+{
+	(void)state;
+	/* FNV-1a 64 reference values. */
+	assert_true(rules_path_hash("") == 0xcbf29ce484222325ULL);
+	assert_true(rules_path_hash("a") == 0xaf63dc4c8601ec8cULL);
+	assert_true(rules_path_hash("/usr/bin/id") !=
+	    rules_path_hash("/usr/bin/ie"));
+	/* The cgroup name hash is the same function. */
+	assert_true(rules_path_hash("paddock-x.slice") ==
+	    rules_name_hash("paddock-x.slice"));
+}
+
+static struct wire_rule *
+rule(struct wire_rule *r, uint8_t dim, const char *pat, uint32_t mode)
+{
+	memset(r, 0, sizeof(*r));
+	r->dim = dim;
+	r->pattern = (char *)pat;
+	r->mode = mode;
+	return r;
+}
+
+static void
+test_paths(void **state)
+{
+	struct wire_rule v[8];
+	struct wire_policy p;
+	struct pathset ps;
+	char long_pat[300];
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	memset(long_pat, 'a', sizeof(long_pat));
+	long_pat[0] = '/';
+	long_pat[1] = '*';
+	long_pat[sizeof(long_pat) - 1] = '\0';
+	rule(&v[0], WD_EXEC, "/usr/bin/id", 0);
+	rule(&v[1], WD_FILE, "/etc/hosts", WM_READ);
+	rule(&v[2], WD_FILE, "/etc/hosts", WM_WRITE);	/* merged */
+	rule(&v[3], WD_FILE, "/tmp/tmp*", WM_READ | WM_WRITE);
+	rule(&v[4], WD_EXEC, "/opt/venv-*/bin/python3", 0);
+	rule(&v[5], WD_FILE, "/data/**", WM_READ);
+	rule(&v[6], WD_NET, "10.0.0.0/8", 0);		/* not a path */
+	rule(&v[7], WD_FILE, long_pat, WM_READ);	/* too long */
+	p.rules.v = v;
+	p.rules.n = 8;
+	assert_int_equal(rules_paths(&p, 7, &ps), 0);
+	assert_int_equal(ps.nexact, 2);
+	assert_int_equal(ps.exact[0].key.dim, EDIM_EXEC);
+	assert_true(ps.exact[0].key.hash == rules_path_hash("/usr/bin/id"));
+	assert_int_equal(ps.exact[0].modes, EM_EXEC);
+	assert_int_equal(ps.exact[1].modes, EM_READ | EM_WRITE);
+	assert_int_equal(ps.npat, 3);
+	assert_int_equal(ps.npat_dim[EDIM_EXEC], 1);
+	assert_int_equal(ps.npat_dim[EDIM_FILE], 2);
+	/* Indexes count per dimension, in policy order. */
+	assert_int_equal(ps.pat[0].key.dim, EDIM_FILE);
+	assert_int_equal(ps.pat[0].key.idx, 0);
+	assert_string_equal(ps.pat[0].v.s, "/tmp/tmp*");
+	assert_int_equal(ps.pat[1].key.dim, EDIM_EXEC);
+	assert_int_equal(ps.pat[1].key.idx, 0);
+	assert_int_equal(ps.pat[1].v.modes, EM_EXEC);
+	assert_int_equal(ps.pat[2].key.idx, 1);
+	assert_int_equal(ps.pat[2].v.len, strlen("/data/**"));
+	assert_int_equal(ps.skipped, 1);
+	pathset_free(&ps);
+}
+
+static void
+test_listener_keys(void **state)
+{
+	struct wire_rule v[2];
+	struct wire_policy p;
+	struct keyset ks;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	rule(&v[0], WD_NET, "127.0.0.1", 0);
+	v[0].port = 443;
+	v[0].proto = WP_TCP;
+	rule(&v[1], WD_LISTEN, "0.0.0.0", 0);
+	v[1].port = 8080;
+	v[1].proto = WP_TCP;
+	p.rules.v = v;
+	p.rules.n = 2;
+	assert_int_equal(rules_keys(&p, 9, NULL, &ks), 0);
+	assert_int_equal(ks.n, 2);
+	assert_int_equal(ks.v[0].proto, WP_TCP);
+	assert_int_equal(ks.v[0].port, 443);
+	assert_int_equal(ks.v[1].proto, WP_TCP | EPROTO_LISTEN);
+	assert_int_equal(ks.v[1].port, 8080);
+	assert_int_equal(ks.v[1].prefixlen, 64 + 128);
+	keyset_free(&ks);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_glob),
+		cmocka_unit_test(test_path_hash),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_listener_keys),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
