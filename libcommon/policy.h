@@ -43,6 +43,11 @@ json_t	*policy_compile(const char *workload, uint64_t rev, json_t *view,
  */
 json_t	*policy_accepted_view(const char *const *vals, size_t n);
 /*
+ * A violation as JSON, the shape stored in viol:{W} and printed by
+ * `paddockctl violations -o json` (docs/wire-format.md).
+ */
+json_t	*policy_violation_json(const struct wire_violation *v, const char *id);
+/*
  * Parse and validate a policy YAML text completely.  On success *out is
  * the document and 0 is returned; else -EINVAL with every problem found
  * (up to 10) as "name:line:col: problem" lines in err.

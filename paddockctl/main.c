@@ -20,6 +20,7 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_status,
 	&ctl_cmd_up,
 	&ctl_cmd_down,
+	&ctl_cmd_disable,
 	&ctl_cmd_run,
 	&ctl_cmd_events,
 	&ctl_cmd_workloads,

@@ -536,6 +536,91 @@ out:
 
 /* ---------------------------------------------------------------- violations */
 
+/* One violation, one line of at most 100 columns. */
+static void
+viol_line(json_t *o)
+{
+	const char *dim = json_string_value(json_object_get(o, "dimension"));
+	const char *what = json_string_value(json_object_get(o, "path"));
+	json_t *lin = json_object_get(o, "lineage");
+	const char *exe = json_string_value(json_object_get(json_array_get(lin,
+	    json_array_size(lin) - 1), "exe"));
+	char buf[300];
+
+	if (dim != NULL && strcmp(dim, "syscall") == 0)
+		what = json_string_value(json_object_get(o, "syscall_name"));
+	else if (what == NULL) {
+		snprintf(buf, sizeof(buf), "%s:%lld",
+		    json_string_value(json_object_get(o, "name")) ?
+		    json_string_value(json_object_get(o, "name")) :
+		    json_string_value(json_object_get(o, "addr")),
+		    (long long)json_integer_value(json_object_get(o, "port")));
+		what = buf;
+	}
+	printf("%-15s %.19s %-12.12s %-7s %-7s %s%s%s%s\n",
+	    json_string_value(json_object_get(o, "id")),
+	    json_string_value(json_object_get(o, "time")),
+	    json_string_value(json_object_get(o, "workload")), dim,
+	    json_string_value(json_object_get(o, "action")), what ? what : "?",
+	    exe ? " by " : "", exe ? exe : "",
+	    json_is_true(json_object_get(o, "accepted")) ? " [accepted]" : "");
+}
+
+/*
+ * --follow: the violations stream as it grows (XREAD BLOCK from now on),
+ * one line or, with -o json, one JSON object per line.
+ */
+static int
+follow(struct ctl *ctl, redisContext *c, const char *only)
+{
+	char key[160], last[64] = "$", err[256];
+	redisReply *r;
+	size_t i;
+
+	ctl_key(ctl, "violations", key, sizeof(key));
+	for (;;) {
+		r = redisCommand(c, "XREAD BLOCK 0 STREAMS %s %s", key, last);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+			fprintf(stderr, "paddockctl: redis: %s\n", r == NULL ?
+			    c->errstr : r->type == REDIS_REPLY_ERROR ? r->str :
+			    "unexpected reply");
+			freeReplyObject(r);
+			return CTL_EXIT_REDIS;
+		}
+		for (i = 0; i < r->element[0]->element[1]->elements; i++) {
+			redisReply *e = r->element[0]->element[1]->element[i];
+			struct wire_violation v;
+			json_t *o;
+			size_t k;
+
+			snprintf(last, sizeof(last), "%s", e->element[0]->str);
+			for (k = 0; k + 1 < e->element[1]->elements; k += 2)
+				if (strcmp(e->element[1]->element[k]->str,
+				    "msgpack") == 0)
+					break;
+			if (k + 1 >= e->element[1]->elements ||
+			    wire_decode(WK_VIOLATION,
+			    e->element[1]->element[k + 1]->str,
+			    e->element[1]->element[k + 1]->len, &v, err,
+			    sizeof(err)) < 0)
+				continue;	/* not ours to judge: skip */
+			if ((only == NULL || strcmp(only, v.workload) == 0) &&
+			    (o = policy_violation_json(&v, last)) != NULL) {
+				if (ctl->output == CTL_OUT_JSON) {
+					json_dumpf(o, stdout, JSON_COMPACT |
+					    JSON_PRESERVE_ORDER);
+					putchar('\n');
+				} else
+					viol_line(o);
+				fflush(stdout);
+				json_decref(o);
+			}
+			wire_free(WK_VIOLATION, &v);
+		}
+		freeReplyObject(r);
+	}
+}
+
 static int
 cmd_violations(struct ctl *ctl, int argc, char **argv)
 {
@@ -545,28 +630,40 @@ cmd_violations(struct ctl *ctl, int argc, char **argv)
 	json_t *arr = json_array(), *o;
 	json_error_t jerr;
 	const char *only = NULL;
-	size_t i, k;
+	int follow_on = 0, i, rc;
+	size_t j, k;
 
-	if (argc == 3 && strcmp(argv[1], "--workload") == 0)
-		only = argv[2];
-	else if (argc != 1) {
-		fprintf(stderr, "usage: paddockctl violations [--workload NAME] "
-		    "[-o json]\n");
-		json_decref(arr);
-		return CTL_EXIT_USAGE;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--workload") == 0 && i + 1 < argc)
+			only = argv[++i];
+		else if (strcmp(argv[i], "--follow") == 0 ||
+		    strcmp(argv[i], "-f") == 0)
+			follow_on = 1;
+		else {
+			fprintf(stderr, "usage: paddockctl violations "
+			    "[--workload NAME] [--follow] [-o json]\n");
+			json_decref(arr);
+			return CTL_EXIT_USAGE;
+		}
 	}
 	if ((c = ctl_connect(ctl)) == NULL) {
 		json_decref(arr);
 		return CTL_EXIT_REDIS;
 	}
+	if (follow_on) {
+		json_decref(arr);
+		rc = follow(ctl, c, only);
+		redisFree(c);
+		return rc;
+	}
 	ctl_key(ctl, "workloads", key, sizeof(key));
 	names = redisCommand(c, "SMEMBERS %s", key);
-	for (i = 0; names && names->type == REDIS_REPLY_ARRAY &&
-	    i < names->elements; i++) {
-		if (only && strcmp(only, names->element[i]->str) != 0)
+	for (j = 0; names && names->type == REDIS_REPLY_ARRAY &&
+	    j < names->elements; j++) {
+		if (only && strcmp(only, names->element[j]->str) != 0)
 			continue;
 		snprintf(key, sizeof(key), "%sviol:{%s}", ctl->conf.redis.prefix,
-		    names->element[i]->str);
+		    names->element[j]->str);
 		r = redisCommand(c, "HVALS %s", key);
 		for (k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements;
 		    k++)
@@ -579,18 +676,8 @@ cmd_violations(struct ctl *ctl, int argc, char **argv)
 	else if (ctl->output == CTL_OUT_YAML)
 		ctl_print_yaml(stdout, arr);
 	else
-		json_array_foreach(arr, i, o)
-			printf("%-18s %s %-16s %-7s %-7s %s%s%s\n",
-			    json_string_value(json_object_get(o, "id")),
-			    json_string_value(json_object_get(o, "time")),
-			    json_string_value(json_object_get(o, "workload")),
-			    json_string_value(json_object_get(o, "dimension")),
-			    json_string_value(json_object_get(o, "action")),
-			    json_string_value(json_object_get(o, "path")) ?
-			    json_string_value(json_object_get(o, "path")) :
-			    json_string_value(json_object_get(o, "addr")),
-			    json_is_true(json_object_get(o, "accepted")) ?
-			    "  [accepted]" : "", "");
+		json_array_foreach(arr, j, o)
+			viol_line(o);
 	json_decref(arr);
 	freeReplyObject(names);
 	redisFree(c);
@@ -633,7 +720,8 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	redisContext *c;
 	redisReply *r, *names;
 	json_t *o = json_object(), *daemons = json_array(), *pols = json_array();
-	json_t *d, *p;
+	json_t *d, *p, *backends;
+	const char *key2;
 	json_error_t jerr;
 	size_t i, k;
 	long long now = (long long)time(NULL);
@@ -726,6 +814,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	}
 	if (json_array_size(pols) == 0)
 		printf("policies  none yet (paddockctl promote NAME --to alert)\n");
+	backends = json_object();
 	json_array_foreach(pols, i, p) {
 		json_t *acks = json_object_get(p, "enforcers"), *a;
 		const char *host;
@@ -741,8 +830,16 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 			    (long long)json_integer_value(json_object_get(a,
 			    "rev")), json_is_true(json_object_get(a, "ok")) ?
 			    "" : " (failed)");
+		json_object_foreach(acks, host, a)
+			if (json_is_string(json_object_get(a, "backends")))
+				json_object_set(backends, host,
+				    json_object_get(a, "backends"));
 		printf("\n");
 	}
+	/* What the kernel really does, per dimension, on each host. */
+	json_object_foreach(backends, key2, d)
+		printf("enforcer  %-28s %s\n", key2, json_string_value(d));
+	json_decref(backends);
 	json_decref(o);
 	return CTL_EXIT_OK;
 }

@@ -449,6 +449,37 @@ cmd_down(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * paddockctl disable: the break-glass switch.  Stops the enforcer that
+ * `up` started and removes its pins: the kernel stops enforcing at once,
+ * on this host, while observation and learning go on.  Policies and
+ * stages stay as they are; `paddockctl up` starts the enforcer again,
+ * which finds no pins and re-applies every policy.
+ */
+static int
+cmd_disable(struct ctl *ctl, int argc, char **argv)
+{
+	char dir[512], prog[400], bindir[256];
+
+	if (parse_stack_opts(ctl, argc, argv,
+	    "paddockctl disable [--state-dir DIR]") < 0)
+		return CTL_EXIT_USAGE;
+	ctl_state_dir(ctl, dir, sizeof(dir));
+	ctl_bindir(bindir, sizeof(bindir));
+	snprintf(prog, sizeof(prog), "%s/paddock-enforced", bindir);
+	stop_pid(dir, "enforced", prog);
+	if (disable_pins(ctl->conf.enforced.bpffs) != 0)
+		return CTL_EXIT_FAIL;
+	printf("nothing is enforced on this host now; `paddockctl up` "
+	    "re-enables every policy\n");
+	return 0;
+}
+
+const struct ctl_cmd ctl_cmd_disable = {
+	"disable", "stop enforcing on this host now (break glass)",
+	cmd_disable,
+};
+
 const struct ctl_cmd ctl_cmd_up = {
 	"up", "start redis-server and every daemon on this host", cmd_up,
 };

@@ -88,7 +88,9 @@ connect "$pb" | grep -q 'Operation not permitted' || fail "enforcement stopped w
 ok "enforced killed: still blocked (pinned programs and maps)"
 $ctl up >/dev/null
 
-# Alert: allowed, and reported.
+# Alert: allowed, and reported (also to a follower of the stream).
+$ctl -o json violations --follow --workload e-agent > "$dir/follow.json" &
+bg="$bg $!"
 $ctl demote e-agent --to alert >/dev/null || fail "demote"
 acked "$(rev)"
 before=$(count_viol)
@@ -96,6 +98,10 @@ before=$(count_viol)
 for i in $(seq 50); do [ "$(count_viol)" -gt "$before" ] && break; sleep 0.1; done
 [ "$(count_viol)" -gt "$before" ] || fail "no violation in alert mode"
 ok "alert: 127.0.0.1:$pb connects and is reported"
+for i in $(seq 50); do grep -q "\"port\":$pb" "$dir/follow.json" && break; sleep 0.1; done
+grep '"action":"alerted"' "$dir/follow.json" | grep -q "\"port\":$pb" ||
+	fail "violations --follow did not show it: $(cat "$dir/follow.json")"
+ok "violations --follow: the alert arrived as it happened"
 
 # Accepted: allowed and no longer a violation.
 vid=$($ctl -o json violations --workload e-agent | node -e '
@@ -111,6 +117,20 @@ sleep 1
 [ "$(count_viol)" = "$before" ] || fail "accepted behaviour still reported"
 ok "accepted: 127.0.0.1:$pb allowed, no new violation"
 $ctl audit --verify >/dev/null || fail "audit trail"
+
+# Break glass: disable stops enforcing now; up re-applies every policy.
+pc=$((pb + 1)); [ "$pc" = "$pa" ] && pc=$((pc + 1))
+$ctl promote e-agent --to enforce --force >/dev/null || fail "promote again"
+acked "$(rev)"
+connect "$pc" | grep -q 'Operation not permitted' || fail "C not refused before disable"
+$ctl disable | grep -q 'nothing is enforced' || fail "disable"
+[ ! -e "$pins" ] || fail "pins left after disable"
+connect "$pc" | grep -q 'Operation not permitted' && fail "still enforced after disable"
+$ctl up >/dev/null
+for i in $(seq 100); do [ -e "$pins/allow" ] && connect "$pc" | grep -q 'Operation not permitted' && break; sleep 0.1; done
+connect "$pc" | grep -q 'Operation not permitted' || fail "up did not re-apply the policy after disable"
+[ "$(connect "$pb")" = connected ] || fail "the accepted destination is blocked after re-enabling"
+ok "disable: enforcement off at once; up: the latest revision enforced again"
 
 # Nothing left behind: our links (by id) are gone with their pins.
 links=""
