@@ -667,9 +667,8 @@ on_violation(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 {
 	struct engine *e = arg;
 	struct wire_violation v;
-	char k[WIRE_NAME_MAX + 80], when[40], *js;
-	json_t *o, *lin;
-	uint32_t i;
+	char k[WIRE_NAME_MAX + 80], *js;
+	json_t *o;
 	int rc;
 
 	if ((rc = wire_decode(WK_VIOLATION, m->body, m->len, &v, err,
