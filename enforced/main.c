@@ -323,7 +323,8 @@ static void
 xc_put(struct enforcer *e, const struct eexec *r)
 {
 	struct xcache *x = &e->xc[r->pid % XCACHE_SLOTS];
-	size_t n = r->args_len < EARGS_MAX ? r->args_len : EARGS_MAX - 1, i;
+	size_t n = r->args_len < sizeof(x->args) ? r->args_len :
+	    sizeof(x->args) - 1, i;
 
 	x->pid = r->pid;
 	x->start = r->start;
