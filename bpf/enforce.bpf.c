@@ -53,7 +53,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* ------------------------------------------------------------ network */
 
 static __always_inline int
-decide(const struct where *wh, __u8 family, __u16 proto, __u16 port,
+decide(const struct ecache *wh, __u8 family, __u16 proto, __u16 port,
     const __u8 addr[16])
 {
 	struct eallow_key k = {};
@@ -94,7 +94,7 @@ static __always_inline int
 check4(struct bpf_sock_addr *ctx, __u16 proto)
 {
 	__u8 addr[16] = { [10] = 0xff, [11] = 0xff };
-	struct where wh;
+	struct ecache wh;
 	__u32 ip;
 
 	if (!resolve_wl(&wh))
@@ -108,7 +108,7 @@ static __always_inline int
 check6(struct bpf_sock_addr *ctx, __u16 proto)
 {
 	__u8 addr[16];
-	struct where wh;
+	struct ecache wh;
 	__u32 a;
 
 	if (!resolve_wl(&wh))
@@ -185,7 +185,6 @@ struct dnsp {
 	__u32	lab;		/* bytes left in the current label */
 	__u32	done;
 	__u32	bad;
-	__u32	dots;
 };
 
 static long
@@ -208,17 +207,14 @@ qname_step(__u32 i, void *arg)
 			p->bad = 1;
 			return 1;
 		}
-		if (p->len > 0) {
-			p->h ^= '.';
-			p->h *= 0x100000001b3ULL;
-		}
+		if (p->len > 0)
+			p->h = fnv1a(p->h, '.');
 		p->lab = c;
 		return 0;
 	}
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
-	p->h ^= c;
-	p->h *= 0x100000001b3ULL;
+	p->h = fnv1a(p->h, c);
 	p->len++;
 	p->lab--;
 	return p->len > 253;
@@ -269,8 +265,8 @@ int enf_dns(struct __sk_buff *skb)
 {
 	struct edns_key dk = {};
 	struct edns_rule *r;
-	struct dnsp p = { .h = 0xcbf29ce484222325ULL };
-	struct where wh;
+	struct dnsp p = { .h = FNV1A_INIT };
+	struct ecache wh;
 	__u32 off, i;
 	__u16 sport, an, type, rdlen;
 	__u8 b[12], addr[16], ihl;
@@ -311,7 +307,6 @@ int enf_dns(struct __sk_buff *skb)
 	p.off += 4;		/* qtype, qclass */
 	now = bpf_ktime_get_ns();
 	for (i = 0; i < DNS_MAX_ANS && i < an; i++) {
-		p.done = 0;
 		bpf_loop(128, skip_step, &p, 0);
 		if (p.bad || bpf_skb_load_bytes(skb, p.off, b, 10) < 0)
 			break;
@@ -356,8 +351,7 @@ fnv_step(__u32 i, void *arg)
 	ch = c->s[i & (ENAME_MAX - 1)];
 	if (ch == '\0')
 		return 1;
-	c->h ^= (__u8)ch;
-	c->h *= 0x100000001b3ULL;
+	c->h = fnv1a(c->h, (__u8)ch);
 	return 0;
 }
 
@@ -371,7 +365,7 @@ struct {
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(enf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	struct fnv_ctx c = { .h = 0xcbf29ce484222325ULL };
+	struct fnv_ctx c = { .h = FNV1A_INIT };
 	__u32 zero = 0;
 	char *buf;
 	struct ewl *w;
@@ -399,24 +393,17 @@ int BPF_PROG(enf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 static __always_inline void
 emit_exec(struct task_struct *p, __u32 n)
 {
-	struct escratch *s;
 	struct eexec *r;
 	unsigned long as, ae;
-	__u32 zero = 0, len;
+	__u32 len;
 
-	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL ||
-	    (r = bpf_ringbuf_reserve(&viol, sizeof(*r), 0)) == NULL)
+	if ((r = bpf_ringbuf_reserve(&viol, sizeof(*r), 0)) == NULL)
 		return;
 	r->type = EREC_EXEC;
 	r->pid = BPF_CORE_READ(p, tgid);
 	r->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	r->start = BPF_CORE_READ(p, start_boottime);
-	if (n > EPATH_MAX - 2)
-		n = EPATH_MAX - 2;
-	len = n + 1;
-	barrier_var(len);	/* keep the mask: the verifier needs it */
-	bpf_probe_read_kernel(r->path, len & (EPATH_MAX - 1), s->path);
-	r->path_len = (__u16)n;
+	r->path_len = copy_path(r->path, n);
 	as = BPF_CORE_READ(p, mm, arg_start);
 	ae = BPF_CORE_READ(p, mm, arg_end);
 	len = ae > as ? (__u32)(ae - as) : 0;
@@ -434,43 +421,25 @@ int BPF_PROG(enf_exec, struct task_struct *p, pid_t old_pid,
     struct linux_binprm *bprm)
 {
 	struct file *f = BPF_CORE_READ(bprm, file);
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	struct efile_key fk = {};
-	struct where wh;
-	struct eviol *v;
-	__u64 h = 0, gen, *g;
-	__u16 flags = 0;
+	struct efile_key fk;
+	struct ecache wh;
+	struct epath path;
+	__u64 gen;
 	__u8 mode;
-	__u32 n;
 
 	if (!resolve_wl(&wh))
 		return 0;
-	mode = wh.w.mode[EDIM_EXEC];
 	/* The path for the lineage cache, whatever the exec mode. */
-	n = file_path(BPF_CORE_READ(f, f_path.mnt),
-	    BPF_CORE_READ(f, f_path.dentry), &h, &flags);
-	emit_exec(p, n);
-	if (mode == EMODE_OFF || (cur_flags() & EF_LSM))
+	path_of(f, &path);
+	emit_exec(p, path.n);
+	mode = wh.w.mode[EDIM_EXEC];
+	if (mode == EMODE_OFF || (cur_flags() & EF_LSM) ||
+	    file_cached(&wh, f, EDIM_EXEC, EM_EXEC, &fk, &gen) ||
+	    check_path(&wh, &fk, gen, EDIM_EXEC, EM_EXEC, mode == EMODE_BLOCK ?
+	    EACT_KILLED : EACT_ALERTED, &path))
 		return 0;
-	fk.wid = wh.w.wid;
-	fk.want = EM_EXEC | (EDIM_EXEC << 4);
-	fk.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	fk.ino = BPF_CORE_READ(ino, i_ino);
-	gen = cur_gen();
-	if ((g = bpf_map_lookup_elem(&fcache, &fk)) != NULL && *g == gen)
-		return 0;
-	if (granted(wh.w.wid, EDIM_EXEC, h, n, flags, EM_EXEC) == EM_EXEC) {
-		bpf_map_update_elem(&fcache, &fk, &gen, BPF_ANY);
-		return 0;
-	}
 	if (mode == EMODE_BLOCK)
 		bpf_send_signal(SIGKILL_);
-	if ((v = viol_begin(&wh, EDIM_EXEC, h, mode == EMODE_BLOCK ?
-	    EACT_KILLED : EACT_ALERTED)) != NULL) {
-		v->mode = EM_EXEC;
-		viol_path(v, n, flags);
-		bpf_ringbuf_submit(v, 0);
-	}
 	return 0;
 }
 
@@ -481,7 +450,7 @@ on_open_exit(long ret)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
-	struct where wh;
+	struct ecache wh;
 	unsigned int fmode;
 	__u8 mode, want = 0;
 
@@ -532,7 +501,7 @@ int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(enf_sys_enter, struct pt_regs *regs, long id)
 {
-	struct where wh;
+	struct ecache wh;
 	struct epol *pl;
 	struct eviol *v;
 	__u8 mode;

@@ -181,13 +181,44 @@ struct {
 #define WALK_TRUNC	EP_TRUNC
 #include "walk.h"
 
+/* One byte into an FNV-1a 64 hash (enforced/rules.c computes the same). */
+static __always_inline __u64
+fnv1a(__u64 h, __u8 c)
+{
+	return (h ^ c) * 0x100000001b3ULL;
+}
+
+#define FNV1A_INIT	0xcbf29ce484222325ULL
+
 /* ------------------------------------------------------------ workload */
 
-struct where {
-	struct ewl	w;
-	__u64		wcgid;
-	__u32		level;
-};
+static __always_inline __u64
+cur_gen(void)
+{
+	__u32 zero = 0;
+	struct ectl *g = bpf_map_lookup_elem(&ctl, &zero);
+
+	return g ? g->gen : 0;
+}
+
+/*
+ * 1 when cgroup cg's cached answer is of the current generation (then *c
+ * is that answer); else 0 and *c is empty, of the current generation.
+ */
+static __always_inline int
+cache_hit(__u64 cg, struct ecache *c)
+{
+	struct ecache *hit = bpf_map_lookup_elem(&cg_cache, &cg);
+	__u64 gen = cur_gen();
+
+	if (hit != NULL && hit->gen == gen) {
+		*c = *hit;
+		return 1;
+	}
+	__builtin_memset(c, 0, sizeof(*c));
+	c->gen = gen;
+	return 0;
+}
 
 /* Level i+1 of the current cgroup's ancestry; the deepest match wins. */
 static long
@@ -208,59 +239,28 @@ level_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* 1 and *out when the current task belongs to a registered workload. */
+/* 1 when the current task belongs to a registered workload: *c says which. */
 static __always_inline int
-resolve_wl(struct where *out)
+resolve_wl(struct ecache *c)
 {
-	__u64 cg = bpf_get_current_cgroup_id(), gen = 0;
-	struct ecache c = {}, *hit;
-	struct ectl *g;
-	__u32 zero = 0;
+	__u64 cg = bpf_get_current_cgroup_id();
 
-	if ((g = bpf_map_lookup_elem(&ctl, &zero)) != NULL)
-		gen = g->gen;
-	if ((hit = bpf_map_lookup_elem(&cg_cache, &cg)) != NULL &&
-	    hit->gen == gen) {
-		if (!hit->found)
-			return 0;
-		out->w = hit->w;
-		out->wcgid = hit->wcgid;
-		out->level = hit->level;
-		return 1;
+	if (!cache_hit(cg, c)) {
+		bpf_loop(MAX_LEVELS, level_step, c, 0);
+		bpf_map_update_elem(&cg_cache, &cg, c, BPF_ANY);
 	}
-	c.gen = gen;
-	bpf_loop(MAX_LEVELS, level_step, &c, 0);
-	bpf_map_update_elem(&cg_cache, &cg, &c, BPF_ANY);
-	if (!c.found)
-		return 0;
-	out->w = c.w;
-	out->wcgid = c.wcgid;
-	out->level = c.level;
-	return 1;
+	return c->found;
 }
 
 /* The same for a packet: its socket's cgroup, unrolled (no callbacks). */
 static __always_inline int
-resolve_wl_skb(struct __sk_buff *skb, struct where *out)
+resolve_wl_skb(struct __sk_buff *skb, struct ecache *c)
 {
-	__u64 cg = bpf_skb_cgroup_id(skb), gen = 0;
-	struct ecache c = {}, *hit;
-	struct ectl *g;
-	__u32 zero = 0;
+	__u64 cg = bpf_skb_cgroup_id(skb);
 	int lvl;
 
-	if ((g = bpf_map_lookup_elem(&ctl, &zero)) != NULL)
-		gen = g->gen;
-	if ((hit = bpf_map_lookup_elem(&cg_cache, &cg)) != NULL &&
-	    hit->gen == gen) {
-		if (!hit->found)
-			return 0;
-		out->w = hit->w;
-		out->wcgid = hit->wcgid;
-		out->level = hit->level;
-		return 1;
-	}
-	c.gen = gen;
+	if (cache_hit(cg, c))
+		return c->found;
 	for (lvl = 1; lvl <= MAX_LEVELS; lvl++) {
 		__u64 id = bpf_skb_ancestor_cgroup_id(skb, lvl);
 		struct ewl *x;
@@ -268,28 +268,14 @@ resolve_wl_skb(struct __sk_buff *skb, struct where *out)
 		if (id == 0)
 			break;
 		if ((x = bpf_map_lookup_elem(&wl_cg, &id)) != NULL) {
-			c.w = *x;
-			c.wcgid = id;
-			c.level = (__u32)lvl;
-			c.found = 1;
+			c->w = *x;
+			c->wcgid = id;
+			c->level = (__u32)lvl;
+			c->found = 1;
 		}
 	}
-	bpf_map_update_elem(&cg_cache, &cg, &c, BPF_ANY);
-	if (!c.found)
-		return 0;
-	out->w = c.w;
-	out->wcgid = c.wcgid;
-	out->level = c.level;
-	return 1;
-}
-
-static __always_inline __u64
-cur_gen(void)
-{
-	__u32 zero = 0;
-	struct ectl *g = bpf_map_lookup_elem(&ctl, &zero);
-
-	return g ? g->gen : 0;
+	bpf_map_update_elem(&cg_cache, &cg, c, BPF_ANY);
+	return c->found;
 }
 
 static __always_inline __u64
@@ -350,8 +336,7 @@ hash_step(__u32 i, void *arg)
 	hs = &s->lay;
 	if (i >= hs->pos)
 		return 1;
-	hs->h ^= (__u8)s->path[i & (EPATH_MAX - 1)];
-	hs->h *= 0x100000001b3ULL;
+	hs->h = fnv1a(hs->h, (__u8)s->path[i & (EPATH_MAX - 1)]);
 	return 0;
 }
 
@@ -372,7 +357,7 @@ file_path(struct vfsmount *vm, struct dentry *d, __u64 *hash, __u16 *flags)
 	walk_run(&s->w, vm, d);
 	s->lay.pos = 0;
 	s->lay.trunc = 0;
-	s->lay.h = 0xcbf29ce484222325ULL;
+	s->lay.h = FNV1A_INIT;
 	if (s->w.n == 0) {
 		s->path[0] = '/';
 		s->lay.pos = 1;
@@ -569,7 +554,7 @@ climb_step(__u32 i, void *arg)
 
 /* The offender's ancestors, parent first, each marked inside or not. */
 static __always_inline void
-fill_lineage(struct eviol *v, const struct where *wh)
+fill_lineage(struct eviol *v, const struct ecache *wh)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct climb c = { .t = (__u64)t, .wcgid = wh->wcgid,
@@ -589,7 +574,7 @@ fill_lineage(struct eviol *v, const struct where *wh)
  * second ago.  The caller fills the behaviour and submits it.
  */
 static __always_inline struct eviol *
-viol_begin(const struct where *wh, __u32 dim, __u64 what, __u8 action)
+viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 {
 	__u64 now = bpf_ktime_get_ns(), supp;
 	struct eviol *v;
@@ -621,56 +606,94 @@ viol_begin(const struct where *wh, __u32 dim, __u64 what, __u8 action)
 	return v;
 }
 
-/* Copy escratch.path (n bytes) into a record's path. */
-static __always_inline void
-viol_path(struct eviol *v, __u32 n, __u16 flags)
+/* Copy escratch.path (n bytes and its NUL) to dst; returns the bytes kept. */
+static __always_inline __u16
+copy_path(char dst[EPATH_MAX], __u32 n)
 {
 	struct escratch *s;
 	__u32 zero = 0, len;
 
 	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
-		return;
+		return 0;
 	if (n > EPATH_MAX - 2)
 		n = EPATH_MAX - 2;
 	len = n + 1;
 	barrier_var(len);	/* keep the mask: the verifier needs it */
-	bpf_probe_read_kernel(v->path, len & (EPATH_MAX - 1), s->path);
-	v->path_len = (__u16)n;
-	v->path_flags = flags;
+	if (bpf_probe_read_kernel(dst, len & (EPATH_MAX - 1), s->path) < 0)
+		return 0;
+	return (__u16)n;
+}
+
+/* The path file_path() left in escratch.path: its length, hash, flags. */
+struct epath {
+	__u64	h;
+	__u32	n;
+	__u16	flags;
+};
+
+static __always_inline void
+path_of(struct file *f, struct epath *p)
+{
+	p->flags = 0;
+	p->n = file_path(BPF_CORE_READ(f, f_path.mnt),
+	    BPF_CORE_READ(f, f_path.dentry), &p->h, &p->flags);
 }
 
 /*
- * Is file f, opened for want (EM_*), allowed for the workload?  1 yes,
- * 0 no (the caller acts by mode).  With a report when not, and the
- * decision cached when yes.
+ * 1 when file f, asked for want (EM_*) in dim, was allowed before in this
+ * generation; *fk and *gen are what check_path() needs otherwise.
  */
 static __always_inline int
-check_file(const struct where *wh, struct file *f, __u32 dim, __u8 want,
-    __u8 action)
+file_cached(const struct ecache *wh, struct file *f, __u32 dim, __u8 want,
+    struct efile_key *fk, __u64 *gen)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	struct efile_key fk = { .wid = wh->w.wid, .want = want | (dim << 4) };
-	__u64 gen = cur_gen(), *g, h = 0;
-	__u16 flags = 0;
-	struct eviol *v;
-	__u32 n;
+	__u64 *g;
 
-	fk.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	fk.ino = BPF_CORE_READ(ino, i_ino);
-	if ((g = bpf_map_lookup_elem(&fcache, &fk)) != NULL && *g == gen)
-		return 1;
-	n = file_path(BPF_CORE_READ(f, f_path.mnt),
-	    BPF_CORE_READ(f, f_path.dentry), &h, &flags);
-	if (granted(wh->w.wid, dim, h, n, flags, want) == want) {
-		bpf_map_update_elem(&fcache, &fk, &gen, BPF_ANY);
+	fk->wid = wh->w.wid;
+	fk->want = want | (dim << 4);
+	fk->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	fk->ino = BPF_CORE_READ(ino, i_ino);
+	*gen = cur_gen();
+	return (g = bpf_map_lookup_elem(&fcache, fk)) != NULL && *g == *gen;
+}
+
+/*
+ * Is the path p allowed for want?  1 yes (and remembered under fk), 0 no
+ * (reported with action; the caller acts by mode).
+ */
+static __always_inline int
+check_path(const struct ecache *wh, const struct efile_key *fk, __u64 gen,
+    __u32 dim, __u8 want, __u8 action, const struct epath *p)
+{
+	struct eviol *v;
+
+	if (granted(wh->w.wid, dim, p->h, p->n, p->flags, want) == want) {
+		bpf_map_update_elem(&fcache, fk, &gen, BPF_ANY);
 		return 1;
 	}
-	if ((v = viol_begin(wh, dim, h ^ want, action)) != NULL) {
+	if ((v = viol_begin(wh, dim, p->h ^ want, action)) != NULL) {
 		v->mode = want;
-		viol_path(v, n, flags);
+		v->path_len = copy_path(v->path, p->n);
+		v->path_flags = p->flags;
 		bpf_ringbuf_submit(v, 0);
 	}
 	return 0;
+}
+
+/* Both steps, for a hook that needs the path only when it decides. */
+static __always_inline int
+check_file(const struct ecache *wh, struct file *f, __u32 dim, __u8 want,
+    __u8 action)
+{
+	struct efile_key fk;
+	struct epath p;
+	__u64 gen;
+
+	if (file_cached(wh, f, dim, want, &fk, &gen))
+		return 1;
+	path_of(f, &p);
+	return check_path(wh, &fk, gen, dim, want, action, &p);
 }
 
 #endif

@@ -42,31 +42,19 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("lsm/bprm_check_security")
 int BPF_PROG(enf_lsm_exec, struct linux_binprm *bprm, int ret)
 {
-	struct file *f = BPF_CORE_READ(bprm, file);
-	struct where wh;
-	struct eviol *v;
-	__u64 h = 0;
-	__u16 flags = 0;
+	struct ecache wh;
 	char magic[2];
 	__u8 mode;
-	__u32 n;
 
 	if (ret != 0 || !resolve_wl(&wh) ||
 	    (mode = wh.w.mode[EDIM_EXEC]) == EMODE_OFF)
 		return ret;
-	n = file_path(BPF_CORE_READ(f, f_path.mnt),
-	    BPF_CORE_READ(f, f_path.dentry), &h, &flags);
-	if (granted(wh.w.wid, EDIM_EXEC, h, n, flags, EM_EXEC) == EM_EXEC)
-		return 0;
 	if (bpf_probe_read_kernel(magic, 2, bprm->buf) == 0 &&
 	    magic[0] == '#' && magic[1] == '!')
-		return 0;	/* the interpreter is checked next */
-	if ((v = viol_begin(&wh, EDIM_EXEC, h, mode == EMODE_BLOCK ?
-	    EACT_DENIED : EACT_ALERTED)) != NULL) {
-		v->mode = EM_EXEC;
-		viol_path(v, n, flags);
-		bpf_ringbuf_submit(v, 0);
-	}
+		return 0;	/* a script: its interpreter is checked next */
+	if (check_file(&wh, BPF_CORE_READ(bprm, file), EDIM_EXEC, EM_EXEC,
+	    mode == EMODE_BLOCK ? EACT_DENIED : EACT_ALERTED))
+		return 0;
 	return mode == EMODE_BLOCK ? -EPERM_ : 0;
 }
 
@@ -74,7 +62,7 @@ SEC("lsm/file_open")
 int BPF_PROG(enf_lsm_open, struct file *file, int ret)
 {
 	unsigned int fmode = BPF_CORE_READ(file, f_mode);
-	struct where wh;
+	struct ecache wh;
 	__u8 mode, want = 0;
 
 	if (ret != 0 || (fmode & FMODE_EXEC_) || !resolve_wl(&wh) ||

@@ -67,6 +67,7 @@ struct pathset {
 	}		*pat;
 	size_t		 npat, cpat;
 	uint16_t	 npat_dim[2];	/* per EDIM_EXEC, EDIM_FILE */
+	uint32_t	 wid;
 	size_t		 skipped;	/* patterns too long for the kernel */
 };
 

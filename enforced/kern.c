@@ -16,6 +16,7 @@
 #include <sys/vfs.h>
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -117,6 +118,69 @@ attach_pinned(struct ekern *k, struct bpf_program *p, const char *name)
 }
 
 /*
+ * Delete every key of map fd that stale() says is stale.  The keys are
+ * gathered in one pass and deleted after it: a delete during the walk
+ * would make the kernel restart the iteration.  Returns how many went, or
+ * -errno.
+ */
+static int
+prune(int fd, size_t ksize, int (*stale)(int fd, const void *key, void *arg),
+    void *arg)
+{
+	unsigned char key[64], next[64], *dead = NULL, *nd;
+	size_t n = 0, cap = 0, i;
+	int first = 1, rc = 0;
+
+	if (ksize > sizeof(key))
+		return -EINVAL;
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		first = 0;
+		memcpy(key, next, ksize);
+		if (!stale(fd, key, arg))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nd = realloc(dead, cap * ksize)) == NULL) {
+				free(dead);
+				return -ENOMEM;
+			}
+			dead = nd;
+		}
+		memcpy(dead + n++ * ksize, key, ksize);
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, dead + i * ksize) == 0)
+			rc++;
+	free(dead);
+	return rc;
+}
+
+/* A key of workload wid (at offset woff) that is not one of keep[n]. */
+struct unkept {
+	uint32_t	 wid;
+	size_t		 woff, ksize, stride, n;
+	const void	*keep;
+	int		 (*also)(int fd, const void *key);	/* or NULL */
+};
+
+static int
+unkept(int fd, const void *key, void *arg)
+{
+	const struct unkept *u = arg;
+	uint32_t wid;
+	size_t i;
+
+	memcpy(&wid, (const char *)key + u->woff, sizeof(wid));
+	if (wid != u->wid || (u->also != NULL && !u->also(fd, key)))
+		return 0;
+	for (i = 0; i < u->n; i++)
+		if (memcmp((const char *)u->keep + i * u->stride, key,
+		    u->ksize) == 0)
+			return 0;
+	return 1;
+}
+
+/*
  * The feature probe: BPF LSM when the kernel lists it and really loads
  * and attaches our LSM programs; else the SIGKILL fallback.  The choice
  * goes to ctl.flags, which the fallback's exec hook reads.
@@ -205,17 +269,27 @@ ekern_bump(struct ekern *k)
 	    sizeof(c), BPF_ANY);
 }
 
+/* A pattern of the workload beyond the new count of its dimension. */
+static int
+stale_pat(int fd, const void *key, void *arg)
+{
+	const struct pathset *ps = arg;
+	struct epat_key k;
+
+	memcpy(&k, key, sizeof(k));
+	return k.wid == ps->wid && k.dim < 2 && k.idx >= ps->npat_dim[k.dim];
+}
+
 int
 ekern_set_paths(struct ekern *k, uint32_t wid, const struct pathset *ps,
     const uint8_t sys[ESYS_BYTES])
 {
 	int fx = bpf_map__fd(k->skel->maps.exact);
 	int fp = bpf_map__fd(k->skel->maps.pats);
-	struct eexact_key key, next;
-	struct epat_key pk, pnext;
+	struct unkept u = { 0 };
 	struct epol pl;
 	size_t i;
-	int first, rc = 0;
+	int n, rc = 0;
 
 	/* New entries first, then the counts, then what is stale: no gap. */
 	for (i = 0; i < ps->nexact; i++)
@@ -233,28 +307,17 @@ ekern_set_paths(struct ekern *k, uint32_t wid, const struct pathset *ps,
 	if (bpf_map__update_elem(k->skel->maps.pol, &wid, sizeof(wid), &pl,
 	    sizeof(pl), BPF_ANY) < 0)
 		rc = -errno;
-	for (first = 1; bpf_map_get_next_key(fx, first ? NULL : &key,
-	    &next) == 0; ) {
-		int keep = 0;
-
-		first = 0;
-		key = next;
-		if (key.wid != wid)
-			continue;
-		for (i = 0; i < ps->nexact && !keep; i++)
-			keep = memcmp(&ps->exact[i].key, &key, sizeof(key)) == 0;
-		if (!keep && bpf_map_delete_elem(fx, &key) == 0)
-			first = 1;
-	}
-	for (first = 1; bpf_map_get_next_key(fp, first ? NULL : &pk,
-	    &pnext) == 0; ) {
-		first = 0;
-		pk = pnext;
-		if (pk.wid == wid && pk.dim < 2 &&
-		    pk.idx >= ps->npat_dim[pk.dim] &&
-		    bpf_map_delete_elem(fp, &pk) == 0)
-			first = 1;
-	}
+	u.wid = wid;
+	u.woff = offsetof(struct eexact_key, wid);
+	u.ksize = sizeof(struct eexact_key);
+	u.stride = sizeof(ps->exact[0]);
+	u.n = ps->nexact;
+	u.keep = ps->exact;
+	if ((n = prune(fx, sizeof(struct eexact_key), unkept, &u)) < 0)
+		rc = n;
+	if ((n = prune(fp, sizeof(struct epat_key), stale_pat,
+	    (void *)ps)) < 0)
+		rc = n;
 	return rc;
 }
 
@@ -403,78 +466,66 @@ ekern_set_modes(struct ekern *k, const struct ewl *w)
 	return modes_in(k->skel->maps.wl_names, w);
 }
 
+/* A policy entry (no expiry): addresses learnt from DNS stay until due. */
+static int
+no_expiry(int fd, const void *key)
+{
+	uint64_t exp;
+
+	return bpf_map_lookup_elem(fd, key, &exp) == 0 && exp == 0;
+}
+
 int
 ekern_set_allow(struct ekern *k, uint32_t wid, const struct keyset *ks)
 {
-	struct eallow_key key, next;
-	int fd = bpf_map__fd(k->skel->maps.allow), first = 1, rc = 0;
-	uint64_t never = 0, exp;
+	int fd = bpf_map__fd(k->skel->maps.allow), rc = 0, n;
+	struct unkept u = { .wid = wid, .woff = offsetof(struct eallow_key,
+	    wid), .ksize = sizeof(struct eallow_key), .stride =
+	    sizeof(struct eallow_key), .n = ks->n, .keep = ks->v,
+	    .also = no_expiry };
+	uint64_t never = 0;
 	size_t i;
 
-	/* Add the new keys first, then drop the old ones: no gap.  Addresses
-	 * learnt from DNS answers (an expiry) stay until they expire. */
+	/* Add the new keys first, then drop the old ones: no gap. */
 	for (i = 0; i < ks->n; i++)
 		if (bpf_map_update_elem(fd, &ks->v[i], &never, BPF_ANY) < 0)
 			rc = -errno;
-	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		int keep = 0;
-
-		first = 0;
-		key = next;
-		if (key.wid != wid)
-			continue;
-		if (bpf_map_lookup_elem(fd, &key, &exp) == 0 && exp != 0)
-			continue;
-		for (i = 0; i < ks->n && !keep; i++)
-			keep = memcmp(&ks->v[i], &key, sizeof(key)) == 0;
-		if (!keep && bpf_map_delete_elem(fd, &key) == 0)
-			first = 1;	/* the iteration restarts after a delete */
-	}
+	if ((n = prune(fd, sizeof(struct eallow_key), unkept, &u)) < 0)
+		rc = n;
 	return rc;
+}
+
+static int
+expired(int fd, const void *key, void *arg)
+{
+	uint64_t exp;
+
+	return bpf_map_lookup_elem(fd, key, &exp) == 0 && exp != 0 &&
+	    exp <= *(const uint64_t *)arg;
 }
 
 int
 ekern_expire(struct ekern *k, uint64_t now_mono_ns)
 {
-	struct eallow_key key, next;
-	int fd = bpf_map__fd(k->skel->maps.allow), first = 1, n = 0;
-	uint64_t exp;
-
-	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		first = 0;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &exp) == 0 && exp != 0 &&
-		    exp <= now_mono_ns && bpf_map_delete_elem(fd, &key) == 0) {
-			n++;
-			first = 1;
-		}
-	}
-	return n;
+	return prune(bpf_map__fd(k->skel->maps.allow),
+	    sizeof(struct eallow_key), expired, &now_mono_ns);
 }
 
 int
 ekern_set_dns(struct ekern *k, uint32_t wid, const struct dnsset *ds)
 {
-	int fd = bpf_map__fd(k->skel->maps.dns_allow), first = 1, rc = 0;
-	struct edns_key key, next;
+	int fd = bpf_map__fd(k->skel->maps.dns_allow), rc = 0, n;
+	struct unkept u = { .wid = wid, .woff = offsetof(struct edns_key,
+	    wid), .ksize = sizeof(struct edns_key), .stride = sizeof(ds->v[0]),
+	    .n = ds->n, .keep = ds->v };
 	size_t i;
 
 	for (i = 0; i < ds->n; i++)
 		if (bpf_map_update_elem(fd, &ds->v[i].key, &ds->v[i].rule,
 		    BPF_ANY) < 0)
 			rc = -errno;
-	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		int keep = 0;
-
-		first = 0;
-		key = next;
-		if (key.wid != wid)
-			continue;
-		for (i = 0; i < ds->n && !keep; i++)
-			keep = memcmp(&ds->v[i].key, &key, sizeof(key)) == 0;
-		if (!keep && bpf_map_delete_elem(fd, &key) == 0)
-			first = 1;
-	}
+	if ((n = prune(fd, sizeof(struct edns_key), unkept, &u)) < 0)
+		rc = n;
 	return rc;
 }
 

@@ -21,17 +21,25 @@
 #include "cgroup.h"
 #include "enforced.h"
 
-uint64_t
-rules_name_hash(const char *s)
+/* FNV-1a 64 of n bytes of s (lower-cased when asked): the kernel's hash. */
+static uint64_t
+fnv(const char *s, size_t n, int lower)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
 
-	for (i = 0; s[i] != '\0' && i < ENAME_MAX; i++) {
-		h ^= (unsigned char)s[i];
+	for (i = 0; i < n; i++) {
+		h ^= lower ? (unsigned char)tolower((unsigned char)s[i]) :
+		    (unsigned char)s[i];
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+uint64_t
+rules_name_hash(const char *s)
+{
+	return fnv(s, strnlen(s, ENAME_MAX), 0);
 }
 
 uint32_t
@@ -72,20 +80,30 @@ keyset_free(struct keyset *k)
 }
 
 static int
+grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *nv;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 32;
+	if ((nv = realloc(*v, c * size)) == NULL)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+static int
 key_add(struct keyset *ks, uint32_t wid, uint16_t port, uint16_t proto,
     const uint8_t addr[16], int bits)
 {
 	struct eallow_key *k;
+	int rc;
 
-	if (ks->n == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 32;
-		struct eallow_key *nv = realloc(ks->v, cap * sizeof(*nv));
-
-		if (nv == NULL)
-			return -ENOMEM;
-		ks->v = nv;
-		ks->cap = cap;
-	}
+	if ((rc = grow((void **)&ks->v, &ks->cap, ks->n, sizeof(*ks->v))) < 0)
+		return rc;
 	k = &ks->v[ks->n++];
 	memset(k, 0, sizeof(*k));
 	k->prefixlen = 64 + (uint32_t)bits;
@@ -184,13 +202,7 @@ rules_keys(const struct wire_policy *p, uint32_t wid,
 uint64_t
 rules_path_hash(const char *path)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *path != '\0'; path++) {
-		h ^= (unsigned char)*path;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return fnv(path, strlen(path), 0);
 }
 
 /*
@@ -251,22 +263,6 @@ pathset_free(struct pathset *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
-static int
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *nv;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 32;
-	if ((nv = realloc(*v, c * size)) == NULL)
-		return -ENOMEM;
-	*v = nv;
-	*cap = c;
-	return 0;
-}
-
 int
 rules_paths(const struct wire_policy *p, uint32_t wid, struct pathset *out)
 {
@@ -275,6 +271,7 @@ rules_paths(const struct wire_policy *p, uint32_t wid, struct pathset *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->wid = wid;
 	for (i = 0; i < p->rules.n; i++) {
 		const struct wire_rule *r = &p->rules.v[i];
 		uint32_t dim = r->dim == WD_EXEC ? EDIM_EXEC : EDIM_FILE;
@@ -331,16 +328,9 @@ rules_paths(const struct wire_policy *p, uint32_t wid, struct pathset *out)
 uint64_t
 rules_dns_hash(const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t n = strlen(name), i;
+	size_t n = strlen(name);
 
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)tolower((unsigned char)name[i]);
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return fnv(name, n > 0 && name[n - 1] == '.' ? n - 1 : n, 1);
 }
 
 void

@@ -7,29 +7,9 @@
 # blocking; demoted to alert the connection goes through and is reported;
 # accepted, it is allowed and no longer reported.  Everything the test
 # loaded is detached and unpinned at the end (down --disable).
-set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-[ "$(id -u)" = 0 ] || { echo "needs root (BPF, cgroups): skipped"; exit 77; }
-
-dir=$(mktemp -d /tmp/paddock-test-enforce.XXXXXX)
-conf=$dir/paddock.yaml
-pins=/sys/fs/bpf/$(basename "$dir" | tr . -)  # bpffs refuses dots in names
-ctl="bin/paddockctl -c $conf --state-dir=$dir"
-bg=""
-cleanup() {
-	for p in $bg; do kill "$p" 2>/dev/null || true; done
-	$ctl down --disable >/dev/null 2>&1 || true
-	rm -rf "$pins"
-	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAILED: $*"; exit 1; }
-ok() { echo "ok: $*"; }
-printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$conf"
-printf 'profiled:\n  quiet_period: 2s\n' >> "$conf"
-printf 'enforced:\n  bpffs: %s\n' "$pins" >> "$conf"
-$ctl up >/dev/null
+st_tag=enforce
+st_wl=e-agent
+. "$(dirname "$0")/../helpers/stack.sh"
 
 # Two loopback listeners: A is the agent's usual service, B is not.
 node -e 'const n = require("net");
@@ -42,24 +22,13 @@ pa=$(cat "$dir/port-a"); pb=$(cat "$dir/port-b")
 connect() {	# port: prints "connected" or the error
 	$ctl run --workload e-agent -- bash -c "echo hi > /dev/tcp/127.0.0.1/$1 && echo connected" 2>&1 | tail -1
 }
-acked() {	# revision: wait until this host's enforcer runs it
-	for i in $(seq 100); do
-		$ctl status | grep -q "^policy *e-agent .* $(hostname): rev $1\$" && return 0
-		sleep 0.1
-	done
-	$ctl status; fail "revision $1 never acknowledged"
-}
-rev() { $ctl policy show e-agent | sed -n 's/^revision: //p'; }
 count_viol() { $ctl -o json violations --workload e-agent | grep -c '"id"' || true; }
 
 # Learn: the agent talks to A, steadily.
 $ctl run --workload e-agent -- bash -c "i=0; while [ \$i -lt 60 ]; do
 	echo hi > /dev/tcp/127.0.0.1/$pa; sleep 0.25; i=\$((i+1)); done" >/dev/null 2>&1 &
 bg="$bg $!"
-for i in $(seq 150); do
-	$ctl -o json workloads | grep -A6 '"workload": "e-agent"' | grep -q '"status": "stable"' && break
-	sleep 0.2
-done
+wait_stable
 $ctl profile e-agent | grep -q "tcp 127.0.0.1:$pa" || { $ctl profile e-agent; fail "A not learnt"; }
 ok "learnt: e-agent talks to 127.0.0.1:$pa"
 

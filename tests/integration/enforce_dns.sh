@@ -7,30 +7,11 @@
 #   - another name, to another address: refused with EPERM;
 #   - an address learnt from an answer expires with its TTL (+ grace, 0
 #     here): afterwards it is refused unless answered for again.
-set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-[ "$(id -u)" = 0 ] || { echo "needs root (BPF, cgroups): skipped"; exit 77; }
-
-dir=$(mktemp -d /tmp/paddock-test-edns.XXXXXX)
-conf=$dir/paddock.yaml
-pins=/sys/fs/bpf/$(basename "$dir" | tr . -)  # bpffs refuses dots in names
-ctl="bin/paddockctl -c $conf --state-dir=$dir"
+st_tag=edns
+st_wl=d-agent
+st_enforced='  dns_grace: 0s\n'
+. "$(dirname "$0")/../helpers/stack.sh"
 actor=$top/build/tests/helpers/actor
-bg=""
-cleanup() {
-	for p in $bg; do kill "$p" 2>/dev/null || true; done
-	$ctl down --disable >/dev/null 2>&1 || true
-	rm -rf "$pins"
-	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAILED: $*"; exit 1; }
-ok() { echo "ok: $*"; }
-printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$conf"
-printf 'profiled:\n  quiet_period: 3s\n' >> "$conf"
-printf 'enforced:\n  bpffs: %s\n  dns_grace: 0s\n' "$pins" >> "$conf"
-$ctl up >/dev/null
 
 # The responder: every A question gets the address and TTL in $dir/answer.
 echo "127.0.0.154 60" > "$dir/answer"
@@ -69,22 +50,14 @@ $ctl run --workload d-agent -- sh -c "i=0; while [ \$i -lt 60 ]; do
 	$actor dns 127.0.0.153 api.paddock.test $P; sleep 0.3; i=\$((i+1)); done" \
 	>/dev/null 2>&1 &
 learner=$!
-for i in $(seq 200); do
-	$ctl -o json workloads | grep -A6 '"workload": "d-agent"' |
-	    grep -q '"status": "stable"' && break
-	sleep 0.2
-done
+wait_stable
 kill "$learner" 2>/dev/null || true
 wait "$learner" 2>/dev/null || true
 $ctl profile d-agent | grep -q "api.paddock.test" || { $ctl profile d-agent; fail "the name was not learnt"; }
 ok "learnt: d-agent reaches api.paddock.test:$P"
 
 $ctl promote d-agent --to enforce --reason "lock down" >/dev/null || fail "promote"
-rev=$($ctl policy show d-agent | sed -n 's/^revision: //p')
-for i in $(seq 100); do
-	$ctl status | grep -q "^policy *d-agent .* $(hostname): rev $rev\$" && break
-	sleep 0.1
-done
+acked "$(rev)"
 $ctl policy show d-agent | grep -q 'api.paddock.test' || fail "the name is not in the policy"
 getent hosts api.paddock.test >/dev/null && fail "the system resolver knows api.paddock.test: the test proves nothing"
 

@@ -14,27 +14,9 @@
 # binary.  Each violation names the real path, the action and the lineage
 # from the workload's shell to the offender.  All loaded programs are
 # detached and unpinned at the end.
-set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-[ "$(id -u)" = 0 ] || { echo "needs root (BPF, cgroups): skipped"; exit 77; }
-
-dir=$(mktemp -d /tmp/paddock-test-eproc.XXXXXX)
-conf=$dir/paddock.yaml
-pins=/sys/fs/bpf/$(basename "$dir" | tr . -)  # bpffs refuses dots in names
-ctl="bin/paddockctl -c $conf --state-dir=$dir"
-cleanup() {
-	$ctl down --disable >/dev/null 2>&1 || true
-	rm -rf "$pins"
-	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAILED: $*"; exit 1; }
-ok() { echo "ok: $*"; }
-printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$conf"
-printf 'profiled:\n  quiet_period: 3s\n' >> "$conf"
-printf 'enforced:\n  bpffs: %s\n' "$pins" >> "$conf"
-$ctl up >/dev/null
+st_tag=eproc
+st_wl=x-agent
+. "$(dirname "$0")/../helpers/stack.sh"
 
 d=$dir/data
 mkdir -p "$d"
@@ -50,24 +32,12 @@ $ctl run --workload x-agent -- sh -c "i=0; while [ \$i -lt 80 ]; do
 	cat $d/allowed.txt >/dev/null; /usr/bin/id -u >/dev/null; sleep 0.2
 	i=\$((i+1)); done" >/dev/null 2>&1 &
 learner=$!
-for i in $(seq 200); do
-	$ctl -o json workloads | grep -A6 '"workload": "x-agent"' |
-	    grep -q '"status": "stable"' && break
-	sleep 0.2
-done
+wait_stable
 $ctl profile x-agent | grep -q "$d/allowed.txt" || { $ctl profile x-agent; fail "allowed.txt not learnt"; }
 kill "$learner" 2>/dev/null || true
 wait "$learner" 2>/dev/null || true
 ok "learnt: x-agent reads allowed.txt and runs /usr/bin/id"
 
-rev() { $ctl policy show x-agent | sed -n 's/^revision: //p'; }
-acked() {
-	for i in $(seq 100); do
-		$ctl status | grep -q "^policy *x-agent .* $(hostname): rev $1\$" && return 0
-		sleep 0.1
-	done
-	$ctl status; fail "revision $1 never acknowledged"
-}
 # Enforce exec and files; syscalls alert first.
 $ctl promote x-agent --to enforce --reason "lock down" >/dev/null || fail "promote"
 $ctl demote x-agent --to alert --dimension syscall >/dev/null || fail "demote syscall"

@@ -67,6 +67,9 @@ test_path_hash(void **state)
 	assert_true(rules_path_hash("a") == 0xaf63dc4c8601ec8cULL);
 	assert_true(rules_path_hash("/usr/bin/id") !=
 	    rules_path_hash("/usr/bin/ie"));
+	/* DNS names: case and a final dot do not matter. */
+	assert_true(rules_dns_hash("API.Paddock.test.") ==
+	    rules_path_hash("api.paddock.test"));
 	/* The cgroup name hash is the same function. */
 	assert_true(rules_path_hash("paddock-x.slice") ==
 	    rules_name_hash("paddock-x.slice"));
