@@ -39,11 +39,20 @@ acked "$(rev)"
 out=$(connect "$pb")
 echo "$out" | grep -q 'Operation not permitted' || fail "B was not blocked: $out"
 ok "enforce: 127.0.0.1:$pa connects, 127.0.0.1:$pb fails with EPERM"
+# IPv6 and UDP too (the listeners are IPv4 TCP only: without enforcement
+# these would fail with ECONNREFUSED or succeed, never with EPERM).
+out=$($ctl run --workload e-agent -- bash -c "echo hi > /dev/tcp/::1/$pa" 2>&1 || true)
+echo "$out" | grep -q 'Operation not permitted' || fail "IPv6 TCP [::1]:$pa was not blocked: $out"
+out=$($ctl run --workload e-agent -- bash -c "echo hi > /dev/udp/127.0.0.1/$pb" 2>&1 || true)
+echo "$out" | grep -q 'Operation not permitted' || fail "UDP 127.0.0.1:$pb was not blocked: $out"
+out=$($ctl run --workload e-agent -- bash -c "echo hi > /dev/udp/::1/$pb" 2>&1 || true)
+echo "$out" | grep -q 'Operation not permitted' || fail "UDP [::1]:$pb was not blocked: $out"
+ok "enforce: IPv6 TCP, IPv4 UDP and IPv6 UDP outside the policy fail with EPERM"
 for i in $(seq 50); do [ "$(count_viol)" -ge 1 ] && break; sleep 0.1; done
 $ctl -o json violations --workload e-agent > "$dir/v.json"
 node -e '
 	const v = JSON.parse(require("fs").readFileSync(process.argv[1]))
-		.find(x => x.port === +process.argv[2]);
+		.find(x => x.port === +process.argv[2] && x.addr === "127.0.0.1" && x.proto === 6);
 	if (!v || v.action !== "denied" || v.dimension !== "net" || v.addr !== "127.0.0.1" ||
 	    !v.lineage.some(p => /bash/.test(p.exe)))
 		{ console.log(JSON.stringify(v)); process.exit(1); }' "$dir/v.json" "$pb" ||

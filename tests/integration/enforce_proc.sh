@@ -118,6 +118,27 @@ v=$(viol exec "$d/evil" $act) || fail "no exec violation for evil"
 lineage_ok "$v" "$d/evil" || fail "exec violation lineage (short-lived process)"
 ok "exec: $d/evil stopped before it ran, directly, via symlink and relative path; lineage dash -> evil"
 
+# Alert: the same actions succeed, and each gives one violation.
+$ctl demote x-agent --to alert --dimension exec >/dev/null || fail "demote exec"
+$ctl demote x-agent --to alert --dimension file >/dev/null || fail "demote file"
+acked "$(rev)"
+rm -f "$d/marker"
+out=$(run "cat $d/secret.txt; $d/evil $d/marker; echo after=\$?")
+echo "$out" | grep -q TOP-SECRET || fail "alert mode stopped the read: $out"
+[ -e "$d/marker" ] || fail "alert mode stopped the exec: $out"
+v=$(viol file "$d/secret.txt" alerted) || fail "no alerted file violation"
+lineage_ok "$v" /usr/bin/cat || fail "alerted file violation lineage"
+v=$(viol exec "$d/evil" alerted) || fail "no alerted exec violation"
+lineage_ok "$v" "$d/evil" || fail "alerted exec violation lineage"
+n=$(node -e '
+	const [f, d] = process.argv.slice(1);
+	const v = JSON.parse(require("fs").readFileSync(f)).filter(x =>
+	    x.action === "alerted" && (x.path === d + "/secret.txt" ||
+	    (x.dimension === "exec" && x.path === d + "/evil")));
+	console.log(v.length);' "$dir/v.json" "$d")
+[ "$n" = 2 ] || fail "alert: want one violation each for the read and the exec, got $n"
+ok "alert: secret.txt read and evil run, one violation each with its lineage"
+
 # Syscalls: umask(2) was never used.  Alert reports it; enforce kills.
 out=$(run "umask 077; echo after")
 [ "$out" = after ] || fail "alert mode stopped the shell: $out"
