@@ -15,6 +15,8 @@
  *   raw_tp/sys_exit (open*, creat)  file fallback: the file the new fd
  *                                   refers to, against the file rules;
  *                                   SIGKILL before the caller sees the fd
+ *   raw_tp/sys_exit (connect)       self-protection: a unix connect whose
+ *                                   peer is Paddock's Redis socket
  *   raw_tp/sys_enter                syscalls: the workload's bitmap
  *
  * Where the host has BPF LSM, enforce_lsm.bpf.c takes over exec and files
@@ -28,8 +30,9 @@
  * enforced fills with the names that identify each workload.  No window
  * in which a new cgroup runs unenforced.
  *
- * The global hooks (exec, open, sys_enter) are attached only once some
- * policy needs them; until then a host pays nothing for them.
+ * The global hooks are attached only once some policy needs them (exec
+ * and sys_exit with the first policy, sys_enter with the first syscall
+ * dimension in alert or enforce); until then a host pays nothing for them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -46,11 +49,40 @@ char LICENSE[] SEC("license") = "GPL";
 #define FMODE_WRITE_	0x2
 #define FMODE_EXEC_	0x20
 #define NR_OPEN		2
+#define NR_CONNECT	42
 #define NR_CREAT	85
 #define NR_OPENAT	257
 #define NR_OPENAT2	437
 
 /* ------------------------------------------------------------ network */
+
+/*
+ * Self-protection: Paddock's Redis over TCP.  Refused to every workload in
+ * alert or enforce, whatever its policy says; never merely alerted.
+ */
+static __always_inline int
+protected_net(const struct ecache *wh, __u8 family, __u16 proto, __u16 port,
+    const __u8 addr[16])
+{
+	struct eprot_net pk = { .port = port };
+	struct eviol *v;
+
+	if (!guarded(wh))
+		return 0;
+	__builtin_memcpy(pk.addr, addr, 16);
+	if (bpf_map_lookup_elem(&prot_net, &pk) == NULL)
+		return 0;
+	if ((v = viol_begin(wh, EDIM_NET, port ^ EM_PROTECT, EACT_DENIED)) !=
+	    NULL) {
+		v->family = family;
+		v->proto = (__u8)proto;
+		v->port = port;
+		v->mode = EM_PROTECT;
+		__builtin_memcpy(v->addr, addr, 16);
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 1;
+}
 
 static __always_inline int
 decide(const struct ecache *wh, __u8 family, __u16 proto, __u16 port,
@@ -61,6 +93,9 @@ decide(const struct ecache *wh, __u8 family, __u16 proto, __u16 port,
 	__u8 mode = wh->w.mode[EDIM_NET];
 	__u64 what, *exp, now = 0;
 
+	if (!(proto & EPROTO_LISTEN) && protected_net(wh, family, proto, port,
+	    addr))
+		return 0;
 	if (mode == EMODE_OFF)
 		return 1;
 	k.prefixlen = 64 + 128;
@@ -445,12 +480,24 @@ int BPF_PROG(enf_exec, struct task_struct *p, pid_t old_pid,
 
 /* ------------------------------------------------------------ files */
 
-static __always_inline int
-on_open_exit(long ret)
+/* The file behind the current task's fd, or NULL. */
+static __always_inline struct file *
+fd_file(long fd)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
+
+	fds = BPF_CORE_READ(t, files, fdt, fd);
+	if (fds == NULL || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0)
+		return NULL;
+	return f;
+}
+
+static __always_inline int
+on_open_exit(long ret)
+{
 	struct ecache wh;
+	struct file *f;
 	unsigned int fmode;
 	__u8 mode, want = 0;
 
@@ -459,9 +506,7 @@ on_open_exit(long ret)
 	if ((mode = wh.w.mode[EDIM_FILE]) == EMODE_OFF)
 		return 0;
 	/* The file the new fd refers to, not the string the caller passed. */
-	fds = BPF_CORE_READ(t, files, fdt, fd);
-	if (fds == NULL || bpf_probe_read_kernel(&f, sizeof(f), &fds[ret]) < 0 ||
-	    f == NULL)
+	if ((f = fd_file(ret)) == NULL)
 		return 0;
 	fmode = BPF_CORE_READ(f, f_mode);
 	if (fmode & FMODE_READ_)
@@ -479,6 +524,51 @@ on_open_exit(long ret)
 }
 
 /*
+ * Self-protection: Paddock's Redis over its unix socket.  After a
+ * successful connect(), the peer the kernel chose is compared by inode (so
+ * a symlink, a relative path or a hard link to the socket changes
+ * nothing); a match is killed before the caller can send a byte.
+ */
+static __always_inline int
+on_connect_exit(long fd)
+{
+	struct unix_sock *u, *peer;
+	struct eprot_inode key;
+	struct ecache wh;
+	struct dentry *d;
+	struct socket *sock;
+	struct epath p;
+	struct eviol *v;
+	struct file *f;
+
+	if (!resolve_wl(&wh) || !guarded(&wh) || (f = fd_file(fd)) == NULL ||
+	    (BPF_CORE_READ(f, f_inode, i_mode) & 0170000) != 0140000)
+		return 0;	/* not a socket */
+	sock = BPF_CORE_READ(f, private_data);
+	u = (struct unix_sock *)BPF_CORE_READ(sock, sk);
+	if (u == NULL || BPF_CORE_READ(&u->sk, __sk_common.skc_family) != 1)
+		return 0;	/* not AF_UNIX */
+	peer = (struct unix_sock *)BPF_CORE_READ(u, peer);
+	if (peer == NULL || (d = BPF_CORE_READ(peer, path.dentry)) == NULL)
+		return 0;	/* unnamed or abstract */
+	key.dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	if (bpf_map_lookup_elem(&prot_sock, &key) == NULL)
+		return 0;
+	bpf_send_signal(SIGKILL_);
+	p.flags = 0;
+	p.n = file_path(BPF_CORE_READ(peer, path.mnt), d, &p.h, &p.flags);
+	if ((v = viol_begin(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
+	    EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT;
+		v->path_len = copy_path(v->path, p.n);
+		v->path_flags = p.flags;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+/*
  * One raw tracepoint for all syscall exits, filtered on the number first:
  * it needs no tracefs (the per-syscall tracepoints do), and once any
  * syscall hook is on every task takes the traced path anyway.  x86_64
@@ -490,10 +580,14 @@ int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long nr = BPF_CORE_READ(regs, orig_ax);
 
+	long ret = (long)ctx->args[1];
+
+	if (nr == NR_CONNECT)
+		return ret == 0 ? on_connect_exit(BPF_CORE_READ(regs, di)) : 0;
 	if (nr != NR_OPEN && nr != NR_OPENAT && nr != NR_OPENAT2 &&
 	    nr != NR_CREAT)
 		return 0;
-	return on_open_exit((long)ctx->args[1]);
+	return on_open_exit(ret);
 }
 
 /* ------------------------------------------------------------ syscalls */

@@ -33,6 +33,8 @@
 
 #define EF_LSM		0x1	/* ectl.flags: enforce_lsm decides exec, files */
 
+#define EM_PROTECT	0x80	/* eviol.mode: self-protection, never accepted */
+
 #define EP_TRUNC	0x1	/* path longer than EPATH_MAX or too deep */
 
 /* A workload as the kernel knows it. */
@@ -125,6 +127,22 @@ struct edns_rule {
 	__u8	proto[EDNS_PORTS];	/* 6 or 17 */
 	__u32	n;
 	__u32	grace_s;		/* added to each record's TTL */
+};
+
+/*
+ * What no workload in alert or enforce may reach: Paddock's Redis (its
+ * unix socket by inode, its TCP endpoints by address and port), Paddock's
+ * daemons (signals; BPF LSM only) and pins (unlink; BPF LSM only).
+ */
+struct eprot_inode {
+	__u64	dev;		/* the kernel's s_dev */
+	__u64	ino;
+};
+
+struct eprot_net {
+	__u8	addr[16];	/* IPv6 or v4-mapped */
+	__u16	port;
+	__u16	pad[3];
 };
 
 /* Reporting dedup: one record per behaviour per second, the rest counted. */

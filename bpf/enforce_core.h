@@ -117,6 +117,27 @@ struct {
 } dns_allow SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct eprot_inode);
+	__type(value, __u8);
+} prot_sock SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct eprot_net);
+	__type(value, __u8);
+} prot_net SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);		/* tgid of a Paddock daemon */
+	__type(value, __u8);
+} prot_pid SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct evseen_key);
@@ -285,6 +306,14 @@ cur_flags(void)
 	struct ectl *g = bpf_map_lookup_elem(&ctl, &zero);
 
 	return g ? g->flags : 0;
+}
+
+/* Self-protection applies to a workload in alert or enforce on any dimension. */
+static __always_inline int
+guarded(const struct ecache *wh)
+{
+	return (wh->w.mode[0] | wh->w.mode[1] | wh->w.mode[2] |
+	    wh->w.mode[3]) != EMODE_OFF;
 }
 
 /* ------------------------------------------------------------ paths */

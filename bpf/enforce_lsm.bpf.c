@@ -11,6 +11,12 @@
  *                             fails with EPERM; nothing is created or
  *                             truncated by a denied open (see below)
  *
+ *   lsm/unix_stream_connect,  self-protection: Paddock's Redis socket,
+ *   lsm/task_kill,            signals to Paddock's daemons, and unlinks in
+ *   lsm/inode_unlink          bpffs are refused to every workload in alert
+ *                             or enforce (the fallback can only do the
+ *                             first; see docs/enforcement.md)
+ *
  * The same decisions as the SIGKILL fallback in enforce.bpf.c, from the
  * same maps (enforce_core.h), on the same kind of path: the kernel's
  * struct file, walked.  Differences that matter:
@@ -76,4 +82,67 @@ int BPF_PROG(enf_lsm_open, struct file *file, int ret)
 	    mode == EMODE_BLOCK ? EACT_DENIED : EACT_ALERTED))
 		return 0;
 	return mode == EMODE_BLOCK ? -EPERM_ : 0;
+}
+
+/* ------------------------------------------------------------ self-protection */
+
+#define BPF_FS_MAGIC_	0xcafe4a11
+
+/* Paddock's Redis over its unix socket: refused before the connection. */
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(enf_lsm_unix, struct socket *sock, struct sock *other,
+    struct sock *newsk, int ret)
+{
+	struct unix_sock *u = (struct unix_sock *)other;
+	struct eprot_inode key;
+	struct ecache wh;
+	struct dentry *d;
+	struct eviol *v;
+
+	if (ret != 0 || !resolve_wl(&wh) || !guarded(&wh) ||
+	    (d = BPF_CORE_READ(u, path.dentry)) == NULL)
+		return ret;
+	key.dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	if (bpf_map_lookup_elem(&prot_sock, &key) == NULL)
+		return 0;
+	if ((v = viol_begin(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
+	    EACT_DENIED)) != NULL) {
+		v->mode = EM_PROTECT;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return -EPERM_;
+}
+
+/* Signals to Paddock's daemons. */
+SEC("lsm/task_kill")
+int BPF_PROG(enf_lsm_kill, struct task_struct *p, struct kernel_siginfo *info,
+    int sig, const struct cred *cred, int ret)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct ecache wh;
+	struct eviol *v;
+
+	if (ret != 0 || sig == 0 || !resolve_wl(&wh) || !guarded(&wh) ||
+	    bpf_map_lookup_elem(&prot_pid, &tgid) == NULL)
+		return ret;
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, tgid ^ EM_PROTECT,
+	    EACT_DENIED)) != NULL) {
+		v->mode = EM_PROTECT;
+		v->syscall = 62;	/* kill; tgkill and the rest land here too */
+		bpf_ringbuf_submit(v, 0);
+	}
+	return -EPERM_;
+}
+
+/* Unlinking anything in bpffs: Paddock's pins (and nobody else's). */
+SEC("lsm/inode_unlink")
+int BPF_PROG(enf_lsm_unlink, struct inode *dir, struct dentry *dentry, int ret)
+{
+	struct ecache wh;
+
+	if (ret != 0 || !resolve_wl(&wh) || !guarded(&wh) ||
+	    BPF_CORE_READ(dir, i_sb, s_magic) != BPF_FS_MAGIC_)
+		return ret;
+	return -EPERM_;
 }

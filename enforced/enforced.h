@@ -117,7 +117,15 @@ const char *ekern_backends(struct ekern *k);
 /* Why the LSM backend is not in use (NULL when it is). */
 const char *ekern_why_not_lsm(struct ekern *k);
 /* Attach the global hooks a policy needs (once; links pinned). */
-int	ekern_hooks(struct ekern *k, int files, int syscalls);
+int	ekern_hooks(struct ekern *k, int syscalls);
+/* Pin again every held link and map whose pin was removed; how many. */
+int	ekern_guard(struct ekern *k);
+/* Self-protection: Paddock's Redis (socket inode, TCP endpoints), daemons. */
+int	ekern_protect_sock(struct ekern *k, uint64_t dev, uint64_t ino);
+int	ekern_protect_net(struct ekern *k, const uint8_t addr[16],
+	    uint16_t port);
+/* Replace the protected pids with pids[n]. */
+int	ekern_protect_pids(struct ekern *k, const uint32_t *pids, size_t n);
 /* Replace wid's exec and file rules and its syscall bitmap. */
 int	ekern_set_paths(struct ekern *k, uint32_t wid, const struct pathset *ps,
 	    const uint8_t sys[ESYS_BYTES]);

@@ -37,10 +37,17 @@
 #define BPF_FS_MAGIC	0xcafe4a11
 #endif
 
+#define HELD_MAX	256
+
 struct ekern {
 	struct enforce_bpf	*skel;
 	struct enforce_lsm_bpf	*lsm;		/* NULL: the fallback decides */
 	char			 why[256];	/* why not LSM */
+	struct {				/* every link, kept open */
+		struct bpf_link	*l;
+		char		 path[300];
+	}			 held[HELD_MAX];
+	int			 nheld;
 	struct ring_buffer	*rb;
 	char			 pindir[256];
 	int			 (*fn)(void *, void *, size_t);
@@ -96,25 +103,71 @@ pin_maps(struct bpf_object *obj, const char *pindir)
 	}
 }
 
-/* Attach a program that needs no target, once; its link pinned as name. */
+/*
+ * Attach p (to cgroup cgfd, or to its own hook when cgfd < 0) and pin its
+ * link at path; or, when path is pinned by an earlier run, open that link.
+ * Either way the link is held open until ekern_close(): removing its pin
+ * then detaches nothing, and ekern_guard() pins it again.
+ */
+static int
+link_pinned(struct ekern *k, struct bpf_program *p, int cgfd,
+    const char *path)
+{
+	struct bpf_link *l;
+	int i, rc;
+
+	for (i = 0; i < k->nheld; i++)
+		if (strcmp(k->held[i].path, path) == 0)
+			return 0;
+	if (k->nheld == HELD_MAX)
+		return -ENOSPC;
+	if (access(path, F_OK) == 0) {
+		if ((l = bpf_link__open(path)) == NULL)
+			return -errno;
+	} else {
+		l = cgfd < 0 ? bpf_program__attach(p) :
+		    bpf_program__attach_cgroup(p, cgfd);
+		if (l == NULL)
+			return -errno;
+		if (bpf_link__pin(l, path) < 0) {
+			rc = -errno;
+			bpf_link__destroy(l);	/* not pinned: detached */
+			return rc;
+		}
+	}
+	k->held[k->nheld].l = l;
+	snprintf(k->held[k->nheld++].path, sizeof(k->held[0].path), "%s",
+	    path);
+	return 0;
+}
+
+/* Unpin and detach the held links whose pin name starts with prefix. */
+static void
+drop_held(struct ekern *k, const char *prefix)
+{
+	int i, j = 0;
+
+	for (i = 0; i < k->nheld; i++) {
+		const char *base = strrchr(k->held[i].path, '/');
+
+		if (base != NULL && strncmp(base + 1, prefix,
+		    strlen(prefix)) == 0) {
+			unlink(k->held[i].path);
+			bpf_link__destroy(k->held[i].l);
+		} else
+			k->held[j++] = k->held[i];
+	}
+	k->nheld = j;
+}
+
+/* A program that needs no target, its link pinned as link-<name>. */
 static int
 attach_pinned(struct ekern *k, struct bpf_program *p, const char *name)
 {
-	struct bpf_link *l;
 	char path[512];
-	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/link-%s", k->pindir, name);
-	if (access(path, F_OK) == 0)
-		return 0;	/* attached by an earlier run */
-	if ((l = bpf_program__attach(p)) == NULL)
-		return -errno;
-	if (bpf_link__pin(l, path) < 0)
-		rc = -errno;
-	else
-		bpf_link__disconnect(l);
-	bpf_link__destroy(l);
-	return rc;
+	return link_pinned(k, p, -1, path);
 }
 
 /*
@@ -211,9 +264,14 @@ probe_lsm(struct ekern *k)
 	pin_maps(k->lsm->obj, k->pindir);
 	if ((rc = enforce_lsm_bpf__load(k->lsm)) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_exec, "lsm-exec")) < 0 ||
-	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_open, "lsm-open")) < 0) {
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_open, "lsm-open")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_unix, "lsm-unix")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_kill, "lsm-kill")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_unlink,
+	    "lsm-unlink")) < 0) {
 		snprintf(k->why, sizeof(k->why), "the kernel refused the BPF "
 		    "LSM programs: %s", strerror(-rc));
+		drop_held(k, "link-lsm-");	/* none half attached */
 		enforce_lsm_bpf__destroy(k->lsm);
 		k->lsm = NULL;
 		goto fallback;
@@ -240,20 +298,103 @@ ekern_why_not_lsm(struct ekern *k)
 }
 
 int
-ekern_hooks(struct ekern *k, int files, int syscalls)
+ekern_hooks(struct ekern *k, int syscalls)
 {
 	struct enforce_bpf *s = k->skel;
 	int rc;
 
 	if ((rc = attach_pinned(k, s->progs.enf_exec, "exec")) < 0)
 		return rc;
-	if (files && k->lsm == NULL &&
+	/* Files, and the Redis socket's protection, without LSM. */
+	if (k->lsm == NULL &&
 	    (rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0)
 		return rc;
 	if (syscalls &&
 	    (rc = attach_pinned(k, s->progs.enf_sys_enter, "sys-enter")) < 0)
 		return rc;
 	return 0;
+}
+
+int
+ekern_guard(struct ekern *k)
+{
+	struct bpf_map *m;
+	char path[512];
+	int i, n = 0;
+
+	for (i = 0; i < k->nheld; i++)
+		if (access(k->held[i].path, F_OK) != 0 &&
+		    bpf_obj_pin(bpf_link__fd(k->held[i].l),
+		    k->held[i].path) == 0)
+			n++;
+	bpf_object__for_each_map(m, k->skel->obj) {
+		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		    bpf_map__is_internal(m))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", k->pindir,
+		    bpf_map__name(m));
+		if (access(path, F_OK) != 0 &&
+		    bpf_obj_pin(bpf_map__fd(m), path) == 0)
+			n++;
+	}
+	return n;
+}
+
+int
+ekern_protect_sock(struct ekern *k, uint64_t dev, uint64_t ino)
+{
+	struct eprot_inode key = { .dev = dev, .ino = ino };
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(k->skel->maps.prot_sock, &key, sizeof(key),
+	    &one, sizeof(one), BPF_ANY);
+}
+
+int
+ekern_protect_net(struct ekern *k, const uint8_t addr[16], uint16_t port)
+{
+	struct eprot_net key = { .port = port };
+	uint8_t one = 1;
+
+	memcpy(key.addr, addr, 16);
+	return bpf_map__update_elem(k->skel->maps.prot_net, &key, sizeof(key),
+	    &one, sizeof(one), BPF_ANY);
+}
+
+static int
+pid_gone(int fd, const void *key, void *arg)
+{
+	const uint32_t *pids = arg;
+	uint32_t pid;
+	size_t i;
+
+	memcpy(&pid, key, sizeof(pid));
+	for (i = 1; i <= pids[0]; i++)
+		if (pids[i] == pid)
+			return 0;
+	return 1;
+}
+
+int
+ekern_protect_pids(struct ekern *k, const uint32_t *pids, size_t n)
+{
+	int fd = bpf_map__fd(k->skel->maps.prot_pid), rc = 0, gone;
+	uint32_t *set;
+	uint8_t one = 1;
+	size_t i;
+
+	if ((set = calloc(n + 1, sizeof(*set))) == NULL)
+		return -ENOMEM;
+	set[0] = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		set[i + 1] = pids[i];
+		if (bpf_map_update_elem(fd, &pids[i], &one, BPF_ANY) < 0)
+			rc = -errno;
+	}
+	if ((gone = prune(fd, sizeof(uint32_t), pid_gone, set)) < 0)
+		rc = gone;
+	free(set);
+	return rc;
 }
 
 int
@@ -376,9 +517,13 @@ fail:
 void
 ekern_close(struct ekern *k)
 {
+	int i;
+
 	if (k == NULL)
 		return;
 	ring_buffer__free(k->rb);
+	for (i = 0; i < k->nheld; i++)
+		bpf_link__destroy(k->held[i].l);	/* closes; pins stay */
 	enforce_lsm_bpf__destroy(k->lsm);
 	enforce_bpf__destroy(k->skel);	/* pinned links and maps stay */
 	free(k);
@@ -404,23 +549,12 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", cgdir, strerror(errno));
 		return -errno;
 	}
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_link *l;
-
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]) && rc == 0; i++) {
 		snprintf(path, sizeof(path), "%s/link-%llu-%s", k->pindir,
 		    (unsigned long long)id, bpf_program__name(progs[i]));
-		if (access(path, F_OK) == 0)
-			continue;	/* attached by an earlier run */
-		if ((l = bpf_program__attach_cgroup(progs[i], fd)) == NULL ||
-		    bpf_link__pin(l, path) < 0) {
-			rc = -errno;
+		if ((rc = link_pinned(k, progs[i], fd, path)) < 0)
 			snprintf(err, errlen, "attaching %s to %s: %s",
-			    bpf_program__name(progs[i]), cgdir, strerror(errno));
-			bpf_link__destroy(l);
-			break;
-		}
-		bpf_link__disconnect(l);
-		bpf_link__destroy(l);
+			    bpf_program__name(progs[i]), cgdir, strerror(-rc));
 	}
 	close(fd);
 	return rc;

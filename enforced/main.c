@@ -23,6 +23,7 @@
  * raw_tp/sys_enter.  docs/architecture.md says what each guarantees.
  */
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -71,7 +72,9 @@ struct enforcer {
 	struct rate	 rate[RATE_SLOTS];
 	uint64_t	 boot_offset_ns;
 	uint64_t	 applied, violations, suppressed;
-	int		 files_on, syscalls_on;
+	int		 syscalls_on;
+	uv_timer_t	 guard;		/* pins and protected pids */
+	unsigned	 guard_ticks;
 	struct xcache	 xc[XCACHE_SLOTS];
 	daemon_done_fn	*done;
 };
@@ -219,16 +222,14 @@ static int
 hooks(struct enforcer *e, const struct wire_policy *p, char *err,
     size_t errlen)
 {
-	int files = e->files_on || p->modes[WD_FILE] != WMODE_OFF;
 	int sys = e->syscalls_on || p->modes[WD_SYSCALL] != WMODE_OFF;
 	int rc;
 
-	if ((rc = ekern_hooks(e->k, files, sys)) < 0) {
+	if ((rc = ekern_hooks(e->k, sys)) < 0) {
 		snprintf(err, errlen, "attaching the exec, file or syscall "
 		    "hooks: %s", strerror(-rc));
 		return rc;
 	}
-	e->files_on = files;
 	e->syscalls_on = sys;
 	return 0;
 }
@@ -466,7 +467,7 @@ on_record(void *arg, void *data, size_t len)
 	v.syscall = r->syscall;
 	v.suppressed = rt->suppressed + r->suppressed;
 	rt->suppressed = 0;
-	if (r->dim == EDIM_EXEC || r->dim == EDIM_FILE) {
+	if (r->path_len > 0) {	/* exec, file, a protected socket */
 		snprintf(path, sizeof(path), "%.*s", (int)r->path_len, r->path);
 		v.path = path;
 	}
@@ -497,6 +498,85 @@ on_expiry(uv_timer_t *t)
 	if ((n = ekern_expire(e->k, (uint64_t)mt.tv_sec * 1000000000ull +
 	    (uint64_t)mt.tv_nsec)) > 0)
 		log_debug("%d addresses learnt from DNS expired", n);
+}
+
+/* The pids of Paddock's daemons: every process running a paddock-* binary. */
+static void
+protect_pids(struct enforcer *e)
+{
+	uint32_t pids[256];
+	char path[64], exe[512], *base;
+	struct dirent *ent;
+	size_t n = 0;
+	ssize_t r;
+	DIR *d;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((ent = readdir(d)) != NULL && n < 256) {
+		if (ent->d_name[0] < '1' || ent->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/exe", ent->d_name);
+		if ((r = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+			continue;
+		exe[r] = '\0';
+		base = strrchr(exe, '/');
+		if (base != NULL && strncmp(base + 1, "paddock-", 8) == 0)
+			pids[n++] = (uint32_t)strtoul(ent->d_name, NULL, 10);
+	}
+	closedir(d);
+	ekern_protect_pids(e->k, pids, n);
+}
+
+/* Every 2 s: pins removed behind our back come back; every 10 s: pids. */
+static void
+on_guard(uv_timer_t *t)
+{
+	struct enforcer *e = t->data;
+	int n;
+
+	if ((n = ekern_guard(e->k)) > 0)
+		log_warnx("%d pins in %s were removed: pinned again", n,
+		    e->d->conf.enforced.bpffs);
+	if (e->guard_ticks++ % 5 == 0)
+		protect_pids(e);
+}
+
+/*
+ * Paddock's Redis, as this daemon reaches it, is out of reach of every
+ * workload in alert or enforce: its unix socket by inode, its TCP
+ * endpoints by address and port.
+ */
+static void
+protect_redis(struct enforcer *e)
+{
+	struct rstream_url u;
+	struct stat st;
+	char err[256], addrs[16][48], port[8];
+	uint8_t a[16];
+	int i, n;
+
+	if (rstream_parse_url(e->d->conf.redis.url, &u, err, sizeof(err)) < 0)
+		return;
+	if (u.is_unix) {
+		if (stat(u.path, &st) == 0)
+			ekern_protect_sock(e->k, ((uint64_t)major(st.st_dev) <<
+			    20) | minor(st.st_dev), st.st_ino);
+		else
+			log_warnx("%s: %s: Redis's socket is not protected",
+			    u.path, strerror(errno));
+		return;
+	}
+	snprintf(port, sizeof(port), "%d", u.port);
+	n = resolve(u.host, addrs, 16);
+	for (i = 0; i < n; i++) {
+		memset(a, 0, sizeof(a));
+		if (inet_pton(AF_INET, addrs[i], a + 12) == 1)
+			a[10] = a[11] = 0xff;
+		else if (inet_pton(AF_INET6, addrs[i], a) != 1)
+			continue;
+		ekern_protect_net(e->k, a, (uint16_t)u.port);
+	}
 }
 
 static void
@@ -560,6 +640,10 @@ enforced_start(struct daemon *d)
 	uv_timer_init(d->loop, &e->expiry);
 	e->expiry.data = e;
 	uv_timer_start(&e->expiry, on_expiry, 30000, 30000);
+	protect_redis(e);
+	uv_timer_init(d->loop, &e->guard);
+	e->guard.data = e;
+	uv_timer_start(&e->guard, on_guard, 0, 2000);
 	/* One group per host: every host applies every policy.  With no pins
 	 * (first start, or after `disable` or `down --disable`) the kernel
 	 * holds nothing: read the policies from the start again, so the
@@ -601,6 +685,7 @@ enforced_stop(struct daemon *d, daemon_done_fn *done)
 	}
 	ekern_consume(e->k, on_record, e);
 	uv_close((uv_handle_t *)&e->expiry, NULL);
+	uv_close((uv_handle_t *)&e->guard, NULL);
 	uv_close((uv_handle_t *)&e->poll, closed);
 }
 

@@ -81,6 +81,7 @@ enum ev_type {
 #define WM_READ		0x1
 #define WM_WRITE	0x2
 #define WM_EXEC		0x4	/* mapped executable */
+#define WM_PROTECT	0x80	/* violation: self-protection (never accepted) */
 
 /*
  * Dimensions of behaviour.  The first WD_NDIMS are the enforcement

@@ -563,7 +563,9 @@ viol_line(json_t *o)
 	    json_string_value(json_object_get(o, "workload")), dim,
 	    json_string_value(json_object_get(o, "action")), what ? what : "?",
 	    exe ? " by " : "", exe ? exe : "",
-	    json_is_true(json_object_get(o, "accepted")) ? " [accepted]" : "");
+	    json_is_true(json_object_get(o, "accepted")) ? " [accepted]" :
+	    json_integer_value(json_object_get(o, "mode")) & WM_PROTECT ?
+	    " [self-protection]" : "");
 }
 
 /*

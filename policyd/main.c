@@ -497,6 +497,12 @@ op_accept(struct engine *e, const struct wire_command *c, char *msg,
 		json_decref(v);
 		return 0;
 	}
+	if (json_integer_value(json_object_get(v, "mode")) & WM_PROTECT) {
+		snprintf(msg, msglen, "violation %s is a workload reaching for "
+		    "Paddock itself; it cannot be accepted", c->arg);
+		json_decref(v);
+		return -EPERM;
+	}
 	dim = json_string_value(json_object_get(v, "dimension"));
 	d = wire_name_lookup(wire_dim_names, dim ? dim : "");
 	key = d == WD_EXEC || d == WD_FILE ? json_string_value(json_object_get(v,

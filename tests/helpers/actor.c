@@ -12,6 +12,8 @@
  *                                 127.0.0.1:0 and print "listen PORT"
  *   actor dns SERVER NAME PORT    ask SERVER:53 (UDP) for NAME's A record,
  *                                 then TCP connect to the answer on PORT
+ *   actor unix PATH               connect to the unix stream socket PATH, send
+ *                                 "PING\r\n" and print the reply's first line
  *   actor quick                   fork; the child execs /bin/true (it lives
  *                                 well under a millisecond)
  *   actor loop N DIR              N times: fork+exec /bin/true, open
@@ -20,6 +22,7 @@
  * Exits 0 when every step worked, 1 (with a message) otherwise.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -209,6 +212,30 @@ do_dns(const char *server, const char *name, int port)
 	return 0;
 }
 
+static int
+do_unix(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char buf[256];
+	ssize_t n;
+	int s;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		err(1, "socket");
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+		err(1, "connect %s", path);
+	if (write(s, "PING\r\n", 6) != 6)
+		err(1, "write");
+	if ((n = read(s, buf, sizeof(buf) - 1)) <= 0)
+		errx(1, "no reply");
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	printf("reply %s\n", buf);
+	close(s);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -237,6 +264,8 @@ main(int argc, char **argv)
 		return do_net(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (argc >= 5 && strcmp(argv[1], "dns") == 0)
 		return do_dns(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 3 && strcmp(argv[1], "unix") == 0)
+		return do_unix(argv[2]);
 	if (argc >= 2 && strcmp(argv[1], "quick") == 0) {
 		char *av[] = { "true", NULL };
 

@@ -64,13 +64,16 @@ kill -9 "$(cat "$dir/enforced.pid")"
 sleep 0.5
 connect "$pb" | grep -q 'Operation not permitted' || fail "enforcement stopped with the daemon"
 ok "enforced killed: still blocked (pinned programs and maps)"
-$ctl up >/dev/null
 
-# Alert: allowed, and reported (also to a follower of the stream).
+# Alert: allowed, and reported (also to a follower of the stream).  The
+# revision is made while the enforcer is down: restarted, it adopts its
+# pins, catches up and acknowledges.
 $ctl -o json violations --follow --workload e-agent > "$dir/follow.json" &
 bg="$bg $!"
 $ctl demote e-agent --to alert >/dev/null || fail "demote"
+$ctl up >/dev/null
 acked "$(rev)"
+ok "enforced restarted: the revision made while it was down is live"
 before=$(count_viol)
 [ "$(connect "$pb")" = connected ] || fail "alert mode blocked"
 for i in $(seq 50); do [ "$(count_viol)" -gt "$before" ] && break; sleep 0.1; done

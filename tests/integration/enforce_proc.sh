@@ -26,10 +26,19 @@ ln -s "$d/secret.txt" "$d/link.txt"
 cp /usr/bin/touch "$d/evil"
 ln -s "$d/evil" "$d/evil-link"
 ln -s /usr/bin/id "$d/myid"
+ln -s "$dir/redis.sock" "$d/r.sock"
+actor=$top/build/tests/helpers/actor
+# A unix service of the agent's own (it answers "PONG-echo").
+node -e 'require("net").createServer(c => c.on("data", () => c.end("PONG-echo\r\n")))
+	.listen(process.argv[1])' "$d/echo.sock" &
+bg="$bg $!"
+for i in $(seq 50); do [ -S "$d/echo.sock" ] && break; sleep 0.1; done
 
-# Learn: read allowed.txt, run id, sleep; steadily.
+# Learn: read allowed.txt, run id, talk to its unix service, remove a
+# scratch file, sleep; steadily.
 $ctl run --workload x-agent -- sh -c "i=0; while [ \$i -lt 80 ]; do
-	cat $d/allowed.txt >/dev/null; /usr/bin/id -u >/dev/null; sleep 0.2
+	cat $d/allowed.txt >/dev/null; /usr/bin/id -u >/dev/null
+	$actor unix $d/echo.sock >/dev/null; rm -f $d/scratch; sleep 0.2
 	i=\$((i+1)); done" >/dev/null 2>&1 &
 learner=$!
 wait_stable
@@ -100,6 +109,36 @@ done
 v=$(viol file "$d/secret.txt" $act) || fail "no file violation for secret.txt"
 lineage_ok "$v" /usr/bin/cat || fail "file violation lineage"
 ok "file: secret.txt $act directly, via symlink, relative path and /proc/self/fd; the record names the real path"
+
+# Self-protection: Paddock's Redis is out of reach, by path or symlink,
+# while the agent's own unix service works; such a violation cannot be
+# accepted.
+out=$(run "$actor unix $d/echo.sock")
+[ "$out" = "reply PONG-echo" ] || fail "the agent's own unix service broke: $out"
+for sock in "$dir/redis.sock" "$d/r.sock"; do
+	out=$(run "$actor unix $sock; echo after=\$?")
+	echo "$out" | grep -q PONG && fail "Redis answered the workload via $sock: $out"
+	echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
+		fail "connect to Redis via $sock not stopped: $out"
+done
+v=$(viol net "$dir/redis.sock" $act) || fail "no self-protection violation"
+node -e 'process.exit(JSON.parse(process.argv[1]).mode & 128 ? 0 : 1)' "$v" ||
+	fail "the violation is not marked as self-protection: $v"
+vid=$(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$v")
+$ctl accept "$vid" >/dev/null 2>&1 && fail "a self-protection violation was accepted"
+ok "self-protection: Redis's socket refused by path and via symlink; not acceptable"
+
+# Pins: removed from inside the workload, enforcement holds and they return.
+run "rm -f $pins/link-sys-exit $pins/exact" >/dev/null
+out=$(run "cat $d/secret.txt; echo after=\$?")
+echo "$out" | grep -q TOP-SECRET && fail "the secret was read after the pins went: $out"
+for i in $(seq 40); do [ -e "$pins/link-sys-exit" ] && [ -e "$pins/exact" ] && break; sleep 0.1; done
+[ -e "$pins/link-sys-exit" ] && [ -e "$pins/exact" ] || fail "the pins did not come back"
+if [ $act = killed ]; then	# unlink is stopped only by BPF LSM
+	grep -q 'pins in .* were removed: pinned again' "$dir/enforced.log" ||
+		fail "the pins were not removed: the test proved nothing"
+fi
+ok "pins removed by the workload: enforcement held, pins back within seconds"
 
 # Exec: a binary outside the policy never runs, however it is named.
 for how in direct symlink relative; do
