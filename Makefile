@@ -24,11 +24,12 @@ ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # Debian packages needed to build, test and run.  jansson: JSON for
 # paddockctl and the CycloneDX AI-BOM; libssl-dev: SHA-256 for the audit hash
 # chain and model digests; iproute2: network namespaces in tests; python3:
-# the Python agent of tests/integration/ai_discovery.sh.
+# the Python agent of tests/integration/ai_discovery.sh; curl: the
+# downloader that the demo's prompt injection runs.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev \
 	libmsgpack-dev libhiredis-dev libyaml-dev libcmocka-dev pkg-config \
 	redis-server libjansson-dev libssl-dev iproute2 util-linux procps bsdextrautils \
-	valgrind python3
+	valgrind python3 curl
 
 PKGS     := libbpf libelf zlib libuv msgpack hiredis yaml-0.1 jansson libcrypto
 # Evaluated lazily so that `make deps` can run before pkg-config is asked.
@@ -155,6 +156,8 @@ sysnames:
 	  awk '$$1 == "#define" && $$2 ~ /^__NR_/ { sub(/^__NR_/, "", $$2); \
 	    printf "\t[%d] = \"%s\",\n", $$3, $$2 }' $(SYSHDR); \
 	  echo '};'; echo; cat libcommon/sysnames.tail; } > libcommon/sysnames.c
+
+demo:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh

@@ -363,17 +363,20 @@ print_table(json_t *arr)
 		    jstr(w, "workload"), jstr(w, "kind"), jstr(w, "stage"),
 		    jstr(w, "first_seen"), json_is_true(json_object_get(w,
 		    "ai")) ? "" : "  [no AI evidence]");
-		printf("  %-16s %-34s %-12s %-9s %s\n", "KIND", "NAME",
-		    "VERSION", "EVIDENCE", "SEEN");
+		/* 100 columns: what was seen goes on a line of its own. */
+		printf("  %-16s %-40s %-12s %s\n", "KIND", "NAME", "VERSION",
+		    "EVIDENCE");
 		json_array_foreach(json_object_get(w, "detections"), k, d) {
 			json_t *ev = json_object_get(d, "evidence");
 			const char *lb = jstr(ev, "launched_by");
 
-			printf("  %-16s %-34.34s %-12.12s %-9s %s %.40s%s%s\n",
+			printf("  %-16.16s %-40.40s %-12.12s %s\n",
 			    jstr(d, "kind"), jstr(d, "name"),
 			    *jstr(d, "version") ? jstr(d, "version") : "-",
-			    jstr(d, "confidence"), jstr(ev, "behaviour"),
-			    jstr(ev, "detail"), *lb ? " by " : "", lb);
+			    jstr(d, "confidence"));
+			printf("  %16s %s %.*s%s%.*s\n", "", jstr(ev, "behaviour"),
+			    *lb ? 38 : 72, jstr(ev, "detail"), *lb ? " by " : "",
+			    *lb ? 30 : 0, lb);
 		}
 	}
 }

@@ -36,6 +36,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "cgroup.h"
 #include "ctl.h"
 
 #define REDIS_SERVER	"/usr/bin/redis-server"
@@ -382,7 +383,7 @@ stop_pid(const char *dir, const char *name, const char *prog)
 static int
 disable_pins(const char *pindir)
 {
-	char path[600];
+	char path[600], mnt[256];
 	struct dirent *e;
 	DIR *d;
 	int n = 0, bad = 0;
@@ -404,6 +405,12 @@ disable_pins(const char *pindir)
 	}
 	closedir(d);
 	rmdir(pindir);
+	/* paddockctl run's parent cgroup goes too, when no workload is in it
+	 * (rmdir refuses a cgroup with children or processes). */
+	if (cgroup_find_mount(mnt, sizeof(mnt)) == 0) {
+		snprintf(path, sizeof(path), "%s/%s", mnt, CGROUP_PADDOCK_SLICE);
+		rmdir(path);
+	}
 	printf("enforcement: disabled (%d pins removed from %s)\n", n, pindir);
 	return bad ? CTL_EXIT_FAIL : 0;
 }

@@ -17,18 +17,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 [ "$(id -u)" = 0 ] || { echo "needs root (BPF, cgroups): skipped"; exit 77; }
-command -v node >/dev/null && command -v npm >/dev/null ||
-	{ echo "node/npm missing (make deps installs them)"; exit 1; }
-
-npmdir=$top/build/npm
-mkdir -p "$npmdir"
-if ! cmp -s tests/ai/package.json "$npmdir/package.json" ||
-   [ ! -d "$npmdir/node_modules/@modelcontextprotocol/server-filesystem" ]; then
-	echo "== npm install (tests/ai/package.json) into build/npm"
-	cp tests/ai/package.json "$npmdir/package.json"
-	(cd "$npmdir" && npm install --no-audit --no-fund --loglevel=error)
-fi
-cp tests/ai/*.mjs "$npmdir/"
+. tests/ai/install.sh
 
 dir=$(mktemp -d /tmp/paddock-test-ai.XXXXXX)
 ctl="bin/paddockctl -c $dir/paddock.yaml --state-dir=$dir"
