@@ -174,8 +174,9 @@ print_table(struct wrow *rows, size_t n)
 {
 	size_t i, k;
 
-	printf("%-28s %-9s %-3s %-8s %-9s %-8s %9s %4s  %s\n", "WORKLOAD",
-	    "KIND", "AI", "STAGE", "STATUS", "COMPLETE", "NOVELTY/H", "RISK",
+	/* 100 columns: reasons are cut (all of them are in -o json). */
+	printf("%-24s %-8s %-3s %-8s %-9s %-8s %8s %4s  %s\n", "WORKLOAD",
+	    "KIND", "AI", "STAGE", "STATUS", "COMPLETE", "NOVELTY", "RISK",
 	    "REASONS");
 	for (i = 0; i < n; i++) {
 		json_t *o = rows[i].o, *rs = json_object_get(o, "reasons");
@@ -190,7 +191,7 @@ print_table(struct wrow *rows, size_t n)
 			off += (size_t)snprintf(reasons + off, sizeof(reasons) - off,
 			    "%s%.*s", k ? ", " : "", l, r);
 		}
-		printf("%-28.28s %-9s %-3s %-8s %-9s %-8s %9.1f %4lld  %.24s\n",
+		printf("%-24.24s %-8.8s %-3s %-8s %-9s %-8s %8.1f %4lld  %.19s\n",
 		    rows[i].name,
 		    json_string_value(json_object_get(o, "kind")),
 		    json_is_true(json_object_get(o, "ai")) ? "yes" : "-",
@@ -356,9 +357,13 @@ print_entries(json_t *view, const char *sec, const char *title)
 			    strcmp(sec, "egress") == 0 ? "dest" : "addr")),
 			    (long long)json_integer_value(json_object_get(e,
 			    "port")));
-		printf("  %-64s x%-5lld %s%s\n", what, cnt,
-		    sample && strcmp(sec, "files") == 0 ? "e.g. " : "",
-		    sample && strcmp(sec, "files") == 0 ? sample : "");
+		/* 100 columns: a long entry or an example gets its own line. */
+		if (strlen(what) > 64)
+			printf("  %s\n  %64s x%lld\n", what, "", cnt);
+		else
+			printf("  %-64s x%lld\n", what, cnt);
+		if (sample != NULL && strcmp(sec, "files") == 0)
+			printf("      e.g. %.88s\n", sample);
 	}
 }
 

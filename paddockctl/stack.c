@@ -342,9 +342,9 @@ cmd_up(struct ctl *ctl, int argc, char **argv)
 	for (i = 0; daemons[i] != NULL; i++)
 		if ((rc = start_daemon(ctl, dir, bindir, daemons[i], url)) != 0)
 			return rc;
-	printf("up: state in %s; `paddockctl --state-dir %s events` to "
-	    "watch, `paddockctl --state-dir %s down` to stop\n", dir, dir,
-	    dir);
+	printf("up: state and logs in %s\n"
+	    "    watch: paddockctl --state-dir %s events --follow\n"
+	    "    stop:  paddockctl --state-dir %s down\n", dir, dir, dir);
 	return 0;
 }
 

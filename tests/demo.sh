@@ -64,9 +64,10 @@ steps() {
 			if (seen.has(v.dimension + what)) continue;
 			seen.add(v.dimension + what);
 			console.log(`${v.action.padEnd(7)} ${v.dimension.padEnd(4)} ${what}`);
-			console.log("        " + v.lineage.map((p) => (p.exe || "?").split("/").pop() +
-			    (p.args ? "(" + p.args.split(" ").slice(1, 3).join(" ").slice(0, 28) + ")" : ""))
-			    .join(" → "));
+			const base = (s) => s.split("/").pop();
+			console.log(("        " + v.lineage.map((p) => base(p.exe || "?") +
+			    (p.args ? "(" + p.args.split(" ").slice(1, 3).map(base).join(" ")
+			    .slice(0, 18) + ")" : "")).join(" → ")).slice(0, 96));
 		}
 		if (all.length > key.length)
 			console.log(`(and ${all.length - key.length} more ${action}: what the payload touched)`);
@@ -151,7 +152,7 @@ echo "$out" | grep -q 'forecast is sunny' && good "enforce: the benign run still
 	bad "enforce broke the benign run"
 
 h "5. The audit trail"
-$ctl audit | tail -n 6 | indent
+$ctl audit | tail -n 8 | indent
 $ctl audit --verify | indent
 
 h "paddockctl down --disable: nothing left behind"

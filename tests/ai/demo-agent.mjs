@@ -62,7 +62,8 @@ while (res.tool_calls && res.tool_calls.length > 0) {
     }
     const shown = call.name === 'run_command' ? call.args.command :
       call.name === 'http_request' ? `${call.args.method || 'GET'} ${call.args.url}` : call.args.path;
-    console.log(`  tool ${call.name}: ${shown}\n    -> ${String(out).split('\n')[0].slice(0, 70)}`);
+    console.log(`  tool ${call.name}: ${shown}`.slice(0, 96));
+    console.log(`    -> ${String(out).split('\n')[0]}`.slice(0, 96));
     messages.push(new ToolMessage({ content: String(out), tool_call_id: call.id }));
   }
   res = await model.invoke(messages);

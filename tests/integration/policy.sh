@@ -133,11 +133,16 @@ for i in $(seq 100); do
 		process.exit(w && w.stage === "enforce" ? 0 : 1); });' && break
 	sleep 0.2
 done
-$ctl audit | grep 'rule:auto-promote' | grep ' pol-b ' > "$dir/auto.txt" || true
-[ "$(wc -l < "$dir/auto.txt")" = 2 ] || { $ctl audit; fail "expected two automatic steps for pol-b"; }
-head -1 "$dir/auto.txt" | grep -q -- '-> exec=alert' && tail -1 "$dir/auto.txt" | grep -q -- '-> exec=enforce' ||
-	{ cat "$dir/auto.txt"; fail "automatic steps out of order"; }
-grep -q 'stable for' "$dir/auto.txt" || fail "no reason in the trail"
+$ctl -o json audit > "$dir/audit.json"
+node -e '
+	const a = JSON.parse(require("fs").readFileSync(process.argv[1]))
+		.filter(e => e.actor === "rule:auto-promote" && e.workload === "pol-b");
+	const bad = (m) => { console.log(m + ": " + JSON.stringify(a)); process.exit(1); };
+	if (a.length !== 2) bad("expected two automatic steps for pol-b");
+	if (!a[0].after.startsWith("exec=alert") || !a[1].after.startsWith("exec=enforce"))
+		bad("automatic steps out of order");
+	if (!a.some(e => /stable for/.test(e.reason))) bad("no reason in the trail");
+' "$dir/audit.json" || fail "automatic promotion in the audit trail"
 ok "learning -> alert -> enforce by rule, each step in the trail with its reason"
 verify "automatic promotion"
 
