@@ -162,9 +162,23 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
+# The benchmark's own programs: storm (no Paddock code) and the pipeline
+# and propagation drivers (libcommon's publishing path and hiredis).
+BENCH_BIN := $(O)/bench/storm $(O)/bench/pipe $(O)/bench/propagate
+
+$(O)/bench/storm: bench/storm.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -o $@ $< -lpthread
+
+$(O)/bench/%: bench/%.c $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(PKG_LIBS)
+
+benchbins: $(BENCH_BIN)
+
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all testbins
+	@$(MAKE) --no-print-directory all testbins benchbins
 	@bench/run.sh
 
 # ---------------------------------------------------------------- install
@@ -209,7 +223,7 @@ install: all
 clean:
 	rm -rf $(O) $(BIN)
 
-.PHONY: all check deps demo bench clean testbins vmlinux sysnames install units-into
+.PHONY: all check deps demo bench benchbins clean testbins vmlinux sysnames install units-into
 .DELETE_ON_ERROR:
 .SECONDARY:
 

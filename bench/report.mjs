@@ -1,17 +1,23 @@
 // bench/report.mjs: turn bench/run.sh's raw lines into the results table.
 //   node report.mjs RAW DAEMON BPF EVENTS CLK_TCK OUTDIR N_OPEN N_EXEC N_CONN
-// RAW lines: "<config> <workload> <wall_s> <cpu_s> <ops>".
+//                   N_MIX PIPE MEM PROP
+// RAW lines: "<config> <workload> <wall_s> <cpu_s> <ops>"; PIPE: "<events>
+// <seconds> <overflow>"; MEM lines: "<workloads> <rss KiB of collectd
+// profiled policyd enforced redis> <redis used bytes> <bpf map bytes>";
+// PROP: propagate's line.
 import fs from 'node:fs';
 
-const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn] = process.argv.slice(2);
+const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn, nMix, pipe, mem, prop] =
+  process.argv.slice(2);
 const lines = fs.readFileSync(raw, 'utf8').trim().split('\n').map((l) => l.split(' '));
 const stat = (v) => {
   const s = [...v].sort((a, b) => a - b);
   return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1], n: s.length };
 };
 const configs = ['bare', 'observe', 'enforce', 'auditd'];
-const workloads = ['open', 'exec', 'connect'];
-const res = { date: new Date().toISOString(), ops: { open: +nOpen, exec: +nExec, connect: +nConn }, results: {} };
+const workloads = ['open', 'exec', 'connect', 'mix', 'build'];
+const res = { date: new Date().toISOString(),
+  ops: { open: +nOpen, exec: +nExec, connect: +nConn, mix: +nMix, build: 1 }, results: {} };
 for (const w of workloads) {
   res.results[w] = {};
   for (const c of configs) {
@@ -58,6 +64,46 @@ for (const [k, v] of Object.entries(res.kernel_ns_per_run)) md += `- ${k}: ${v}\
 md += `\nEvents in the observe rounds: seen ${res.events.seen}, deduplicated in the kernel ${res.events.deduplicated}, `;
 md += `emitted ${res.events.emitted}, lost ${res.events.lost}.\n`;
 if (!res.results.open.auditd) md += '\nauditd: not measured (not available, or the kernel refused audit).\n';
+
+// Pipeline, memory, propagation.
+const [pn, ps, pov] = fs.readFileSync(pipe, 'utf8').trim().split(' ').map(Number);
+res.pipeline = { events: pn, seconds: ps, events_per_s: Math.round(pn / ps), queue_full_retries: pov };
+md += `\n## Pipeline\n\n${pn} synthetic events through collectd's publishing path, Redis and the `;
+md += `profiler: all consumed after ${ps.toFixed(2)} s, **${res.pipeline.events_per_s} events/s** sustained, `;
+md += `none lost (the publisher waited ${pov} times for a full queue; nothing is dropped).\n`;
+res.memory = fs.readFileSync(mem, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
+  const v = l.split(' ').map(Number);
+  return { workloads: v[0], rss_kib: { collectd: v[1], profiled: v[2], policyd: v[3], enforced: v[4], redis: v[5] },
+    daemons_rss_mib: +((v[1] + v[2] + v[3] + v[4]) / 1024).toFixed(1),
+    redis_used_mib: +(v[6] / 1048576).toFixed(1), bpf_maps_mib: +(v[7] / 1048576).toFixed(1) };
+});
+md += '\n## Memory\n\n| workloads | collectd | profiled | policyd | enforced | four daemons | redis used | BPF maps |\n';
+md += '|---|---|---|---|---|---|---|---|\n';
+for (const m of res.memory) {
+  const k = (x) => `${(x / 1024).toFixed(1)} MiB`;
+  md += `| ${m.workloads} | ${k(m.rss_kib.collectd)} | ${k(m.rss_kib.profiled)} | ${k(m.rss_kib.policyd)} | `;
+  md += `${k(m.rss_kib.enforced)} | ${m.daemons_rss_mib} MiB | ${m.redis_used_mib} MiB | ${m.bpf_maps_mib} MiB |\n`;
+}
+md += '\nRSS of each daemon; every workload was run once and given a policy in alert. BPF maps: '
+  + 'the memory of every map our programs use (preallocated maps count in full).\n';
+res.propagation = fs.readFileSync(prop, 'utf8').trim();
+md += `\n## Policy propagation\n\nFrom \`paddockctl promote|demote\` to this host's enforcer acknowledging `;
+md += `the revision (sent after the kernel's maps hold it): ${res.propagation}.\n`;
+md += '\n## Against the targets\n\n';
+const ov = (w, c) => (res.results[w] && res.results[w][c] && res.results[w].bare ?
+  pct(res.results[w][c].wall.median, res.results[w].bare.wall.median) : NaN);
+const line = (what, got, goal) => { md += `- ${what}: ${Number.isNaN(got) ? 'n/a' : got.toFixed(1)} (target ${goal})\n`; };
+line('observe overhead on the mix, % wall', ov('mix', 'observe'), '≤ 1');
+line('observe overhead on the build, % wall', ov('build', 'observe'), '≤ 1');
+line('observe overhead on the open/close storm, % wall', ov('open', 'observe'), '≤ 5');
+line('enforce overhead on the mix, % wall', ov('mix', 'enforce'), '≤ 2');
+line('pipeline, events/s', res.pipeline.events_per_s, '≥ 500000');
+const big = res.memory[res.memory.length - 1];
+if (big) line(`four daemons' RSS with ${big.workloads} workloads, MiB`, big.daemons_rss_mib, '≤ 64');
+for (const w of ['open', 'exec', 'connect']) {
+  const a = ov(w, 'auditd'), o = ov(w, 'observe');
+  if (!Number.isNaN(a)) line(`auditd overhead / observe overhead on the ${w} storm`, a / o, '≥ 10');
+}
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(`${out}/results.json`, JSON.stringify(res, null, 1) + '\n');
 fs.writeFileSync(`${out}/results.md`, md);

@@ -1,17 +1,24 @@
 #!/bin/sh
 # make bench (root): what Paddock costs, measured, next to auditd.
 #
-# Workloads (bench/storm.c, each timing itself, wall and CPU of the
-# workload): open/close storm, fork+exec storm, TCP connect storm to a
-# loopback listener.  Each runs as a workload under `paddockctl run`.
+# Workloads (timed by bench/storm.c, wall and CPU of the workload's whole
+# process tree), each run as a workload under `paddockctl run`:
+#   open     open/close storm
+#   exec     fork+exec storm of /bin/true
+#   connect  TCP connect storm to a loopback listener
+#   mix      agent-like: bench/mix.mjs loads LangChain.js and the MCP SDK,
+#            then per turn reads files, calls a loopback HTTP server and
+#            now and then spawns a shell for a tool call
+#   build    `make -j2 all` of Paddock itself, from clean
 #
 # Configurations, interleaved round by round (bare observe enforce auditd,
 # bare observe ..., BENCH_ROUNDS rounds, default 5):
 #   bare     no Paddock, no audit rules
 #   observe  the whole stack up (collector publishing, profiler, ...)
 #   enforce  the same, with each bench workload in enforce and a policy
-#            allowing what it does (the checking cost; today only the
-#            network dimension is enforced, see docs/architecture.md)
+#            allowing what it does (the checking cost: exec, file and net
+#            in enforce; syscalls in alert, so that a syscall a run did
+#            not use in learning reports instead of killing the bench)
 #   auditd   no Paddock; audit rules on execve, openat and connect, as an
 #            auditd user would write them (auditd installed from Debian)
 #
@@ -20,9 +27,16 @@
 # versus bare in %, Paddock's daemons' CPU per million syscalls (syscalls
 # counted by the collector's own sys_enter program with
 # kernel.bpf_stats_enabled=1), kernel ns per BPF program run, and events
-# seen, deduplicated, emitted and lost.  Not covered yet: the agent-like
-# mix, the build, pipeline throughput, memory per 10/100/1000 workloads
-# and policy propagation latency (issue 9 stays open for them).
+# seen, deduplicated, emitted and lost.  Then, with the stack up:
+#   pipeline     bench/pipe.c pushes BENCH_PIPE synthetic events through
+#                collectd's publishing path into Redis; the rate is events
+#                over the time until the profiler has consumed them all
+#   memory       RSS of each daemon, Redis's used memory and the BPF maps'
+#                memory, with 10, 100 and 1,000 workloads (each run once
+#                and given a policy in alert)
+#   propagation  bench/propagate.c: 100 promote/demote changes, from the
+#                command to this host's enforcer acknowledging the revision
+#                (after its maps hold it); min, p50, p99, max
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -31,11 +45,18 @@ rounds=${BENCH_ROUNDS:-5}
 N_OPEN=${BENCH_OPEN:-20000}
 N_EXEC=${BENCH_EXEC:-1000}
 N_CONN=${BENCH_CONNECT:-10000}
+N_MIX=${BENCH_MIX:-2000}
+N_PIPE=${BENCH_PIPE:-200000}
+MEM_STEPS=${BENCH_MEM:-"10 100 1000"}
 PORT=47321
+MIXPORT=47322
+WORKLOADS="open exec connect mix build"
 
-mkdir -p build/bench bench/results
-cc -O2 -Wall -o build/bench/storm bench/storm.c -lpthread
+mkdir -p bench/results
 storm=$top/build/bench/storm
+[ -x "$storm" ] && [ -x build/bench/pipe ] && [ -x build/bench/propagate ] ||
+	{ echo "bench: run it as make bench (it builds bench/*.c)" >&2; exit 1; }
+. tests/ai/install.sh	# the mix loads the real frameworks
 
 dir=$(mktemp -d /tmp/paddock-bench.XXXXXX)
 pins=/sys/fs/bpf/$(basename "$dir" | tr . -)
@@ -43,7 +64,9 @@ conf=$dir/paddock.yaml
 ctl="bin/paddockctl -c $conf --state-dir=$dir"
 raw=$dir/raw.txt
 audit_ok=0
+srv=""
 cleanup() {
+	[ -n "$srv" ] && kill "$srv" 2>/dev/null
 	[ "$audit_ok" = 1 ] && auditctl -D -k paddock-bench >/dev/null 2>&1 || true
 	$ctl down --disable >/dev/null 2>&1 || true
 	sysctl -q kernel.bpf_stats_enabled=0 || true
@@ -52,7 +75,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 printf 'collectd:\n  stats_interval: 1s\nprofiled:\n  quiet_period: 2s\n' > "$conf"
 printf 'enforced:\n  bpffs: %s\n' "$pins" >> "$conf"
-mkdir -p "$dir/files"
+mkdir -p "$dir/files" "$dir/ws" "$dir/src"
+for i in $(seq 0 19); do head -c 4000 /dev/urandom | base64 > "$dir/ws/doc-$i.txt"; done
+{ git archive HEAD 2>/dev/null || tar -c --exclude=./build --exclude=./bin --exclude=./.git . ; } |
+	tar -x -C "$dir/src"	# the build's tree: this one, from clean
+# The mix's "LLM": a loopback HTTP server outside every workload.
+node -e 'require("http").createServer((q, r) => r.end("{}")).listen(+process.argv[1], "127.0.0.1")' \
+	"$MIXPORT" &
+srv=$!
 
 # auditd, from Debian; the kernel may refuse audit (then: said, skipped).
 if ! command -v auditctl >/dev/null 2>&1; then
@@ -70,12 +100,15 @@ run() {	# config workload
 	open) a="open $N_OPEN $dir/files" ;;
 	exec) a="exec $N_EXEC" ;;
 	connect) a="connect $N_CONN $PORT" ;;
+	mix) a="cmd 1 node $top/bench/mix.mjs $npmdir $dir/ws $MIXPORT $N_MIX" ;;
+	build) rm -rf "$dir/src/build" "$dir/src/bin"	# from clean, untimed
+	       a="cmd 1 make -C $dir/src -s -j2 all" ;;
 	esac
 	# shellcheck disable=SC2086
 	out=$(bin/paddockctl --state-dir="$dir" run --workload "bench-$2" -- $storm $a)
 	echo "$1 $2 $out" >> "$raw"
 }
-all() { for w in open exec connect; do run "$1" "$w"; done; }
+all() { for w in $WORKLOADS; do run "$1" "$w"; done; }
 daemon_ticks() {	# utime+stime of collectd, profiled, policyd, enforced, redis
 	t=0
 	for n in collectd profiled policyd enforced redis; do
@@ -109,9 +142,11 @@ drained() {	# wait until the profiler has consumed every event (<= 120 s)
 	echo " (the profiler did not catch up in 120 s)"
 }
 promote_all() {
-	for w in open exec connect; do
+	for w in $WORKLOADS; do
 		$ctl promote "bench-$w" --to "$1" --force --reason bench >/dev/null 2>&1 ||
 		$ctl demote "bench-$w" --to "$1" --reason bench >/dev/null 2>&1 || true
+		[ "$1" = enforce ] && $ctl demote "bench-$w" --to alert --dimension syscall \
+			--reason bench >/dev/null 2>&1 || true
 	done
 	sleep 1
 }
@@ -156,5 +191,59 @@ for r in $(seq "$rounds"); do
 	echo
 done
 
+# Pipeline, memory and propagation, with the stack up.
+$ctl up >/dev/null
+url="unix://$dir/redis.sock"
+echo "== pipeline: $N_PIPE events through collectd's publishing path, Redis, the profiler"
+t0=$(date +%s.%N)
+build/bench/pipe "$url" paddock:events "$N_PIPE" 100 > "$dir/pipe.txt"
+drained
+t1=$(date +%s.%N)
+took=$(awk "BEGIN { print $t1 - $t0 }")
+echo "$(cat "$dir/pipe.txt"), consumed by the profiler after $took s"
+echo "$N_PIPE $took $(sed -n 's/.*overflow \([0-9]*\).*/\1/p' "$dir/pipe.txt")" > "$dir/pipe-rate.txt"
+
+echo "== memory with $MEM_STEPS workloads"
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$dir/$1.pid")/status"; }
+bpf_mem() {	# bytes of the maps our programs use
+	bpftool prog show -j 2>/dev/null | node -e '
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		const ids = new Set();
+		for (const p of JSON.parse(s || "[]"))
+			if (/^(on_|enf_)/.test(p.name || "")) (p.map_ids || []).forEach(i => ids.add(i));
+		console.log([...ids].join(" ")); });' > "$dir/mapids.txt"
+	bpftool map show -j 2>/dev/null | node -e '
+		const ids = new Set(require("fs").readFileSync(process.argv[1], "utf8").trim()
+		    .split(" ").map(Number));
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		console.log(JSON.parse(s || "[]").filter(m => ids.has(m.id))
+		    .reduce((a, m) => a + (m.bytes_memlock || 0), 0)); });' "$dir/mapids.txt"
+}
+: > "$dir/mem.txt"
+made=0
+for n in $MEM_STEPS; do
+	while [ "$made" -lt "$n" ]; do
+		made=$((made + 1))
+		bin/paddockctl --state-dir="$dir" run --workload "bench-m$made" -- /bin/true
+	done
+	drained
+	for i in $(seq "$n"); do
+		$ctl promote "bench-m$i" --to alert --force --reason bench >/dev/null 2>&1 || true
+	done
+	sleep 2
+	echo "$n $(rss collectd) $(rss profiled) $(rss policyd) $(rss enforced) $(rss redis)" \
+		"$(redis-cli -s "$dir/redis.sock" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')" \
+		"$(bpf_mem)" >> "$dir/mem.txt"
+	printf ' %s' "$n"
+done
+echo
+
+echo "== propagation: 100 policy changes"
+$ctl promote bench-open --to alert --force --reason bench >/dev/null
+build/bench/propagate "$url" paddock: "$(hostname)" bench-open 100 \
+	"$top/bin/paddockctl" -c "$conf" --state-dir="$dir" | tee "$dir/prop.txt"
+$ctl down >/dev/null
+
 node bench/report.mjs "$raw" "$dir/daemon.txt" "$dir/bpf.txt" "$dir/events.txt" \
-	"$(getconf CLK_TCK)" bench/results "$N_OPEN" "$N_EXEC" "$N_CONN"
+	"$(getconf CLK_TCK)" bench/results "$N_OPEN" "$N_EXEC" "$N_CONN" "$N_MIX" \
+	"$dir/pipe-rate.txt" "$dir/mem.txt" "$dir/prop.txt"

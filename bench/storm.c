@@ -6,6 +6,9 @@
  *   storm exec N            N fork+exec of /bin/true, waited for
  *   storm connect N PORT    N TCP connect+close to 127.0.0.1:PORT (a
  *                           listener this program runs in a thread)
+ *   storm cmd N CMD [ARG..] N runs of CMD, waited for (the agent-like
+ *                           mix and the build: their whole process tree's
+ *                           CPU counts, as its parents reap it)
  *
  * Prints one line: "<wall seconds> <cpu seconds> <operations>", CPU being
  * user+system of this process and its children.
@@ -64,7 +67,7 @@ main(int argc, char **argv)
 	char path[512];
 
 	if (argc < 3 || (n = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: storm open|exec|connect N [ARG]\n");
+		fprintf(stderr, "usage: storm open|exec|connect|cmd N [ARG]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "open") == 0 && argc == 4) {
@@ -126,8 +129,25 @@ main(int argc, char **argv)
 			}
 			close(s);
 		}
+	} else if (strcmp(argv[1], "cmd") == 0 && argc >= 4) {
+		t0 = now();
+		c0 = cpu();
+		for (i = 0; i < n; i++) {
+			pid_t p = fork();
+			int st;
+
+			if (p == 0) {
+				execvp(argv[3], argv + 3);
+				_exit(127);
+			}
+			if (p < 0 || waitpid(p, &st, 0) < 0 || !WIFEXITED(st) ||
+			    WEXITSTATUS(st) != 0) {
+				fprintf(stderr, "storm: %s failed\n", argv[3]);
+				return 1;
+			}
+		}
 	} else {
-		fprintf(stderr, "usage: storm open|exec|connect N [ARG]\n");
+		fprintf(stderr, "usage: storm open|exec|connect|cmd N [ARG]\n");
 		return 2;
 	}
 	printf("%.6f %.6f %ld\n", now() - t0, cpu() - c0, n);
