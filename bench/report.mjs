@@ -6,6 +6,7 @@
 // profiled policyd enforced redis> <redis used bytes> <bpf map bytes>";
 // PROP: propagate's line.
 import fs from 'node:fs';
+import os from 'node:os';
 
 const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn, nMix, pipe, mem, prop] =
   process.argv.slice(2);
@@ -89,22 +90,71 @@ md += '\nRSS of each daemon; every workload was run once and given a policy in a
 res.propagation = fs.readFileSync(prop, 'utf8').trim();
 md += `\n## Policy propagation\n\nFrom \`paddockctl promote|demote\` to this host's enforcer acknowledging `;
 md += `the revision (sent after the kernel's maps hold it): ${res.propagation}.\n`;
-md += '\n## Against the targets\n\n';
+// Each target, met or missed, and why when missed.
 const ov = (w, c) => (res.results[w] && res.results[w][c] && res.results[w].bare ?
   pct(res.results[w][c].wall.median, res.results[w].bare.wall.median) : NaN);
-const line = (what, got, goal) => { md += `- ${what}: ${Number.isNaN(got) ? 'n/a' : got.toFixed(1)} (target ${goal})\n`; };
-line('observe overhead on the mix, % wall', ov('mix', 'observe'), '≤ 1');
-line('observe overhead on the build, % wall', ov('build', 'observe'), '≤ 1');
-line('observe overhead on the open/close storm, % wall', ov('open', 'observe'), '≤ 5');
-line('enforce overhead on the mix, % wall', ov('mix', 'enforce'), '≤ 2');
-line('pipeline, events/s', res.pipeline.events_per_s, '≥ 500000');
 const big = res.memory[res.memory.length - 1];
-if (big) line(`four daemons' RSS with ${big.workloads} workloads, MiB`, big.daemons_rss_mib, '≤ 64');
-for (const w of ['open', 'exec', 'connect']) {
-  const a = ov(w, 'auditd'), o = ov(w, 'observe');
-  if (!Number.isNaN(a)) line(`auditd overhead / observe overhead on the ${w} storm`, a / o, '≥ 10');
-}
+const p99 = +((res.propagation.match(/p99 ([0-9.]+) ms/) || [])[1]);
+const kns = (n) => (res.kernel_ns_per_run[n] === undefined ? '?' :
+  (res.kernel_ns_per_run[n] / 1000).toFixed(1));
+const why = {
+  observe: `every exec costs the collector's BPF ~${kns('on_fork')} + ${kns('on_exec')} + `
+    + `${kns('on_exit')} µs (fork, exec and exit: path walk, argv copy, ring buffer) and every `
+    + `syscall on the host ~${kns('on_sys_enter')} µs (sys_enter, for the syscall dimension), `
+    + 'measured above; on 2 cores the daemons digesting the events also compete with the workload',
+  enforce: 'enforcement adds the exec hook (a path walk per exec) and a sys_exit program on every '
+    + 'syscall of the host once any policy exists',
+  pipeline: 'the profiler applies each event with its own Lua EVAL in Redis (one round trip and '
+    + 'script run per event); batching the events of one workload per call is the fix',
+  memory: big ? `the largest is ${Object.entries(big.rss_kib).filter(([k]) => k !== 'redis')
+    .sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} (${(v / 1024).toFixed(1)} MiB)`)[0]}; `
+    + 'each BPF daemon also maps its skeleton and libbpf' : '',
+  auditd: 'for novel events Paddock\'s kernel work (lineage, path walk, ring buffer) is of the order '
+    + 'of auditd\'s record; only repeats are cheap, deduplicated in the kernel',
+  propagation: 'policyd serves commands and profiles in turn on one connection: a change made '
+    + 'while the profiles of many workloads arrive waits behind them (the benchmark measures it '
+    + 'after promoting 1,000 workloads and the pipeline run)',
+};
+const targets = [
+  ['observe overhead on the mix (% wall)', ov('mix', 'observe'), 1, 'le', 'observe'],
+  ['observe overhead on the build (% wall)', ov('build', 'observe'), 1, 'le', 'observe'],
+  ['observe overhead on the open/close storm (% wall)', ov('open', 'observe'), 5, 'le', 'observe'],
+  ['enforce overhead on the mix (% wall)', ov('mix', 'enforce'), 2, 'le', 'enforce'],
+  ['pipeline (events/s)', res.pipeline.events_per_s, 500000, 'ge', 'pipeline'],
+  [`four daemons' RSS with ${big ? big.workloads : '?'} workloads (MiB)`,
+    big ? big.daemons_rss_mib : NaN, 64, 'le', 'memory'],
+  ['propagation p99 (ms)', p99, 100, 'le', 'propagation'],
+];
+for (const w of ['open', 'exec', 'connect'])
+  if (!Number.isNaN(ov(w, 'auditd')))
+    targets.push([`auditd's overhead over observe's, ${w} storm (×)`, ov(w, 'auditd') / ov(w, 'observe'),
+      10, 'ge', 'auditd']);
+res.targets = targets.map(([what, got, goal, dir, k]) => {
+  const met = !Number.isNaN(got) && (dir === 'le' ? got <= goal : got >= goal);
+  return { what, got: Number.isNaN(got) ? null : +got.toFixed(1), goal, met, why: met ? null : why[k] };
+});
+md += '\n## Against the targets\n\n| target | measured | goal | |\n|---|---|---|---|\n';
+for (const t of res.targets)
+  md += `| ${t.what} | ${t.got === null ? 'n/a' : t.got} | ${t.goal} | ${t.met ? 'met' : 'missed'} |\n`;
+const missed = [...new Set(res.targets.filter((t) => !t.met).map((t) => t.why))];
+if (missed.length) md += '\nWhy the misses:\n\n' + missed.map((w) => `- ${w}.`).join('\n') + '\n';
+res.machine = { cpus: os.cpus().length, cpu: os.cpus()[0] ? os.cpus()[0].model : '?',
+  mem_gib: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release(), bpf_stats_enabled: true };
+res.command = 'sudo make bench' + Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_'))
+  .map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join('');
+md += `\nMachine: ${res.machine.cpus} × ${res.machine.cpu}, ${res.machine.mem_gib} GiB, kernel `;
+md += `${res.machine.kernel}; \`kernel.bpf_stats_enabled=1\` during the rounds (it adds a little to every `;
+md += `BPF program run). Produced by \`${res.command}\`.\n`;
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(`${out}/results.json`, JSON.stringify(res, null, 1) + '\n');
 fs.writeFileSync(`${out}/results.md`, md);
+// docs/performance.md shows the latest table between its markers.
+const doc = 'docs/performance.md';
+if (fs.existsSync(doc)) {
+  const d = fs.readFileSync(doc, 'utf8');
+  const a = '<!-- results: written by bench/report.mjs -->\n', b = '<!-- end of results -->';
+  if (d.includes(a) && d.includes(b))
+    fs.writeFileSync(doc, d.slice(0, d.indexOf(a) + a.length) + md.replace(/^# .*\n\n/, '## Latest results\n\n')
+      .replace(/^## (?!Latest)/gm, '### ') + d.slice(d.indexOf(b)));
+}
 console.log(md);

@@ -28,12 +28,13 @@
 # counted by the collector's own sys_enter program with
 # kernel.bpf_stats_enabled=1), kernel ns per BPF program run, and events
 # seen, deduplicated, emitted and lost.  Then, with the stack up:
-#   pipeline     bench/pipe.c pushes BENCH_PIPE synthetic events through
-#                collectd's publishing path into Redis; the rate is events
-#                over the time until the profiler has consumed them all
 #   memory       RSS of each daemon, Redis's used memory and the BPF maps'
 #                memory, with 10, 100 and 1,000 workloads (each run once
 #                and given a policy in alert)
+#   pipeline     bench/pipe.c pushes BENCH_PIPE synthetic events through
+#                collectd's publishing path into Redis; the rate is events
+#                over the time until the profiler has consumed them all
+#                (after the memory figures: it grows the heap and streams)
 #   propagation  bench/propagate.c: 100 promote/demote changes, from the
 #                command to this host's enforcer acknowledging the revision
 #                (after its maps hold it); min, p50, p99, max
@@ -194,15 +195,6 @@ done
 # Pipeline, memory and propagation, with the stack up.
 $ctl up >/dev/null
 url="unix://$dir/redis.sock"
-echo "== pipeline: $N_PIPE events through collectd's publishing path, Redis, the profiler"
-t0=$(date +%s.%N)
-build/bench/pipe "$url" paddock:events "$N_PIPE" 100 > "$dir/pipe.txt"
-drained
-t1=$(date +%s.%N)
-took=$(awk "BEGIN { print $t1 - $t0 }")
-echo "$(cat "$dir/pipe.txt"), consumed by the profiler after $took s"
-echo "$N_PIPE $took $(sed -n 's/.*overflow \([0-9]*\).*/\1/p' "$dir/pipe.txt")" > "$dir/pipe-rate.txt"
-
 echo "== memory with $MEM_STEPS workloads"
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$dir/$1.pid")/status"; }
 bpf_mem() {	# bytes of the maps our programs use
@@ -237,6 +229,15 @@ for n in $MEM_STEPS; do
 	printf ' %s' "$n"
 done
 echo
+
+echo "== pipeline: $N_PIPE events through collectd's publishing path, Redis, the profiler"
+t0=$(date +%s.%N)
+build/bench/pipe "$url" paddock:events "$N_PIPE" 100 > "$dir/pipe.txt"
+drained
+t1=$(date +%s.%N)
+took=$(awk "BEGIN { print $t1 - $t0 }")
+echo "$(cat "$dir/pipe.txt"), consumed by the profiler after $took s"
+echo "$N_PIPE $took $(sed -n 's/.*overflow \([0-9]*\).*/\1/p' "$dir/pipe.txt")" > "$dir/pipe-rate.txt"
 
 echo "== propagation: 100 policy changes"
 $ctl promote bench-open --to alert --force --reason bench >/dev/null
