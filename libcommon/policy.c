@@ -60,6 +60,45 @@ wstate_text(const struct wstate *s, char *buf, size_t len)
 	    conf_stage_names[s->dim[WD_SYSCALL]]);
 }
 
+/*
+ * "exec=alert file=alert net=alert syscall=alert rev 3" -> "alert rev 3",
+ * and "exec=enforce file=enforce net=enforce syscall=alert" -> "enforce
+ * (syscall=alert)": the stage most dimensions share, then the others.
+ * Anything else is left as it is.
+ */
+const char *
+policy_stages_compact(const char *in, char *out, size_t len)
+{
+	static const char *const dims[] = { "exec", "file", "net", "syscall" };
+	char st[4][32], rest[128] = "";
+	int n, i, j, best = 0, most = 0, off;
+
+	if (in == NULL)
+		return "";
+	n = sscanf(in, "exec=%31s file=%31s net=%31s syscall=%31s%127[^\n]",
+	    st[0], st[1], st[2], st[3], rest);
+	if (n < 4)
+		return in;
+	for (i = 0; i < 4; i++) {
+		for (n = 0, j = 0; j < 4; j++)
+			n += strcmp(st[i], st[j]) == 0;
+		if (n > most) {
+			most = n;
+			best = i;
+		}
+	}
+	off = snprintf(out, len, "%s", st[best]);
+	for (i = 0, j = 0; i < 4 && off > 0 && (size_t)off < len; i++)
+		if (strcmp(st[i], st[best]) != 0)
+			off += snprintf(out + off, len - (size_t)off, "%s%s=%s",
+			    j++ ? " " : " (", dims[i], st[i]);
+	if (j > 0 && off > 0 && (size_t)off < len)
+		off += snprintf(out + off, len - (size_t)off, ")");
+	if (off > 0 && (size_t)off < len)
+		snprintf(out + off, len - (size_t)off, "%s", rest);
+	return out;
+}
+
 /* Append the items of section sec of src (a view) to out, reshaped. */
 static void
 take(json_t *out, json_t *src, const char *sec)

@@ -41,6 +41,12 @@ json_t	*policy_compile(const char *workload, uint64_t rev, json_t *view,
  * Accepted behaviour (the raw-entry JSON values of P prof:{W}:accepted)
  * shaped like a view, for policy_compile().
  */
+/*
+ * For people: wstate_text()'s "exec=alert file=alert net=alert syscall=alert
+ * rev 3" as "alert rev 3", or "enforce (syscall=alert) rev 3" when they
+ * differ; anything else as it is.  Returns out, or in itself.
+ */
+const char *policy_stages_compact(const char *in, char *out, size_t len);
 json_t	*policy_accepted_view(const char *const *vals, size_t n);
 /*
  * A violation as JSON, the shape stored in viol:{W} and printed by

@@ -373,7 +373,13 @@ transition(struct engine *e, const char *w, struct transition *t,
 	audit(e, actor, w, t->promote ? "promote" : "demote", before, after,
 	    reason);
 	e->changes++;
-	snprintf(msg, msglen, "%s: %s -> %s", w, before, after);
+	{
+		char b[300], a[300];
+
+		snprintf(msg, msglen, "%s: %s -> %s", w,
+		    policy_stages_compact(before, b, sizeof(b)),
+		    policy_stages_compact(after, a, sizeof(a)));
+	}
 	log_info("%s by %s: %s", t->promote ? "promote" : "demote", actor, msg);
 	return 0;
 }

@@ -267,6 +267,32 @@ test_audit_chain_catches_tampering(void **state)
 	assert_int_equal(audit_verify(v, 4, err, sizeof(err)), 0);
 }
 
+/* How stages read in paddockctl's audit table and promote replies. */
+static void
+test_stages_compact(void **state)
+{
+	static const struct { const char *in, *out; } c[] = {
+		{ "exec=alert file=alert net=alert syscall=alert rev 3",
+		    "alert rev 3" },
+		{ "exec=enforce file=enforce net=enforce syscall=alert rev 4",
+		    "enforce (syscall=alert) rev 4" },
+		{ "exec=alert file=enforce net=enforce syscall=alert",
+		    "alert (file=enforce net=enforce)" },
+		{ "exec=learning file=learning net=learning syscall=learning",
+		    "learning" },
+		{ "learning", "learning" },		/* not a stage list */
+		{ "", "" },
+	};
+	char buf[200];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		assert_string_equal(policy_stages_compact(c[i].in, buf,
+		    sizeof(buf)), c[i].out);
+	assert_string_equal(policy_stages_compact(NULL, buf, sizeof(buf)), "");
+}
+
 int
 main(void)
 {
@@ -276,6 +302,7 @@ main(void)
 		cmocka_unit_test(test_compile_and_roundtrip),
 		cmocka_unit_test(test_policy_errors_name_line_and_column),
 		cmocka_unit_test(test_audit_chain_catches_tampering),
+		cmocka_unit_test(test_stages_compact),
 	};
 
 	return cmocka_run_group_tests_name("policy (pure)", tests, NULL, NULL);
