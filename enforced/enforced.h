@@ -135,7 +135,5 @@ int	ekern_set_dns(struct ekern *k, uint32_t wid, const struct dnsset *ds);
 int	ekern_expire(struct ekern *k, uint64_t now_mono_ns);
 /* Retire every cached decision: after any change of the maps. */
 int	ekern_bump(struct ekern *k);
-/* Remove every pin (links and maps): enforcement stops. */
-int	ekern_unpin(const char *pindir);
 
 #endif

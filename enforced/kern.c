@@ -1,21 +1,24 @@
 /*
- * kern: bpf/enforce.bpf.c in the kernel, and kept there.
+ * kern: bpf/enforce.bpf.c (and, where the probe finds BPF LSM,
+ * bpf/enforce_lsm.bpf.c) in the kernel, and kept there.
  *
  * Maps are pinned in the configured bpffs directory (enforced.bpffs) and
- * reused when enforced starts again; each attachment's link is pinned
- * there too, so enforcement outlives the daemon: a crash or a restart
- * leaves the kernel enforcing the last policy it was given.  Programs are
- * attached to the parent cgroup of each workload (paddock.slice for
- * `paddockctl run`, the unit's slice for systemd), never to the root: they
- * run only for processes below those cgroups, and decide only for the
- * workloads registered in the maps.  ekern_unpin() removes every pin: the
- * links go with the last reference, and enforcement stops.
+ * reused when enforced starts again, by both objects; each attachment's
+ * link is pinned there too, so enforcement outlives the daemon: a crash or
+ * a restart leaves the kernel enforcing the last policy it was given.
+ * While it runs, enforced also holds every link open and pins again what
+ * disappears (ekern_guard).  The cgroup programs are attached to the
+ * parent cgroup of each workload (paddock.slice for `paddockctl run`, the
+ * unit's slice for systemd), never to the root: they run only for
+ * processes below those cgroups.  The global hooks (exec, sys_exit,
+ * sys_enter, the mkdir hook) run for every task but decide only for the
+ * workloads registered in the maps.  Removing every pin (paddockctl
+ * disable, down --disable) with enforced stopped detaches everything.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include <dirent.h>
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -690,27 +693,4 @@ ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data, size_t len),
 	k->fn = fn;
 	k->arg = arg;
 	return ring_buffer__consume(k->rb);
-}
-
-int
-ekern_unpin(const char *pindir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d;
-	int rc = 0;
-
-	if ((d = opendir(pindir)) == NULL)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pindir, e->d_name);
-		if (unlink(path) < 0)
-			rc = -errno;
-	}
-	closedir(d);
-	if (rmdir(pindir) < 0 && errno != ENOENT)
-		rc = -errno;
-	return rc;
 }
