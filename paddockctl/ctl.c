@@ -185,3 +185,16 @@ ctl_read_file(const char *path, size_t max)
 	buf[n] = '\0';
 	return buf;
 }
+
+const char *
+ctl_fit(const char *s, size_t width, char *out, size_t len)
+{
+	size_t n = strlen(s), head;
+
+	if (n <= width || width < 8 || len <= width)
+		return s;
+	head = (width - 3) / 3;
+	snprintf(out, len, "%.*s...%s", (int)head, s,
+	    s + n - (width - 3 - head));
+	return out;
+}

@@ -64,6 +64,11 @@ const char *ctl_bindir(char *buf, size_t len);
 #include <stdio.h>
 #include <jansson.h>
 int	ctl_print_json(FILE *f, json_t *doc);
+/*
+ * s cut to width columns for a table, keeping its start and its end (a
+ * path's file name) around "...": out, or s itself when it fits.
+ */
+const char *ctl_fit(const char *s, size_t width, char *out, size_t len);
 int	ctl_print_yaml(FILE *f, json_t *doc);
 
 /*

@@ -144,12 +144,13 @@ show(struct evq *q, const struct wire_event *e, const char *id)
 			fflush(stdout);
 		}
 	} else {
-		char when[64], what[600];
+		char when[64], what[600], fit[64];
 
 		wire_time_iso(e->ts, when, sizeof(when));
 		wire_summary(WK_EVENT, e, what, sizeof(what));
-		printf("%s  %-24s %7u  %s\n", when + 11, e->workload, e->pid,
-		    what);
+		/* 100 columns: the middle of a long summary goes. */
+		printf("%.12s  %-24.24s %7u  %s\n", when + 11, e->workload,
+		    e->pid, ctl_fit(what, 52, fit, sizeof(fit)));
 		if (q->follow)
 			fflush(stdout);
 	}

@@ -551,7 +551,7 @@ viol_line(json_t *o)
 	json_t *lin = json_object_get(o, "lineage");
 	const char *exe = json_string_value(json_object_get(json_array_get(lin,
 	    json_array_size(lin) - 1), "exe"));
-	char buf[300];
+	char buf[300], fit[100], fit2[48];
 
 	if (dim != NULL && strcmp(dim, "syscall") == 0)
 		what = json_string_value(json_object_get(o, "syscall_name"));
@@ -563,15 +563,17 @@ viol_line(json_t *o)
 		    (long long)json_integer_value(json_object_get(o, "port")));
 		what = buf;
 	}
-	printf("%-15s %.19s %-12.12s %-7s %-7s %s%s%s%s\n",
+	/* 100 columns: what and by whom on a line of their own. */
+	printf("%-15s %.19s %-12.12s %-7s %-7s%s\n        %s%s%s\n",
 	    json_string_value(json_object_get(o, "id")),
 	    json_string_value(json_object_get(o, "time")),
 	    json_string_value(json_object_get(o, "workload")), dim,
-	    json_string_value(json_object_get(o, "action")), what ? what : "?",
-	    exe ? " by " : "", exe ? exe : "",
+	    json_string_value(json_object_get(o, "action")),
 	    json_is_true(json_object_get(o, "accepted")) ? " [accepted]" :
 	    json_integer_value(json_object_get(o, "mode")) & WM_PROTECT ?
-	    " [self-protection]" : "");
+	    " [self-protection]" : "",
+	    ctl_fit(what ? what : "?", exe ? 50 : 90, fit, sizeof(fit)),
+	    exe ? " by " : "", exe ? ctl_fit(exe, 36, fit2, sizeof(fit2)) : "");
 }
 
 /*
