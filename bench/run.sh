@@ -103,7 +103,12 @@ run() {	# config workload
 	connect) a="connect $N_CONN $PORT" ;;
 	mix) a="cmd 1 node $top/bench/mix.mjs $npmdir $dir/ws $MIXPORT $N_MIX" ;;
 	build) rm -rf "$dir/src/build" "$dir/src/bin"	# from clean, untimed
-	       a="cmd 1 make -C $dir/src -s -j2 all" ;;
+	       mkdir -p "$dir/src/tmp"
+	       # gcc's temporary files go to a directory of the build's own:
+	       # in /tmp their random names could only be learnt one by one
+	       # (a top-level directory never collapses by fan-out), and one
+	       # learning run would not cover the next run's names.
+	       a="cmd 1 env TMPDIR=$dir/src/tmp make -C $dir/src -s -j2 all" ;;
 	esac
 	# shellcheck disable=SC2086
 	out=$(bin/paddockctl --state-dir="$dir" run --workload "bench-$2" -- $storm $a)
