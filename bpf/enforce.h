@@ -157,6 +157,15 @@ struct evseen {
 	__u64	suppressed;
 };
 
+/* Per workload: records sent this second, and those not sent since. */
+#define EVIOL_RATE	200	/* records per second per workload, at most */
+
+struct evrate {
+	__u64	sec;
+	__u64	sent;
+	__u64	dropped;	/* over the rate, or the ring buffer was full */
+};
+
 #define EREC_VIOL	1
 #define EREC_EXEC	2
 

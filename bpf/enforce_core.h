@@ -145,6 +145,13 @@ struct {
 } vseen SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);		/* wid */
+	__type(value, struct evrate);
+} vrate SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } viol SEC(".maps");
@@ -600,7 +607,11 @@ fill_lineage(struct eviol *v, const struct ecache *wh)
 
 /*
  * A violation record, unless the same behaviour was reported less than a
- * second ago.  The caller fills the behaviour and submits it.
+ * second ago or the workload is over its rate.  Nothing is lost without a
+ * trace: what is not sent is counted, and the next record of the same
+ * behaviour (deduplication) or of the workload (rate, full ring buffer)
+ * carries the count in suppressed.  The caller fills the behaviour and
+ * submits it.
  */
 static __always_inline struct eviol *
 viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
@@ -608,12 +619,30 @@ viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 	__u64 now = bpf_ktime_get_ns(), supp;
 	struct eviol *v;
 
+	struct evrate *rt, fresh = { .sec = now / 1000000000ULL };
+	__u32 wid = wh->w.wid;
+
 	/* Keyed with the action: an alert after a denial is news. */
-	if (!report_due(wh->w.wid, dim, what ^ ((__u64)action << 62), now,
-	    &supp))
+	if (!report_due(wid, dim, what ^ ((__u64)action << 62), now, &supp))
 		return NULL;
-	if ((v = bpf_ringbuf_reserve(&viol, sizeof(*v), 0)) == NULL)
+	/* A storm of distinct behaviours: at most EVIOL_RATE records a second
+	 * per workload; the rest, and any the ring buffer refuses, counted. */
+	if ((rt = bpf_map_lookup_elem(&vrate, &wid)) == NULL) {
+		bpf_map_update_elem(&vrate, &wid, &fresh, BPF_NOEXIST);
+		if ((rt = bpf_map_lookup_elem(&vrate, &wid)) == NULL)
+			return NULL;
+	}
+	if (rt->sec != fresh.sec) {
+		rt->sec = fresh.sec;
+		rt->sent = 0;
+	}
+	if (rt->sent >= EVIOL_RATE ||
+	    (v = bpf_ringbuf_reserve(&viol, sizeof(*v), 0)) == NULL) {
+		__sync_fetch_and_add(&rt->dropped, 1);
 		return NULL;
+	}
+	rt->sent++;
+	supp += __sync_lock_test_and_set(&rt->dropped, 0);
 	v->type = EREC_VIOL;
 	v->pid = bpf_get_current_pid_tgid() >> 32;
 	v->ts = now;

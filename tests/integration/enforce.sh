@@ -84,11 +84,32 @@ grep '"action":"alerted"' "$dir/follow.json" | grep -q "\"port\":$pb" ||
 	fail "violations --follow did not show it: $(cat "$dir/follow.json")"
 ok "violations --follow: the alert arrived as it happened"
 
+# A storm of 300 distinct destinations in alert: rate-limited per workload
+# (in the kernel and in enforced), and every one is accounted for.
+$ctl run --workload e-agent -- bash -c 'for p in $(seq 20000 20299); do
+	(echo x > /dev/udp/127.0.0.1/$p) 2>/dev/null; done' >/dev/null 2>&1 || true
+sleep 1.2
+$ctl run --workload e-agent -- bash -c 'echo x > /dev/udp/127.0.0.1/20300' >/dev/null 2>&1 || true
+for i in $(seq 50); do
+	$ctl -o json violations --workload e-agent | grep -q '"port": 20300' && break
+	sleep 0.1
+done
+$ctl -o json violations --workload e-agent > "$dir/storm.json"
+node -e '
+	const v = JSON.parse(require("fs").readFileSync(process.argv[1]))
+		.filter(x => x.port >= 20000 && x.port <= 20300 && x.action === "alerted");
+	const total = v.length + v.reduce((a, x) => a + x.suppressed, 0);
+	console.log(`${v.length} records, ${total - v.length} counted as suppressed`);
+	process.exit(v.length < 301 && total === 301 ? 0 : 1);' "$dir/storm.json" > "$dir/storm.txt" ||
+	fail "storm not accounted for: $(cat "$dir/storm.txt")"
+ok "storm: 301 distinct destinations, $(cat "$dir/storm.txt"): none lost"
+
 # Accepted: allowed and no longer a violation.
 vid=$($ctl -o json violations --workload e-agent | node -e '
 	let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-	const v = JSON.parse(s).filter(x => x.action === "alerted").pop();
-	console.log(v.id); });')
+	const v = JSON.parse(s).filter(x => x.action === "alerted" &&
+	    x.port === +process.argv[1] && x.proto === 6).pop();
+	console.log(v.id); });' "$pb")
 $ctl accept "$vid" --reason "B is a new legitimate service" >/dev/null || fail "accept"
 acked "$(rev)"
 $ctl policy show e-agent | grep -q "dest: \"127.0.0.1\"" || fail "accepted destination not in policy"
