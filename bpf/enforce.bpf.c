@@ -114,12 +114,21 @@ decide(const struct ecache *wh, __u8 family, __u16 proto, __u16 port,
 	what ^= ((__u64)port << 32) ^ proto;
 	if ((v = viol_begin(wh, EDIM_NET, what, mode == EMODE_BLOCK ?
 	    EACT_DENIED : EACT_ALERTED)) != NULL) {
+		struct ednsname *nm;
+		long n;
+
 		v->family = family;
 		v->proto = (__u8)proto;
 		if (proto & EPROTO_LISTEN)
 			v->dim = EDIM_LISTEN;
 		v->port = port;
 		__builtin_memcpy(v->addr, addr, 16);
+		/* The name the workload's DNS answer gave it, in path. */
+		if (!(proto & EPROTO_LISTEN) &&
+		    (nm = bpf_map_lookup_elem(&dns_names, addr)) != NULL &&
+		    (n = bpf_probe_read_kernel_str(v->path, EDNS_NAME_MAX,
+		    nm->name)) > 1)
+			v->path_len = (__u16)(n - 1);
 		bpf_ringbuf_submit(v, 0);
 	}
 	return mode == EMODE_BLOCK ? 0 : 1;
@@ -207,7 +216,10 @@ int enf_bind6(struct bpf_sock_addr *ctx)
  * allow list, for the record's TTL plus enforced.dns_grace, with the ports
  * of the rule.  So the address is allowed before recvmsg() returns, and
  * therefore before any connect() can use it.  Everything else passes
- * untouched (the program never drops: return 1).  Answers over TCP or DoH
+ * untouched (the program never drops: return 1).  Every A and AAAA
+ * answer an enforced workload gets also records address -> name in
+ * `dns_names`, so that a violation can say which name the address was
+ * reached by.  Answers over TCP or DoH
  * are not parsed: such names are allowed only as resolved at apply time.
  */
 #define DNS_MAX_ANS	16
@@ -218,6 +230,7 @@ struct dnsp {
 	__u32	off;		/* offset in the packet */
 	__u32	len;		/* name bytes hashed */
 	__u32	lab;		/* bytes left in the current label */
+	__u32	labn;		/* the current label's length */
 	__u32	done;
 	__u32	bad;
 };
@@ -226,6 +239,8 @@ static long
 qname_step(__u32 i, void *arg)
 {
 	struct dnsp *p = arg;
+	struct escratch *s;
+	__u32 zero = 0;
 	__u8 c;
 
 	if (bpf_skb_load_bytes(p->skb, p->off, &c, 1) < 0) {
@@ -244,12 +259,18 @@ qname_step(__u32 i, void *arg)
 		}
 		if (p->len > 0)
 			p->h = fnv1a(p->h, '.');
-		p->lab = c;
+		p->lab = p->labn = c;
 		return 0;
 	}
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
 	p->h = fnv1a(p->h, c);
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) != NULL) {
+		if (p->len > 0 && p->lab == p->labn)	/* a label starts */
+			s->qname[s->qpos++ & (EDNS_NAME_MAX - 1)] = '.';
+		s->qname[s->qpos++ & (EDNS_NAME_MAX - 1)] = (char)c;
+		s->qname[s->qpos & (EDNS_NAME_MAX - 1)] = '\0';
+	}
 	p->len++;
 	p->lab--;
 	return p->len > 253;
@@ -301,8 +322,9 @@ int enf_dns(struct __sk_buff *skb)
 	struct edns_key dk = {};
 	struct edns_rule *r;
 	struct dnsp p = { .h = FNV1A_INIT };
+	struct escratch *s;
 	struct ecache wh;
-	__u32 off, i;
+	__u32 off, i, zero = 0;
 	__u16 sport, an, type, rdlen;
 	__u8 b[12], addr[16], ihl;
 	__u64 now, ttl;
@@ -330,6 +352,10 @@ int enf_dns(struct __sk_buff *skb)
 	    (b[2] & 0x80) == 0 || (b[3] & 0xf) != 0 || b[4] != 0 || b[5] != 1)
 		return 1;	/* not a good answer to one question */
 	an = ((__u16)b[6] << 8) | b[7];
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 1;
+	s->qpos = 0;
+	s->qname[0] = '\0';
 	p.skb = skb;
 	p.off = off + 12;
 	bpf_loop(260, qname_step, &p, 0);
@@ -337,8 +363,7 @@ int enf_dns(struct __sk_buff *skb)
 		return 1;
 	dk.wid = wh.w.wid;
 	dk.hash = p.h;
-	if ((r = bpf_map_lookup_elem(&dns_allow, &dk)) == NULL)
-		return 1;
+	r = bpf_map_lookup_elem(&dns_allow, &dk);	/* NULL: names only */
 	p.off += 4;		/* qtype, qclass */
 	now = bpf_ktime_get_ns();
 	for (i = 0; i < DNS_MAX_ANS && i < an; i++) {
@@ -355,14 +380,18 @@ int enf_dns(struct __sk_buff *skb)
 			addr[10] = addr[11] = 0xff;
 			if (bpf_skb_load_bytes(skb, p.off, addr + 12, 4) < 0)
 				break;
-			dns_learn(wh.w.wid, r, addr, now + (ttl + r->grace_s) *
-			    1000000000ULL);
 		} else if (type == 28 && rdlen == 16) {
 			if (bpf_skb_load_bytes(skb, p.off, addr, 16) < 0)
 				break;
+		} else {
+			p.off += rdlen;
+			continue;
+		}
+		/* The name, for the violations that reach this address. */
+		bpf_map_update_elem(&dns_names, addr, s->qname, BPF_ANY);
+		if (r != NULL)
 			dns_learn(wh.w.wid, r, addr, now + (ttl + r->grace_s) *
 			    1000000000ULL);
-		}
 		p.off += rdlen;
 	}
 	return 1;

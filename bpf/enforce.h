@@ -121,6 +121,16 @@ struct edns_key {
 };
 
 #define EDNS_PORTS	4
+#define EDNS_NAME_MAX	256	/* a power of two */
+
+/* The names violations report: what a workload's DNS answers said. */
+struct ednsaddr {
+	__u8	addr[16];
+};
+
+struct ednsname {
+	char	name[EDNS_NAME_MAX];
+};
 
 struct edns_rule {
 	__u16	port[EDNS_PORTS];	/* 0: any */

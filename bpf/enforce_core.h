@@ -151,6 +151,14 @@ struct {
 	__type(value, struct evrate);
 } vrate SEC(".maps");
 
+/* Address -> the DNS name an enforced workload last got it for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ednsaddr);
+	__type(value, struct ednsname);
+} dns_names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -185,6 +193,8 @@ struct lay {
 
 /* Per-CPU work space: the walk, the path root first, one pattern. */
 struct escratch {
+	char	qname[EDNS_NAME_MAX];	/* a DNS question, as text */
+	__u32	qpos;
 	struct walk w;
 	struct glob g;
 	struct lay lay;

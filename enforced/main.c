@@ -467,9 +467,12 @@ on_record(void *arg, void *data, size_t len)
 	v.syscall = r->syscall;
 	v.suppressed = rt->suppressed + r->suppressed;
 	rt->suppressed = 0;
-	if (r->path_len > 0) {	/* exec, file, a protected socket */
+	if (r->path_len > 0) {
 		snprintf(path, sizeof(path), "%.*s", (int)r->path_len, r->path);
-		v.path = path;
+		if (r->dim == EDIM_NET && r->family != 0)
+			v.name = path;	/* the DNS name of the address */
+		else
+			v.path = path;	/* exec, file, a protected socket */
 	}
 	if (r->dim == EDIM_NET || r->dim == EDIM_LISTEN) {
 		v.family = r->family;

@@ -72,6 +72,17 @@ echo "127.0.0.156 60" > "$dir/answer"
 out=$(q evil.paddock.test)
 echo "$out" | grep -q 'Operation not permitted' || fail "evil.paddock.test was let through: $out"
 ok "evil.paddock.test -> 127.0.0.156: EPERM"
+for i in $(seq 50); do
+	$ctl -o json violations --workload d-agent | grep -q '"addr": "127.0.0.156"' && break
+	sleep 0.1
+done
+$ctl -o json violations --workload d-agent | node -e '
+	let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+	const v = JSON.parse(s).find(x => x.addr === "127.0.0.156" && x.port === +process.argv[1]);
+	if (!v || v.name !== "evil.paddock.test" || v.action !== "denied")
+		{ console.log(JSON.stringify(v)); process.exit(1); } });' "$P" ||
+	fail "the violation does not name evil.paddock.test"
+ok "the violation names the destination by its DNS name: evil.paddock.test"
 out=$(q api.paddock.test)
 [ "$out" = "resolved api.paddock.test 127.0.0.156" ] || fail "api after evil: $out"
 ok "the same address answered for api.paddock.test: allowed"
