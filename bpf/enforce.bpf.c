@@ -17,11 +17,14 @@
  *                                   SIGKILL before the caller sees the fd
  *   raw_tp/sys_exit (connect)       self-protection: a unix connect whose
  *                                   peer is Paddock's Redis socket
+ *   raw_tp/sys_enter (kill family)  self-protection: a signal to one of
+ *                                   Paddock's daemons (enf_sys_guard)
  *   raw_tp/sys_enter                syscalls: the workload's bitmap
  *
  * Where the host has BPF LSM, enforce_lsm.bpf.c takes over exec and files
- * (EPERM before the operation) and the two fallback programs here are
- * never attached; enforced decides by a probe at start-up.
+ * (EPERM before the operation) and signals to the daemons; the fallback
+ * programs here (sys_exit, sys_guard) are then never attached.  enforced
+ * decides by a probe at start-up.
  *
  * Which workload, and every decision: enforce_core.h.  A new cgroup (the
  * next `paddockctl run`, a restarted service) is added to `wl_cg` by the
@@ -53,6 +56,16 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_CREAT	85
 #define NR_OPENAT	257
 #define NR_OPENAT2	437
+#define NR_KILL		62
+#define NR_RT_SIGQUEUEINFO 129
+#define NR_TKILL	200
+#define NR_TGKILL	234
+#define NR_RT_TGSIGQUEUEINFO 297
+#define NR_PIDFD_SEND_SIGNAL 424
+#define PIDFD_SIGNAL_PROCESS_GROUP_ (1U << 2)
+#define PROC_SUPER_MAGIC_	0x9fa0
+#define PID_FS_MAGIC_		0x50494446
+#define ANON_INODE_FS_MAGIC_	0x09041934
 
 /* ------------------------------------------------------------ network */
 
@@ -516,6 +529,8 @@ fd_file(long fd)
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
 
+	if (fd < 0 || fd >= BPF_CORE_READ(t, files, fdt, max_fds))
+		return NULL;
 	fds = BPF_CORE_READ(t, files, fdt, fd);
 	if (fds == NULL || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0)
 		return NULL;
@@ -617,6 +632,111 @@ int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	    nr != NR_CREAT)
 		return 0;
 	return on_open_exit(ret);
+}
+
+/* ------------------------------------------------------------ signals */
+
+/* The process a pidfd (pidfs, an older anon-inode pidfd, or a /proc/PID
+ * directory) refers to, by its pid in the initial namespace; 0 if none. */
+static __always_inline __u32
+pidfd_target(long fd)
+{
+	struct file *f = fd_file(fd);
+	struct inode *ino;
+	struct pid *p;
+	unsigned long magic;
+
+	if (f == NULL)
+		return 0;
+	ino = BPF_CORE_READ(f, f_inode);
+	magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	if (magic == PID_FS_MAGIC_)
+		p = BPF_CORE_READ(ino, i_private);
+	else if (magic == ANON_INODE_FS_MAGIC_)
+		p = BPF_CORE_READ(f, private_data);
+	else if (magic == PROC_SUPER_MAGIC_)
+		p = BPF_CORE_READ(container_of(ino, struct proc_inode,
+		    vfs_inode), pid);
+	else
+		return 0;
+	return p != NULL ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+/*
+ * Self-protection: signals to Paddock's daemons, without BPF LSM.  At the
+ * entry of kill, tkill, tgkill, rt_(tg)sigqueueinfo and pidfd_send_signal
+ * the target (a tgid or tid, a process group, or everyone) is looked up
+ * in `prot_pid`.  A hit from a workload in alert or enforce is killed, and
+ * marked in `sigmark` before the signal goes: the call itself still runs
+ * (a tracepoint cannot skip it), so the daemon receives the signal, finds
+ * the sender marked and refuses it (libcommon/sigguard.h).  SIGKILL and
+ * SIGSTOP cannot be refused that way; see docs/enforcement.md.
+ */
+static __always_inline int
+on_signal_enter(struct pt_regs *regs, long nr)
+{
+	__s32 a0 = (__s32)BPF_CORE_READ(regs, di);
+	__u32 key, target, me;
+	__u8 need = EPROT_PROC, *prot;
+	struct task_struct *t;
+	struct ecache wh;
+	struct eviol *v;
+	__u64 now;
+	long sig;
+
+	sig = nr == NR_TGKILL || nr == NR_RT_TGSIGQUEUEINFO ?
+	    (long)BPF_CORE_READ(regs, dx) : (long)BPF_CORE_READ(regs, si);
+	if (sig == 0)
+		return 0;	/* a probe: "are you there?" */
+	key = (__u32)a0;
+	if (nr == NR_PIDFD_SEND_SIGNAL) {
+		if ((key = pidfd_target(a0)) == 0)
+			return 0;
+		if (BPF_CORE_READ(regs, r10) & PIDFD_SIGNAL_PROCESS_GROUP_)
+			need = EPROT_GROUP;
+	} else if (nr == NR_KILL && a0 <= 0) {
+		need = EPROT_GROUP;
+		if (a0 == 0) {		/* the caller's own process group */
+			t = (void *)bpf_get_current_task();
+			key = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID],
+			    numbers[0].nr);
+		} else if (a0 != -1)
+			key = (__u32)-a0;
+	}
+	target = need == EPROT_GROUP ? (__u32)-(__s32)key : key;
+	if (nr == NR_KILL && a0 == -1)
+		target = EPROT_ALL;	/* every process it may signal */
+	else if ((prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
+	    !(*prot & need))
+		return 0;
+	if (!resolve_wl(&wh) || !guarded(&wh))
+		return 0;
+	me = bpf_get_current_pid_tgid() >> 32;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&sigmark, &me, &now, BPF_ANY);
+	bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)nr << 40 |
+	    (__u64)(sig & 0xff) << 32 | target) ^ EM_PROTECT,
+	    EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT;
+		v->syscall = (__s32)nr;
+		v->target = target;
+		v->sig = (__s32)sig;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+/* The signal family only, filtered on the number before anything else:
+ * every other syscall costs this program two compares. */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
+{
+	if (id != NR_KILL && id != NR_TKILL && id != NR_TGKILL &&
+	    id != NR_RT_SIGQUEUEINFO && id != NR_RT_TGSIGQUEUEINFO &&
+	    id != NR_PIDFD_SEND_SIGNAL)
+		return 0;
+	return on_signal_enter(regs, id);
 }
 
 /* ------------------------------------------------------------ syscalls */

@@ -142,8 +142,21 @@ struct edns_rule {
 /*
  * What no workload in alert or enforce may reach: Paddock's Redis (its
  * unix socket by inode, its TCP endpoints by address and port), Paddock's
- * daemons (signals; BPF LSM only) and pins (unlink; BPF LSM only).
+ * daemons (signals: `prot_pid`, keyed by tgid, tid or process group) and
+ * pins (unlink; BPF LSM only).
  */
+#define EPROT_PROC	0x1	/* prot_pid value: a daemon's tgid or a tid */
+#define EPROT_GROUP	0x2	/* prot_pid value: a daemon's process group */
+#define EPROT_ALL	0xffffffffu	/* eviol.target: kill(-1), everyone */
+
+/*
+ * The map `sigmark` (enforce_core.h): tgid of a workload process that
+ * sent a signal to a daemon -> bpf_ktime_get_ns() of the attempt.  Written
+ * at the syscall's entry, before the signal is delivered (the signal
+ * backends cannot stop it), so that the daemon receiving it can tell and
+ * refuse it (libcommon/sigguard.h reads it by its pin, SIGGUARD_MAP).
+ */
+
 struct eprot_inode {
 	__u64	dev;		/* the kernel's s_dev */
 	__u64	ino;
@@ -204,6 +217,8 @@ struct eviol {
 	__u16	nlin;
 	__s32	syscall;
 	__u32	mode;		/* EM_* asked for (file, exec) */
+	__u32	target;		/* a signal's target: pid, group (-pgid), EPROT_ALL */
+	__s32	sig;		/* the signal sent */
 	__u16	path_len;
 	__u16	path_flags;
 	__u8	addr[16];

@@ -133,9 +133,16 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
-	__type(key, __u32);		/* tgid of a Paddock daemon */
-	__type(value, __u8);
+	__type(key, __u32);		/* tgid, tid or pgid of a Paddock daemon */
+	__type(value, __u8);		/* EPROT_* */
 } prot_pid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);		/* tgid of the sender */
+	__type(value, __u64);		/* ktime of its attempt */
+} sigmark SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

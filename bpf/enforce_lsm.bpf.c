@@ -14,8 +14,9 @@
  *   lsm/unix_stream_connect,  self-protection: Paddock's Redis socket,
  *   lsm/task_kill,            signals to Paddock's daemons, and unlinks in
  *   lsm/inode_unlink          bpffs are refused to every workload in alert
- *                             or enforce (the fallback can only do the
- *                             first; see docs/enforcement.md)
+ *                             or enforce (the fallback kills the sender
+ *                             of a signal, which still arrives, and
+ *                             cannot stop an unlink; docs/enforcement.md)
  *
  * The same decisions as the SIGKILL fallback in enforce.bpf.c, from the
  * same maps (enforce_core.h), on the same kind of path: the kernel's
@@ -114,7 +115,8 @@ int BPF_PROG(enf_lsm_unix, struct socket *sock, struct sock *other,
 	return -EPERM_;
 }
 
-/* Signals to Paddock's daemons. */
+/* Signals to Paddock's daemons: called once per target task, so a kill of
+ * a process group or of everyone is refused for each daemon in it. */
 SEC("lsm/task_kill")
 int BPF_PROG(enf_lsm_kill, struct task_struct *p, struct kernel_siginfo *info,
     int sig, const struct cred *cred, int ret)
@@ -122,14 +124,18 @@ int BPF_PROG(enf_lsm_kill, struct task_struct *p, struct kernel_siginfo *info,
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct ecache wh;
 	struct eviol *v;
+	__u8 *prot;
 
-	if (ret != 0 || sig == 0 || !resolve_wl(&wh) || !guarded(&wh) ||
-	    bpf_map_lookup_elem(&prot_pid, &tgid) == NULL)
+	if (ret != 0 || sig == 0 ||
+	    (prot = bpf_map_lookup_elem(&prot_pid, &tgid)) == NULL ||
+	    !(*prot & EPROT_PROC) || !resolve_wl(&wh) || !guarded(&wh))
 		return ret;
-	if ((v = viol_begin(&wh, EDIM_SYSCALL, tgid ^ EM_PROTECT,
-	    EACT_DENIED)) != NULL) {
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)(sig & 0xff) << 32 |
+	    tgid) ^ EM_PROTECT, EACT_DENIED)) != NULL) {
 		v->mode = EM_PROTECT;
 		v->syscall = 62;	/* kill; tgkill and the rest land here too */
+		v->target = tgid;
+		v->sig = sig;
 		bpf_ringbuf_submit(v, 0);
 	}
 	return -EPERM_;

@@ -124,8 +124,14 @@ int	ekern_guard(struct ekern *k);
 int	ekern_protect_sock(struct ekern *k, uint64_t dev, uint64_t ino);
 int	ekern_protect_net(struct ekern *k, const uint8_t addr[16],
 	    uint16_t port);
-/* Replace the protected pids with pids[n]. */
-int	ekern_protect_pids(struct ekern *k, const uint32_t *pids, size_t n);
+/* A daemon's tgid, one of its threads, or its process group (EPROT_*). */
+struct eprot_id {
+	uint32_t	id;
+	uint8_t		flags;
+};
+/* Replace the protected ids with ids[n] (each id once). */
+int	ekern_protect_pids(struct ekern *k, const struct eprot_id *ids,
+	    size_t n);
 /* Replace wid's exec and file rules and its syscall bitmap. */
 int	ekern_set_paths(struct ekern *k, uint32_t wid, const struct pathset *ps,
 	    const uint8_t sys[ESYS_BYTES]);

@@ -308,9 +308,10 @@ ekern_hooks(struct ekern *k, int syscalls)
 
 	if ((rc = attach_pinned(k, s->progs.enf_exec, "exec")) < 0)
 		return rc;
-	/* Files, and the Redis socket's protection, without LSM. */
+	/* Files, the Redis socket's protection and signals, without LSM. */
 	if (k->lsm == NULL &&
-	    (rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0)
+	    ((rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0 ||
+	    (rc = attach_pinned(k, s->progs.enf_sys_guard, "sys-guard")) < 0))
 		return rc;
 	if (syscalls &&
 	    (rc = attach_pinned(k, s->progs.enf_sys_enter, "sys-enter")) < 0)
@@ -364,34 +365,35 @@ ekern_protect_net(struct ekern *k, const uint8_t addr[16], uint16_t port)
 	    &one, sizeof(one), BPF_ANY);
 }
 
+/* A protected id no longer in the set (set[0] is the count). */
 static int
 pid_gone(int fd, const void *key, void *arg)
 {
-	const uint32_t *pids = arg;
-	uint32_t pid;
+	const struct eprot_id *set = arg;
+	uint32_t id;
 	size_t i;
 
-	memcpy(&pid, key, sizeof(pid));
-	for (i = 1; i <= pids[0]; i++)
-		if (pids[i] == pid)
+	memcpy(&id, key, sizeof(id));
+	for (i = 0; i < set[0].id; i++)
+		if (set[i + 1].id == id)
 			return 0;
 	return 1;
 }
 
 int
-ekern_protect_pids(struct ekern *k, const uint32_t *pids, size_t n)
+ekern_protect_pids(struct ekern *k, const struct eprot_id *ids, size_t n)
 {
 	int fd = bpf_map__fd(k->skel->maps.prot_pid), rc = 0, gone;
-	uint32_t *set;
-	uint8_t one = 1;
+	struct eprot_id *set;
 	size_t i;
 
 	if ((set = calloc(n + 1, sizeof(*set))) == NULL)
 		return -ENOMEM;
-	set[0] = (uint32_t)n;
+	set[0].id = (uint32_t)n;
 	for (i = 0; i < n; i++) {
-		set[i + 1] = pids[i];
-		if (bpf_map_update_elem(fd, &pids[i], &one, BPF_ANY) < 0)
+		set[i + 1] = ids[i];
+		if (bpf_map_update_elem(fd, &ids[i].id, &ids[i].flags,
+		    BPF_ANY) < 0)
 			rc = -errno;
 	}
 	if ((gone = prune(fd, sizeof(uint32_t), pid_gone, set)) < 0)

@@ -75,6 +75,7 @@ struct enforcer {
 	int		 syscalls_on;
 	uv_timer_t	 guard;		/* pins and protected pids */
 	unsigned	 guard_ticks;
+	uv_fs_event_t	 pinwatch;	/* the pin directory, by inotify */
 	struct xcache	 xc[XCACHE_SLOTS];
 	daemon_done_fn	*done;
 };
@@ -419,6 +420,42 @@ lineage(struct enforcer *e, const struct eviol *r, struct wire_lineage *l,
 	l->n++;
 }
 
+/*
+ * What a self-protection signal record names: the daemon's executable
+ * (as /proc has it now) in path, and "SIGTERM to pid 4242" (or "to
+ * process group N", "to every process") in sig.
+ */
+static void
+signal_target(const struct eviol *r, char *path, size_t pathlen, char *sig,
+    size_t siglen)
+{
+	const char *name = sigabbrev_np(r->sig);
+	char proc[64], num[16];
+	ssize_t n;
+
+	path[0] = '\0';
+	if (name != NULL)
+		snprintf(num, sizeof(num), "SIG%s", name);
+	else
+		snprintf(num, sizeof(num), "signal %d", r->sig);
+	if (r->target == EPROT_ALL) {
+		snprintf(sig, siglen, "%s to every process", num);
+		return;
+	}
+	if ((int32_t)r->target < 0) {
+		snprintf(sig, siglen, "%s to process group %d", num,
+		    -(int32_t)r->target);
+		snprintf(proc, sizeof(proc), "/proc/%d/exe", -(int32_t)r->target);
+	} else {
+		snprintf(sig, siglen, "%s to pid %u", num, r->target);
+		snprintf(proc, sizeof(proc), "/proc/%u/exe", r->target);
+	}
+	if ((n = readlink(proc, path, pathlen - 1)) > 0)
+		path[n] = '\0';
+	else
+		path[0] = '\0';
+}
+
 static int
 on_record(void *arg, void *data, size_t len)
 {
@@ -427,7 +464,7 @@ on_record(void *arg, void *data, size_t len)
 	struct wire_violation v;
 	struct ewl_info info;
 	struct wire_proc lin[ELIN_MAX + 1];
-	char bufs[ELIN_MAX + 1][2][512], path[EPATH_MAX + 1];
+	char bufs[ELIN_MAX + 1][2][512], path[EPATH_MAX + 1], sig[96];
 	struct rate *rt;
 	uint64_t now;
 
@@ -467,7 +504,11 @@ on_record(void *arg, void *data, size_t len)
 	v.syscall = r->syscall;
 	v.suppressed = rt->suppressed + r->suppressed;
 	rt->suppressed = 0;
-	if (r->path_len > 0) {
+	if (r->dim == EDIM_SYSCALL && (r->mode & EM_PROTECT) && r->sig > 0) {
+		signal_target(r, path, sizeof(path), sig, sizeof(sig));
+		v.path = path[0] ? path : NULL;	/* the daemon's executable */
+		v.name = sig;			/* "SIGTERM to pid 4242" */
+	} else if (r->path_len > 0) {
 		snprintf(path, sizeof(path), "%.*s", (int)r->path_len, r->path);
 		if (r->dim == EDIM_NET && r->family != 0)
 			v.name = path;	/* the DNS name of the address */
@@ -503,20 +544,60 @@ on_expiry(uv_timer_t *t)
 		log_debug("%d addresses learnt from DNS expired", n);
 }
 
-/* The pids of Paddock's daemons: every process running a paddock-* binary. */
+#define PROT_MAX	256	/* prot_pid's size */
+
+/* Add id with flags to ids[*n], merging with an entry already there. */
+static void
+prot_add(struct eprot_id *ids, size_t *n, uint32_t id, uint8_t flags)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (ids[i].id == id) {
+			ids[i].flags |= flags;
+			return;
+		}
+	if (*n < PROT_MAX)
+		ids[(*n)++] = (struct eprot_id){ id, flags };
+}
+
+/* The process group of pid (field 5 of /proc/PID/stat), or 0. */
+static uint32_t
+pgid_of(const char *pid)
+{
+	char path[64], buf[512], *p;
+	unsigned long pg = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 1, " %*c %*d %lu", &pg);
+	fclose(f);
+	return (uint32_t)pg;
+}
+
+/*
+ * Paddock's daemons (every process running a paddock-* binary): each one's
+ * tgid, its threads (tkill, tgkill name a thread) and its process group
+ * (kill(-pgid) reaches it; daemons run in a session of their own).
+ */
 static void
 protect_pids(struct enforcer *e)
 {
-	uint32_t pids[256];
+	struct eprot_id ids[PROT_MAX];
 	char path[64], exe[512], *base;
-	struct dirent *ent;
+	struct dirent *ent, *t;
 	size_t n = 0;
+	uint32_t pg;
 	ssize_t r;
-	DIR *d;
+	DIR *d, *td;
 
 	if ((d = opendir("/proc")) == NULL)
 		return;
-	while ((ent = readdir(d)) != NULL && n < 256) {
+	while ((ent = readdir(d)) != NULL) {
 		if (ent->d_name[0] < '1' || ent->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%.20s/exe", ent->d_name);
@@ -524,23 +605,55 @@ protect_pids(struct enforcer *e)
 			continue;
 		exe[r] = '\0';
 		base = strrchr(exe, '/');
-		if (base != NULL && strncmp(base + 1, "paddock-", 8) == 0)
-			pids[n++] = (uint32_t)strtoul(ent->d_name, NULL, 10);
+		if (base == NULL || strncmp(base + 1, "paddock-", 8) != 0)
+			continue;
+		prot_add(ids, &n, (uint32_t)strtoul(ent->d_name, NULL, 10),
+		    EPROT_PROC);
+		if ((pg = pgid_of(ent->d_name)) != 0)
+			prot_add(ids, &n, pg, EPROT_GROUP);
+		snprintf(path, sizeof(path), "/proc/%.20s/task", ent->d_name);
+		if ((td = opendir(path)) == NULL)
+			continue;
+		while ((t = readdir(td)) != NULL)
+			if (t->d_name[0] >= '1' && t->d_name[0] <= '9')
+				prot_add(ids, &n, (uint32_t)strtoul(t->d_name,
+				    NULL, 10), EPROT_PROC);
+		closedir(td);
 	}
 	closedir(d);
-	ekern_protect_pids(e->k, pids, n);
+	if (n == PROT_MAX)
+		log_warnx("more than %d daemon ids to protect: some are not",
+		    PROT_MAX);
+	ekern_protect_pids(e->k, ids, n);
 }
 
-/* Every 2 s: pins removed behind our back come back; every 10 s: pids. */
 static void
-on_guard(uv_timer_t *t)
+repin(struct enforcer *e)
 {
-	struct enforcer *e = t->data;
 	int n;
 
 	if ((n = ekern_guard(e->k)) > 0)
 		log_warnx("%d pins in %s were removed: pinned again", n,
 		    e->d->conf.enforced.bpffs);
+}
+
+/* A change in the pin directory (inotify): pins removed come back now. */
+static void
+on_pins(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	struct enforcer *e = h->data;
+
+	if (status == 0 && e->k != NULL)
+		repin(e);
+}
+
+/* Every 2 s (should inotify miss it): pins back; every 10 s: pids. */
+static void
+on_guard(uv_timer_t *t)
+{
+	struct enforcer *e = t->data;
+
+	repin(e);
 	if (e->guard_ticks++ % 5 == 0)
 		protect_pids(e);
 }
@@ -647,6 +760,12 @@ enforced_start(struct daemon *d)
 	uv_timer_init(d->loop, &e->guard);
 	e->guard.data = e;
 	uv_timer_start(&e->guard, on_guard, 0, 2000);
+	uv_fs_event_init(d->loop, &e->pinwatch);
+	e->pinwatch.data = e;
+	if ((rc = uv_fs_event_start(&e->pinwatch, on_pins,
+	    d->conf.enforced.bpffs, 0)) < 0)
+		log_warnx("%s: cannot watch (%s): pins removed come back within "
+		    "2 s", d->conf.enforced.bpffs, uv_strerror(rc));
 	/* One group per host: every host applies every policy.  With no pins
 	 * (first start, or after `disable` or `down --disable`) the kernel
 	 * holds nothing: read the policies from the start again, so the
@@ -689,6 +808,7 @@ enforced_stop(struct daemon *d, daemon_done_fn *done)
 	ekern_consume(e->k, on_record, e);
 	uv_close((uv_handle_t *)&e->expiry, NULL);
 	uv_close((uv_handle_t *)&e->guard, NULL);
+	uv_close((uv_handle_t *)&e->pinwatch, NULL);
 	uv_close((uv_handle_t *)&e->poll, closed);
 }
 

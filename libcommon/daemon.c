@@ -1,6 +1,7 @@
 /*
  * daemon: see daemon.h.
  */
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "sd.h"
+#include "sigguard.h"
 
 #define DEFAULT_TICK_MS	1000
 #define DRAIN_MS	2000
@@ -161,10 +163,7 @@ rs_stopped(void *arg)
 	struct daemon *d = arg;
 
 	d->rs = NULL;
-	uv_signal_stop(&d->sig_term);
-	uv_close((uv_handle_t *)&d->sig_term, handle_closed);
-	uv_close((uv_handle_t *)&d->sig_int, handle_closed);
-	uv_close((uv_handle_t *)&d->sig_hup, handle_closed);
+	uv_close((uv_handle_t *)&d->sigpoll, handle_closed);
 	uv_close((uv_handle_t *)&d->housekeeping, handle_closed);
 }
 
@@ -194,32 +193,77 @@ daemon_shutdown(struct daemon *d, int code)
 }
 
 static void
-on_signal(uv_signal_t *s, int signum)
+reload(struct daemon *d)
 {
-	struct daemon *d = s->data;
+	struct paddock_conf c;
+	char err[CONF_ERRLEN];
+	int rc;
 
-	if (signum == SIGHUP) {
-		struct paddock_conf c;
-		char err[CONF_ERRLEN];
-		int rc;
-
-		conf_defaults(&c);
-		rc = conf_load(d->conf_path, &c, err, sizeof(err));
-		if (rc < 0 && rc != -ENOENT) {
-			log_warnx("reload refused, keeping the running "
-			    "configuration: %s", err);
-			return;
-		}
-		/* Redis and identity settings need a restart to change. */
-		c.redis = d->conf.redis;
-		memcpy(c.host, d->conf.host, sizeof(c.host));
-		d->conf = c;
-		log_info("configuration reloaded");
-		if (d->ops->reload != NULL)
-			d->ops->reload(d);
+	conf_defaults(&c);
+	rc = conf_load(d->conf_path, &c, err, sizeof(err));
+	if (rc < 0 && rc != -ENOENT) {
+		log_warnx("reload refused, keeping the running configuration: "
+		    "%s", err);
 		return;
 	}
-	daemon_shutdown(d, 0);
+	/* Redis and identity settings need a restart to change. */
+	c.redis = d->conf.redis;
+	memcpy(c.host, d->conf.host, sizeof(c.host));
+	d->conf = c;
+	log_info("configuration reloaded");
+	if (d->ops->reload != NULL)
+		d->ops->reload(d);
+}
+
+/* One signal, from whom sigguard says may send it. */
+static void
+on_one_signal(struct daemon *d, const struct signalfd_siginfo *si)
+{
+	struct timespec now;
+	enum sg_verdict v;
+	uint64_t mark = 0;
+	sigset_t one;
+	int marked;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	marked = sigguard_marked(d->conf.enforced.bpffs, si->ssi_pid, &mark);
+	v = sigguard_judge(si->ssi_code, marked > 0, mark,
+	    (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+	if (v != SG_HONOUR) {
+		log_warnx("SIG%s from pid %u refused: %s",
+		    sigabbrev_np((int)si->ssi_signo) ?
+		    sigabbrev_np((int)si->ssi_signo) : "?", si->ssi_pid,
+		    sigguard_why(v));
+		return;
+	}
+	switch (si->ssi_signo) {
+	case SIGHUP:
+		reload(d);
+		return;
+	case SIGTERM:
+	case SIGINT:
+		daemon_shutdown(d, 0);
+		return;
+	}
+	/* Any other: its default action, as if we had never taken it. */
+	log_warnx("SIG%s from pid %u: default action",
+	    sigabbrev_np((int)si->ssi_signo) ?
+	    sigabbrev_np((int)si->ssi_signo) : "?", si->ssi_pid);
+	signal((int)si->ssi_signo, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, (int)si->ssi_signo);
+	raise((int)si->ssi_signo);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+}
+
+static void
+on_signals(uv_poll_t *h, int status, int events)
+{
+	struct daemon *d = h->data;
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		on_one_signal(d, &si);
 }
 
 static void
@@ -346,6 +390,9 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	d.host[sizeof(d.host) - 1] = '\0';
 	snprintf(d.consumer, sizeof(d.consumer), "%s/%s", d.host, d.instance);
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: every one inherits the mask. */
+	if ((d.sigfd = sigguard_open()) < 0)
+		fatalx("signalfd: %s", strerror(-d.sigfd));
 
 	d.loop = uv_default_loop();
 	memset(&rc_cfg, 0, sizeof(rc_cfg));
@@ -361,16 +408,11 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	if ((d.rs = rstream_new(d.loop, &rc_cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 
-	uv_signal_init(d.loop, &d.sig_term);
-	uv_signal_init(d.loop, &d.sig_int);
-	uv_signal_init(d.loop, &d.sig_hup);
+	uv_poll_init(d.loop, &d.sigpoll, d.sigfd);
 	uv_timer_init(d.loop, &d.housekeeping);
-	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
-	d.housekeeping.data = &d;
-	d.handles = 4;
-	uv_signal_start(&d.sig_term, on_signal, SIGTERM);
-	uv_signal_start(&d.sig_int, on_signal, SIGINT);
-	uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
+	d.sigpoll.data = d.housekeeping.data = &d;
+	d.handles = 2;
+	uv_poll_start(&d.sigpoll, UV_READABLE, on_signals);
 	d.tick_ms = d.tick_ms ? d.tick_ms : DEFAULT_TICK_MS;
 	d.watchdog_ms = sd_watchdog_ms();
 	uv_timer_start(&d.housekeeping, on_tick, d.tick_ms, d.tick_ms);
@@ -386,6 +428,7 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(d.loop) != 0)
 		log_warnx("event loop closed with handles still open");
+	close(d.sigfd);
 	log_info("stopped");
 	return d.exit_code;
 }

@@ -4,9 +4,10 @@
  *   paddock-X [-dnv] [-c file] [-i instance] [--redis URL]
  *
  * daemon_main() parses the options, loads the configuration (-n checks it
- * and exits), detaches unless -d, opens the Redis streams, installs
- * uv_signal_t handlers (TERM/INT stop cleanly, HUP reloads) and the one
- * housekeeping timer, calls the daemon's start hook, tells systemd READY=1
+ * and exits), detaches unless -d, opens the Redis streams, takes its
+ * signals by signalfd, from whom sigguard.h says may send them (TERM/INT
+ * stop cleanly, HUP reloads, the rest keep their default action), sets
+ * the one housekeeping timer, calls the daemon's start hook, tells systemd READY=1
  * and runs the loop.  The stop path closes every handle, so a daemon exits
  * with nothing left for valgrind to report.
  */
@@ -59,7 +60,8 @@ struct daemon {
 	uint64_t		 tick_ms;
 	uint64_t		 watchdog_ms;
 	uint64_t		 last_watchdog;
-	uv_signal_t		 sig_term, sig_int, sig_hup;
+	int			 sigfd;		/* sigguard_open() */
+	uv_poll_t		 sigpoll;
 	uv_timer_t		 housekeeping;
 	int			 handles;
 };

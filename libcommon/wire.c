@@ -1346,7 +1346,9 @@ wire_summary(enum wire_kind kind, const void *rec, char *dst, size_t n)
 			snprintf(what, sizeof(what), "%s:%u", v->name ? v->name :
 			    v->addr, v->port);
 		else if (v->dim == WD_SYSCALL)
-			snprintf(what, sizeof(what), "syscall %d", v->syscall);
+			snprintf(what, sizeof(what), "syscall %d%s%s%s",
+			    v->syscall, v->name ? " (" : "",
+			    v->name ? v->name : "", v->name ? ")" : "");
 		else
 			snprintf(what, sizeof(what), "%s", v->path ? v->path : "?");
 		snprintf(dst, n, "%s %s %s", wire_action_name(v->action),

@@ -553,9 +553,15 @@ viol_line(json_t *o)
 	    json_array_size(lin) - 1), "exe"));
 	char buf[300], fit[100], fit2[48];
 
-	if (dim != NULL && strcmp(dim, "syscall") == 0)
+	if (dim != NULL && strcmp(dim, "syscall") == 0) {
+		/* A signal to a daemon: "kill: SIGTERM to pid 4242". */
 		what = json_string_value(json_object_get(o, "syscall_name"));
-	else if (what == NULL) {
+		if (json_string_value(json_object_get(o, "name")) != NULL) {
+			snprintf(buf, sizeof(buf), "%s: %s", what ? what : "?",
+			    json_string_value(json_object_get(o, "name")));
+			what = buf;
+		}
+	} else if (what == NULL) {
 		snprintf(buf, sizeof(buf), "%s:%lld",
 		    json_string_value(json_object_get(o, "name")) ?
 		    json_string_value(json_object_get(o, "name")) :

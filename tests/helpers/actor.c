@@ -18,10 +18,15 @@
  *                                 well under a millisecond)
  *   actor loop N DIR              N times: fork+exec /bin/true, open
  *                                 DIR/loop.txt, UDP sendto 127.0.0.1:9
+ *   actor signal HOW PID SIG      send signal SIG to PID by HOW: kill,
+ *                                 group (kill(-PID)), tgkill, tkill, queue
+ *                                 (rt_sigqueueinfo) or pidfd
+ *                                 (pidfd_send_signal); print "sent"
  *
  * Exits 0 when every step worked, 1 (with a message) otherwise.
  */
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +36,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +242,39 @@ do_unix(const char *path)
 	return 0;
 }
 
+static int
+do_signal(const char *how, pid_t pid, int sig)
+{
+	siginfo_t si;
+	long rc;
+	int fd;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	if (strcmp(how, "kill") == 0)
+		rc = kill(pid, sig);
+	else if (strcmp(how, "group") == 0)
+		rc = kill(-pid, sig);
+	else if (strcmp(how, "tgkill") == 0)
+		rc = syscall(SYS_tgkill, pid, pid, sig);
+	else if (strcmp(how, "tkill") == 0)
+		rc = syscall(SYS_tkill, pid, sig);
+	else if (strcmp(how, "queue") == 0)
+		rc = syscall(SYS_rt_sigqueueinfo, pid, sig, &si);
+	else if (strcmp(how, "pidfd") == 0) {
+		if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+			err(1, "pidfd_open");
+		rc = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	} else
+		errx(2, "signal: no such way: %s", how);
+	if (rc < 0)
+		err(1, "signal %s", how);
+	printf("sent\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -290,6 +329,8 @@ main(int argc, char **argv)
 		close(s);
 		return 0;
 	}
+	if (argc >= 5 && strcmp(argv[1], "signal") == 0)
+		return do_signal(argv[2], (pid_t)atoi(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "usage: see tests/helpers/actor.c\n");
 	return 2;
 }

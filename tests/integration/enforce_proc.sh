@@ -9,7 +9,9 @@
 #   - an exec of a binary outside the policy, directly, through a symlink
 #     and by a relative path, before the image runs (it never writes the
 #     marker it was asked to write): short-lived processes included;
-#   - a syscall outside the baseline: reported in alert, killed in enforce.
+#   - a syscall outside the baseline: reported in alert, killed in enforce;
+#   - a signal to Paddock's daemons, six ways: the sender is stopped and
+#     the daemons run on.
 # Allowed behaviour keeps working, also through a symlink to an allowed
 # binary.  Each violation names the real path, the action and the lineage
 # from the workload's shell to the offender.  All loaded programs are
@@ -127,6 +129,45 @@ node -e 'process.exit(JSON.parse(process.argv[1]).mode & 128 ? 0 : 1)' "$v" ||
 vid=$(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$v")
 $ctl accept "$vid" >/dev/null 2>&1 && fail "a self-protection violation was accepted"
 ok "self-protection: Redis's socket refused by path and via symlink; not acceptable"
+
+# Self-protection: signals.  The workload cannot stop Paddock's daemons by
+# any of the six ways to send a signal.  With BPF LSM the signal is
+# refused (EPERM); without it the sender dies in the call and the daemon,
+# which still receives the signal, finds the sender marked and refuses it.
+epid=$(cat "$dir/enforced.pid"); ppid=$(cat "$dir/policyd.pid")
+eexe=$(readlink "/proc/$epid/exe")
+for how in kill group tgkill tkill queue pidfd; do
+	out=$(run "$actor signal $how $epid 15; echo after=\$?")
+	echo "$out" | grep -q '^sent' && fail "$how: SIGTERM sent to enforced: $out"
+	echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
+		fail "$how: the sender was not stopped: $out"
+done
+out=$(run "$actor signal kill $ppid 10; echo after=\$?")	# SIGUSR1: would end it
+echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
+	fail "SIGUSR1 to policyd: the sender was not stopped: $out"
+sleep 1
+kill -0 "$epid" && kill -0 "$ppid" || fail "a signal from the workload stopped a daemon"
+if [ $act = killed ]; then
+	n=$(grep -c "SIGTERM from pid [0-9]* refused" "$dir/enforced.log" || true)
+	[ "$n" = 6 ] || fail "enforced refused $n of the 6 SIGTERMs (the test proves nothing otherwise)"
+	grep -q "SIGUSR1 from pid [0-9]* refused" "$dir/policyd.log" ||
+		fail "policyd did not refuse the SIGUSR1"
+fi
+viol syscall "$eexe" $act >/dev/null || fail "no violation for the signals to enforced"
+v=$(node -e '
+	const [f, pid] = process.argv.slice(1);
+	const all = JSON.parse(require("fs").readFileSync(f))
+		.filter(x => x.dimension === "syscall" && x.mode & 128);
+	const one = n => all.find(x => x.name === n);
+	if (!one("SIGTERM to process group " + pid)) process.exit(1);
+	console.log(JSON.stringify(one("SIGTERM to pid " + pid)));' "$dir/v.json" "$epid") ||
+	fail "the violations do not name each signal and its target"
+lineage_ok "$v" "$actor" || fail "signal violation lineage"
+vid=$(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$v")
+$ctl accept "$vid" >/dev/null 2>&1 && fail "a self-protection violation was accepted"
+$ctl violations --workload x-agent | grep -q "kill: SIGTERM to pid $epid" ||
+	fail "violations does not show the signal"
+ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd and SIGUSR1 to policyd: sender $act, daemons run on"
 
 # Pins: removed from inside the workload, enforcement holds and they return.
 run "rm -f $pins/link-sys-exit $pins/exact" >/dev/null

@@ -5,12 +5,16 @@
  *   - a bad config fails -n with file:line:col on stderr;
  *   - started in the foreground with a fake $NOTIFY_SOCKET, each daemon
  *     says READY=1 once it runs, STOPPING=1 on SIGTERM, and exits 0;
+ *   - a stop signal whose origin the sender chose (sigqueue) is refused,
+ *     and so (as root) is one from a sender the enforcer's kernel side
+ *     marked in `sigmark` (a real pinned map, ours): the daemon runs on;
  *   - under valgrind (when installed) that whole run leaks nothing.
  *
  * The "systemd" here is a unix datagram socket the test binds, which is
  * all sd_notify(3) talks to.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -23,10 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
+
+#include "sigguard.h"
 #include "testutil.h"
 
 static const char *const daemons[] = {
@@ -159,6 +167,66 @@ unpin_lifecycle(void)
 		print_message("cannot remove the test's pins\n");
 }
 
+/* Who may stop a daemon: sigguard's decision. */
+static void
+test_sigguard_judge(void **state)
+{
+	const uint64_t s = 1000000000ull, now = 500 * s;
+
+	(void)state;
+	/* kill(2), tgkill(2), the kernel: honoured unless marked. */
+	assert_int_equal(sigguard_judge(SI_USER, 0, 0, now), SG_HONOUR);
+	assert_int_equal(sigguard_judge(SI_TKILL, 0, 0, now), SG_HONOUR);
+	assert_int_equal(sigguard_judge(SI_KERNEL, 0, 0, now), SG_HONOUR);
+	assert_int_equal(sigguard_judge(SI_USER, 1, now - s, now), SG_MARKED);
+	assert_int_equal(sigguard_judge(SI_TKILL, 1, now, now), SG_MARKED);
+	/* A mark older than the window is a pid reused: honoured. */
+	assert_int_equal(sigguard_judge(SI_USER, 1, now - 2 * SIGGUARD_WINDOW_NS,
+	    now), SG_HONOUR);
+	/* sigqueue(3) and the like: the sender wrote si_pid. */
+	assert_int_equal(sigguard_judge(SI_QUEUE, 0, 0, now), SG_FORGED);
+	assert_int_equal(sigguard_judge(SI_MESGQ, 0, 0, now), SG_FORGED);
+	assert_int_equal(sigguard_judge(SI_QUEUE, 1, now, now), SG_FORGED);
+}
+
+/* Pin dir's `sigmark` (the enforcer's, or one we make): mark or clear us. */
+static int
+mark_self(const char *pindir, int on)
+{
+	char path[512];
+	uint32_t me = (uint32_t)getpid();
+	struct timespec ts;
+	uint64_t now;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", pindir, SIGGUARD_MAP);
+	if ((fd = bpf_obj_get(path)) < 0) {
+		mkdir(pindir, 0700);
+		if ((fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, SIGGUARD_MAP,
+		    sizeof(uint32_t), sizeof(uint64_t), 64, NULL)) < 0)
+			return fd;
+		if ((rc = bpf_obj_pin(fd, path)) < 0) {
+			close(fd);
+			return rc;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	rc = on ? bpf_map_update_elem(fd, &me, &now, BPF_ANY) :
+	    bpf_map_delete_elem(fd, &me);
+	close(fd);
+	return rc;
+}
+
+/* A SIGTERM that must be refused: the daemon says no STOPPING=1. */
+static void
+refused(int fd, pid_t pid, const char *name, const char *how)
+{
+	if (notify_wait(fd, "STOPPING=1", 1500) == 0)
+		fail_msg("%s stopped on a SIGTERM that %s", name, how);
+	assert_int_equal(kill(pid, 0), 0);
+}
+
 static void
 run_one(struct tu_redis *r, const char *name, int vg)
 {
@@ -209,6 +277,18 @@ run_one(struct tu_redis *r, const char *name, int vg)
 		tu_wait(pid, 5000);
 		fail_msg("%s never said READY=1 (see %s)", name, elog);
 	}
+	assert_int_equal(sigqueue(pid, SIGTERM, (union sigval){ 0 }), 0);
+	refused(fd, pid, name, "sigqueue(3) sent");
+	if (tu_is_root()) {
+		char pins[128];
+
+		snprintf(pins, sizeof(pins), "/sys/fs/bpf/paddock-test-daemon-%ld",
+		    (long)getpid());
+		assert_int_equal(mark_self(pins, 1), 0);
+		kill(pid, SIGTERM);
+		refused(fd, pid, name, "a marked sender sent");
+		assert_int_equal(mark_self(pins, 0), 0);
+	}
 	kill(pid, SIGTERM);
 	assert_int_equal(notify_wait(fd, "STOPPING=1", 30000), 0);
 	rc = tu_wait(pid, 60000);
@@ -251,6 +331,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sigguard_judge),
 		cmocka_unit_test(test_daemon_help_and_check),
 		cmocka_unit_test(test_daemon_bad_config_names_position),
 		cmocka_unit_test_setup_teardown(test_daemon_ready_stop_clean,
