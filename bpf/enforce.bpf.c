@@ -18,7 +18,8 @@
  *   raw_tp/sys_exit (connect)       self-protection: a unix connect whose
  *                                   peer is Paddock's Redis socket
  *   raw_tp/sys_enter (kill family)  self-protection: a signal to one of
- *                                   Paddock's daemons (enf_sys_guard)
+ *                                   Paddock's daemons; an unlink or rename
+ *                                   in bpffs (enf_sys_guard)
  *   raw_tp/sys_enter                syscalls: the workload's bitmap
  *
  * Where the host has BPF LSM, enforce_lsm.bpf.c takes over exec and files
@@ -63,6 +64,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_RT_TGSIGQUEUEINFO 297
 #define NR_PIDFD_SEND_SIGNAL 424
 #define PIDFD_SIGNAL_PROCESS_GROUP_ (1U << 2)
+#define NR_RENAME	82
+#define NR_RMDIR	84
+#define NR_UNLINK	87
+#define NR_UNLINKAT	263
+#define NR_RENAMEAT	264
+#define NR_RENAMEAT2	316
+#define AT_FDCWD_	-100
+#define BPF_FS_MAGIC_	0xcafe4a11
 #define PROC_SUPER_MAGIC_	0x9fa0
 #define PID_FS_MAGIC_		0x50494446
 #define ANON_INODE_FS_MAGIC_	0x09041934
@@ -727,16 +736,122 @@ on_signal_enter(struct pt_regs *regs, long nr)
 	return 0;
 }
 
-/* The signal family only, filtered on the number before anything else:
- * every other syscall costs this program two compares. */
+/* 1 when the absolute path s starts with a bpffs mount point. */
+static __always_inline int
+under_bpffs(const char *s)
+{
+	struct ebpffs *m;
+	__u32 i, j;
+
+	for (i = 0; i < EBPFFS_N; i++) {
+		__u32 k = i;
+
+		if ((m = bpf_map_lookup_elem(&bpffs_at, &k)) == NULL ||
+		    m->len == 0 || m->len >= EBPFFS_LEN)
+			continue;
+		for (j = 0; j < EBPFFS_LEN; j++)
+			if (j >= m->len || s[j] != m->p[j])
+				break;
+		if (j == m->len && j < EBPFFS_LEN &&
+		    (s[j] == '/' || s[j] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Self-protection: the pins, without BPF LSM.  At the entry of unlink,
+ * unlinkat, rmdir and the renames, from a workload in alert or enforce,
+ * the name is taken as bpffs's if it is relative to a directory on bpffs
+ * (the dirfd's, or the working directory: exact, from the kernel's own
+ * objects), or absolute and under a bpffs mount point (a string: a
+ * symlink or a `..` on the way escapes it).  The sender is killed; the
+ * call still runs, and enforced, holding every link and watching the
+ * directory, pins again at once.  The record names the pin.
+ */
+static __always_inline int
+on_unlink_enter(struct pt_regs *regs, long nr)
+{
+	int at = nr == NR_UNLINKAT || nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
+	const char *name = (const char *)(at ? BPF_CORE_READ(regs, si) :
+	    BPF_CORE_READ(regs, di));
+	long dfd = at ? (long)(int)BPF_CORE_READ(regs, di) : AT_FDCWD_;
+	struct task_struct *t;
+	struct escratch *s;
+	struct ecache wh;
+	struct dentry *dd;
+	struct vfsmount *dm;
+	struct file *f;
+	struct eviol *v;
+	struct epath p;
+	__u32 zero = 0, off;
+	long n;
+
+	if (!resolve_wl(&wh) || !guarded(&wh) ||
+	    (s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 0;
+	if ((n = bpf_probe_read_user_str(s->pat, EPAT_MAX, name)) <= 1)
+		return 0;
+	if (s->pat[0] == '/') {
+		if (!under_bpffs(s->pat))
+			return 0;
+		dd = NULL;
+		dm = NULL;
+	} else {
+		if (dfd == AT_FDCWD_) {
+			t = (void *)bpf_get_current_task();
+			dd = BPF_CORE_READ(t, fs, pwd.dentry);
+			dm = BPF_CORE_READ(t, fs, pwd.mnt);
+		} else if ((f = fd_file(dfd)) != NULL) {
+			dd = BPF_CORE_READ(f, f_path.dentry);
+			dm = BPF_CORE_READ(f, f_path.mnt);
+		} else
+			return 0;
+		if (dd == NULL ||
+		    BPF_CORE_READ(dd, d_sb, s_magic) != BPF_FS_MAGIC_)
+			return 0;
+	}
+	bpf_send_signal(SIGKILL_);
+	p.flags = 0;
+	p.n = dd != NULL ? file_path(dm, dd, &p.h, &p.flags) : 0;
+	if ((v = viol_begin(&wh, EDIM_FILE, ((__u64)nr << 40) ^ EM_PROTECT ^
+	    (__u64)n, EACT_KILLED)) == NULL)
+		return 0;
+	v->mode = EM_PROTECT | EM_WRITE;
+	v->syscall = (__s32)nr;
+	v->path_flags = p.flags;
+	if (dd == NULL) {		/* the absolute name, as given */
+		v->path_len = (__u16)(n - 1);
+		bpf_probe_read_kernel_str(v->path, EPAT_MAX, s->pat);
+	} else {			/* the directory, then the name */
+		off = copy_path(v->path, p.n);
+		if (off < EPATH_MAX / 2 - 1) {
+			barrier_var(off);	/* keep the mask for the verifier */
+			off &= EPATH_MAX / 2 - 1;
+			v->path[off] = '/';
+			n = bpf_probe_read_kernel_str(v->path + off + 1,
+			    EPAT_MAX, s->pat);
+			off += n > 0 ? n : 1;
+		}
+		v->path_len = (__u16)off;
+	}
+	bpf_ringbuf_submit(v, 0);
+	return 0;
+}
+
+/* The signal and unlink families only, filtered on the number before
+ * anything else: every other syscall costs this program a few compares. */
 SEC("raw_tp/sys_enter")
 int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 {
-	if (id != NR_KILL && id != NR_TKILL && id != NR_TGKILL &&
-	    id != NR_RT_SIGQUEUEINFO && id != NR_RT_TGSIGQUEUEINFO &&
-	    id != NR_PIDFD_SEND_SIGNAL)
-		return 0;
-	return on_signal_enter(regs, id);
+	if (id == NR_KILL || id == NR_TKILL || id == NR_TGKILL ||
+	    id == NR_RT_SIGQUEUEINFO || id == NR_RT_TGSIGQUEUEINFO ||
+	    id == NR_PIDFD_SEND_SIGNAL)
+		return on_signal_enter(regs, id);
+	if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RMDIR ||
+	    id == NR_RENAME || id == NR_RENAMEAT || id == NR_RENAMEAT2)
+		return on_unlink_enter(regs, id);
+	return 0;
 }
 
 /* ------------------------------------------------------------ syscalls */

@@ -149,6 +149,16 @@ struct edns_rule {
 #define EPROT_GROUP	0x2	/* prot_pid value: a daemon's process group */
 #define EPROT_ALL	0xffffffffu	/* eviol.target: kill(-1), everyone */
 
+/* Where bpffs is mounted (`bpffs_at`, up to EBPFFS_N): an absolute path
+ * under one of these, removed by a workload, is reaching for the pins. */
+#define EBPFFS_N	4
+#define EBPFFS_LEN	60
+
+struct ebpffs {
+	__u32	len;		/* 0: unused */
+	char	p[EBPFFS_LEN];	/* "/sys/fs/bpf", no trailing '/' */
+};
+
 /*
  * The map `sigmark` (enforce_core.h): tgid of a workload process that
  * sent a signal to a daemon -> bpf_ktime_get_ns() of the attempt.  Written

@@ -145,6 +145,13 @@ struct {
 } sigmark SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EBPFFS_N);
+	__type(key, __u32);
+	__type(value, struct ebpffs);
+} bpffs_at SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct evseen_key);

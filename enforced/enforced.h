@@ -129,6 +129,9 @@ struct eprot_id {
 	uint32_t	id;
 	uint8_t		flags;
 };
+/* Where bpffs is mounted (at most EBPFFS_N, each shorter than
+ * EBPFFS_LEN): absolute paths under them are the pins'. */
+int	ekern_bpffs_at(struct ekern *k, char mnts[][EBPFFS_LEN], size_t n);
 /* Replace the protected ids with ids[n] (each id once). */
 int	ekern_protect_pids(struct ekern *k, const struct eprot_id *ids,
 	    size_t n);

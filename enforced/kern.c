@@ -403,6 +403,25 @@ ekern_protect_pids(struct ekern *k, const struct eprot_id *ids, size_t n)
 }
 
 int
+ekern_bpffs_at(struct ekern *k, char mnts[][EBPFFS_LEN], size_t n)
+{
+	int fd = bpf_map__fd(k->skel->maps.bpffs_at), rc = 0;
+	struct ebpffs m;
+	uint32_t i;
+
+	for (i = 0; i < EBPFFS_N; i++) {
+		memset(&m, 0, sizeof(m));
+		if (i < n) {
+			m.len = (uint32_t)strnlen(mnts[i], EBPFFS_LEN - 1);
+			memcpy(m.p, mnts[i], m.len);
+		}
+		if (bpf_map_update_elem(fd, &i, &m, BPF_ANY) < 0)
+			rc = -errno;
+	}
+	return rc;
+}
+
+int
 ekern_bump(struct ekern *k)
 {
 	struct ectl c = { 0 };

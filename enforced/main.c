@@ -627,6 +627,31 @@ protect_pids(struct enforcer *e)
 	ekern_protect_pids(e->k, ids, n);
 }
 
+/* bpffs's mount points, from /proc/mounts, for the unlink guard. */
+static void
+protect_bpffs(struct enforcer *e)
+{
+	char mnts[EBPFFS_N][EBPFFS_LEN], line[1024], dev[256], at[512],
+	    type[64];
+	size_t n = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/mounts", "r")) == NULL)
+		return;
+	while (n < EBPFFS_N && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%255s %511s %63s", dev, at, type) != 3 ||
+		    strcmp(type, "bpf") != 0)
+			continue;
+		if (strlen(at) >= EBPFFS_LEN) {
+			log_warnx("bpffs at %s: path too long to guard", at);
+			continue;
+		}
+		snprintf(mnts[n++], EBPFFS_LEN, "%s", at);
+	}
+	fclose(f);
+	ekern_bpffs_at(e->k, mnts, n);
+}
+
 static void
 repin(struct enforcer *e)
 {
@@ -654,8 +679,10 @@ on_guard(uv_timer_t *t)
 	struct enforcer *e = t->data;
 
 	repin(e);
-	if (e->guard_ticks++ % 5 == 0)
+	if (e->guard_ticks++ % 5 == 0) {
 		protect_pids(e);
+		protect_bpffs(e);
+	}
 }
 
 /*

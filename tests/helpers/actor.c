@@ -22,6 +22,9 @@
  *                                 group (kill(-PID)), tgkill, tkill, queue
  *                                 (rt_sigqueueinfo) or pidfd
  *                                 (pidfd_send_signal); print "sent"
+ *   actor unlinkat DIR NAME       unlinkat(fd, NAME) with fd an O_PATH
+ *                                 descriptor of DIR (not an open the file
+ *                                 dimension sees); print "removed"
  *
  * Exits 0 when every step worked, 1 (with a message) otherwise.
  */
@@ -327,6 +330,16 @@ main(int argc, char **argv)
 			udp("127.0.0.1", 9, "x", 1, s);
 		}
 		close(s);
+		return 0;
+	}
+	if (argc >= 4 && strcmp(argv[1], "unlinkat") == 0) {
+		int dfd = open(argv[2], O_PATH | O_DIRECTORY);
+
+		if (dfd < 0)
+			err(1, "%s", argv[2]);
+		if (unlinkat(dfd, argv[3], 0) < 0)
+			err(1, "unlinkat %s", argv[3]);
+		printf("removed\n");
 		return 0;
 	}
 	if (argc >= 5 && strcmp(argv[1], "signal") == 0)

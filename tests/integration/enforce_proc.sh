@@ -169,17 +169,51 @@ $ctl violations --workload x-agent | grep -q "kill: SIGTERM to pid $epid" ||
 	fail "violations does not show the signal"
 ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd and SIGUSR1 to policyd: sender $act, daemons run on"
 
-# Pins: removed from inside the workload, enforcement holds and they return.
-run "rm -f $pins/link-sys-exit $pins/exact" >/dev/null
-out=$(run "cat $d/secret.txt; echo after=\$?")
-echo "$out" | grep -q TOP-SECRET && fail "the secret was read after the pins went: $out"
-for i in $(seq 40); do [ -e "$pins/link-sys-exit" ] && [ -e "$pins/exact" ] && break; sleep 0.1; done
-[ -e "$pins/link-sys-exit" ] && [ -e "$pins/exact" ] || fail "the pins did not come back"
-if [ $act = killed ]; then	# unlink is stopped only by BPF LSM
-	grep -q 'pins in .* were removed: pinned again' "$dir/enforced.log" ||
-		fail "the pins were not removed: the test proved nothing"
+# Pins: removed from inside the workload, four ways.  With BPF LSM each is
+# refused.  Without it the remover is killed in the call (which still
+# unlinks) when the name is absolute under bpffs, relative to a bpffs
+# working directory, or relative to a bpffs dirfd (O_PATH: the file
+# dimension never sees it opened, as it sees rm -r's); through a
+# symlink it is not seen.  Either way enforced pins again at once and
+# enforcement never stops.
+before=$(ls "$pins")
+ln -s "$pins" "$d/pinlink"
+for how in absolute relative dirfd symlink; do
+	case $how in
+	absolute) out=$(run "rm -f $pins/exact; echo after=\$?");;
+	relative) out=$(run "cd $pins && rm -f exact; echo after=\$?");;
+	dirfd)    out=$(run "$actor unlinkat $pins exact; echo after=\$?");;
+	symlink)  out=$(run "rm -f $d/pinlink/exact; echo after=\$?");;
+	esac
+	if [ $act = denied ]; then
+		echo "$out" | grep -q 'Operation not permitted' || fail "$how: pin removal not refused: $out"
+	elif [ $how = symlink ]; then
+		echo "$out" | grep -q 'after=0' || fail "$how: $out"
+	else
+		echo "$out" | grep -q 'after=137' || fail "$how: the remover was not killed: $out"
+	fi
+	for i in $(seq 20); do [ "$(ls "$pins" 2>/dev/null)" = "$before" ] && break; sleep 0.1; done
+	[ "$(ls "$pins")" = "$before" ] || fail "$how: the pins did not come back"
+	out=$(run "cat $d/secret.txt; echo after=\$?")
+	echo "$out" | grep -q TOP-SECRET && fail "$how: the secret was read after the pins went: $out"
+done
+if [ $act = killed ]; then
+	n=$(grep -c 'pins in .* were removed: pinned again' "$dir/enforced.log" || true)
+	[ "$n" -ge 4 ] || fail "pins removed $n times of 4: the test proved less than it says"
+	v=$(viol file "$pins/exact" killed) || fail "no violation for the removed pin"
+	node -e 'process.exit(JSON.parse(process.argv[1]).mode & 128 ? 0 : 1)' "$v" ||
+		fail "the pin's violation is not self-protection: $v"
+	lineage_ok "$v" /usr/bin/rm || fail "pin violation lineage"
+	# The absolute name as given, and the relative ones from the kernel's
+	# walk of their directory: the same path.
+	node -e '
+		const [f, p] = process.argv.slice(1);
+		const n = JSON.parse(require("fs").readFileSync(f)).filter(x =>
+			x.dimension === "file" && x.mode & 128 && x.path === p).length;
+		process.exit(n >= 2 ? 0 : 1);' "$dir/v.json" "$pins/exact" ||
+		fail "the relative removals are not named $pins/exact"
 fi
-ok "pins removed by the workload: enforcement held, pins back within seconds"
+ok "pins removed by the workload (absolute, relative, dirfd, via symlink): remover $act but via symlink, pins back at once, enforcement held"
 
 # Exec: a binary outside the policy never runs, however it is named.
 for how in direct symlink relative; do
