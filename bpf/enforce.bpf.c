@@ -28,15 +28,17 @@
  * decides by a probe at start-up.
  *
  * Which workload, and every decision: enforce_core.h.  A new cgroup (the
- * next `paddockctl run`, a restarted service) is added to `wl_cg` by the
- * mkdir hook, in the kernel, before any process can join it: its
- * directory name is hashed (FNV-1a) and looked up in `wl_names`, which
- * enforced fills with the names that identify each workload.  No window
- * in which a new cgroup runs unenforced.
+ * next `paddockctl run`, a restarted service or container) is added to
+ * `wl_cg` by the mkdir hook, in the kernel, before any process can join
+ * it: its directory name (and, for containers, its prefixes of the scope
+ * lengths: ENAME_PRE_LEN) is hashed (FNV-1a) and looked up in `wl_names`,
+ * which enforced fills with the names that identify each workload.  No
+ * window in which a new cgroup runs unenforced.
  *
- * The global hooks are attached only once some policy needs them (exec
- * and sys_exit with the first policy, sys_enter with the first syscall
- * dimension in alert or enforce); until then a host pays nothing for them.
+ * The global hooks are attached only once some policy needs them (exec,
+ * and without LSM sys_exit and sys_guard, with the first policy; sys_enter
+ * with the first syscall dimension in alert or enforce); until then a
+ * host pays nothing for them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -424,6 +426,9 @@ int enf_dns(struct __sk_buff *skb)
 struct fnv_ctx {
 	const char	*s;
 	__u64		 h;
+	__u64		 hp;			/* from ENAME_PRE_BASIS */
+	__u64		 pre[8];	/* hp at the ENAME_PRE_LEN lengths */
+	__u32		 npre;
 };
 
 static long
@@ -438,6 +443,9 @@ fnv_step(__u32 i, void *arg)
 	if (ch == '\0')
 		return 1;
 	c->h = fnv1a(c->h, (__u8)ch);
+	c->hp = fnv1a(c->hp, (__u8)ch);
+	if (ENAME_PRE_LEN(i + 1) && c->npre < ENAME_PRE_N)
+		c->pre[c->npre++ & 7] = c->hp;
 	return 0;
 }
 
@@ -451,8 +459,8 @@ struct {
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(enf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	struct fnv_ctx c = { .h = FNV1A_INIT };
-	__u32 zero = 0;
+	struct fnv_ctx c = { .h = FNV1A_INIT, .hp = ENAME_PRE_BASIS };
+	__u32 zero = 0, i;
 	char *buf;
 	struct ewl *w;
 	__u64 id;
@@ -466,7 +474,11 @@ int BPF_PROG(enf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	c.s = buf;
 	bpf_loop(ENAME_MAX, fnv_step, &c, 0);
-	if ((w = bpf_map_lookup_elem(&wl_names, &c.h)) == NULL)
+	w = bpf_map_lookup_elem(&wl_names, &c.h);
+	for (i = 0; w == NULL && i < ENAME_PRE_N; i++)	/* a container */
+		if (i < c.npre)
+			w = bpf_map_lookup_elem(&wl_names, &c.pre[i & 7]);
+	if (w == NULL)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
 	bpf_map_update_elem(&wl_cg, &id, w, BPF_ANY);

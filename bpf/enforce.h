@@ -19,6 +19,21 @@
 #define EACT_KILLED	2	/* the process got SIGKILL from the kernel */
 
 #define ENAME_MAX	128	/* cgroup directory names hashed in the kernel */
+
+/*
+ * A container's scope is made again under the same name when it restarts,
+ * but Paddock names the workload by 12 hex digits of its id
+ * ("docker:0123456789ab").  So `wl_names` also holds, for a container
+ * workload, the FNV-1a (from this other basis, so it never meets a full
+ * name's hash) of each "<scope prefix><12 hex>" its runtime may use, and
+ * the mkdir hook looks up the prefixes of a new directory's name of the
+ * lengths below: bare id 12, "crio-" 17, "docker-"/"libpod-" 19,
+ * "nerdctl-" 20, "containerd-" 23, "cri-containerd-" 27.
+ */
+#define ENAME_PRE_BASIS	0x84222325cbf29ce4ULL
+#define ENAME_PRE_N	6
+#define ENAME_PRE_LEN(n) ((n) == 12 || (n) == 17 || (n) == 19 || \
+			  (n) == 20 || (n) == 23 || (n) == 27)
 #define EPATH_MAX	1024	/* paths matched and reported (a power of two) */
 #define EPAT_MAX	256	/* one exec or file pattern (a power of two) */
 #define EARGS_MAX	512	/* argv reported per exec */

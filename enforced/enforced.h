@@ -32,6 +32,13 @@ uint64_t	rules_name_hash(const char *name);
  */
 int		rules_names(const char *workload, uint8_t wkind, char out[][160],
 		    int max);
+/*
+ * Every `wl_names` key of a workload: the hashes of rules_names(), and for
+ * a container ("docker:<12 hex>") the prefix hashes (ENAME_PRE_BASIS) of
+ * "<scope prefix><12 hex>" for each prefix its runtime uses.
+ */
+int		rules_name_keys(const char *workload, uint8_t wkind,
+		    uint64_t *out, int max);
 
 struct keyset {
 	struct eallow_key *v;
@@ -101,7 +108,7 @@ int	ekern_attach(struct ekern *k, const char *cgdir, char *err,
 	    size_t errlen);
 /* Workload w's cgroup (id) and identifying names, with modes. */
 int	ekern_set_cgroup(struct ekern *k, uint64_t cgid, const struct ewl *w);
-int	ekern_set_name(struct ekern *k, const char *name, const struct ewl *w);
+int	ekern_set_name(struct ekern *k, uint64_t key, const struct ewl *w);
 /* Replace every allow-list key of wid with keys. */
 int	ekern_set_allow(struct ekern *k, uint32_t wid, const struct keyset *ks);
 /* Update the modes of every cgroup and name entry of wid. */

@@ -592,12 +592,10 @@ ekern_set_cgroup(struct ekern *k, uint64_t cgid, const struct ewl *w)
 }
 
 int
-ekern_set_name(struct ekern *k, const char *name, const struct ewl *w)
+ekern_set_name(struct ekern *k, uint64_t key, const struct ewl *w)
 {
-	uint64_t h = rules_name_hash(name);
-
-	return bpf_map__update_elem(k->skel->maps.wl_names, &h, sizeof(h), w,
-	    sizeof(*w), BPF_ANY);
+	return bpf_map__update_elem(k->skel->maps.wl_names, &key, sizeof(key),
+	    w, sizeof(*w), BPF_ANY);
 }
 
 /* Rewrite the modes of every entry of w->wid in a hash map. */

@@ -123,13 +123,13 @@ place(struct enforcer *e, const char *workload, uint8_t wkind,
     const struct ewl *w, char *err, size_t errlen)
 {
 	struct scan s = { .workload = workload };
-	char names[2][160], path[1100], parent[1100], *slash;
-	uint64_t id;
+	char path[1100], parent[1100], *slash;
+	uint64_t id, keys[8];
 	int i, n, rc = 0;
 
-	n = rules_names(workload, wkind, names, 2);
+	n = rules_name_keys(workload, wkind, keys, 8);
 	for (i = 0; i < n; i++)
-		ekern_set_name(e->k, names[i], w);
+		ekern_set_name(e->k, keys[i], w);
 	/* paddockctl run's workloads live below paddock.slice: attach there
 	 * even before the first run, so the first run is enforced too. */
 	if (wkind == WL_PADDOCK) {

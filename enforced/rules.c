@@ -21,11 +21,11 @@
 #include "cgroup.h"
 #include "enforced.h"
 
-/* FNV-1a 64 of n bytes of s (lower-cased when asked): the kernel's hash. */
+/* FNV-1a 64 of n bytes of s from basis h0 (lower-cased when asked). */
 static uint64_t
-fnv(const char *s, size_t n, int lower)
+fnv_from(uint64_t h0, const char *s, size_t n, int lower)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = h0;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -34,6 +34,13 @@ fnv(const char *s, size_t n, int lower)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+/* FNV-1a 64 of n bytes of s (lower-cased when asked): the kernel's hash. */
+static uint64_t
+fnv(const char *s, size_t n, int lower)
+{
+	return fnv_from(0xcbf29ce484222325ULL, s, n, lower);
 }
 
 uint64_t
@@ -68,6 +75,39 @@ rules_names(const char *workload, uint8_t wkind, char out[][160], int max)
 	    strcmp(workload + n - 6, ".scope") == 0) &&
 	    strchr(workload, '/') == NULL) {
 		snprintf(out[k++], 160, "%s", workload);
+	}
+	return k;
+}
+
+int
+rules_name_keys(const char *workload, uint8_t wkind, uint64_t *out, int max)
+{
+	static const struct { const char *rt, *pfx; } scopes[] = {
+		{ "docker", "docker-" }, { "containerd", "cri-containerd-" },
+		{ "containerd", "containerd-" }, { "containerd", "nerdctl-" },
+		{ "crio", "crio-" }, { "podman", "libpod-" },
+		{ "container", "" },	/* cgroupfs drivers: the bare id */
+	};
+	char names[2][160], pre[64];
+	const char *colon, *hex;
+	size_t i, rl;
+	int k = 0, n;
+
+	n = rules_names(workload, wkind, names, 2);
+	for (i = 0; i < (size_t)n && k < max; i++)
+		out[k++] = rules_name_hash(names[i]);
+	if (wkind != WL_CONTAINER || (colon = strchr(workload, ':')) == NULL)
+		return k;
+	hex = colon + 1;
+	rl = (size_t)(colon - workload);
+	if (strlen(hex) != 12 || strspn(hex, "0123456789abcdef") != 12)
+		return k;
+	for (i = 0; i < sizeof(scopes) / sizeof(scopes[0]) && k < max; i++) {
+		if (strlen(scopes[i].rt) != rl ||
+		    strncmp(scopes[i].rt, workload, rl) != 0)
+			continue;
+		snprintf(pre, sizeof(pre), "%s%s", scopes[i].pfx, hex);
+		out[k++] = fnv_from(ENAME_PRE_BASIS, pre, strlen(pre), 0);
 	}
 	return k;
 }

@@ -75,6 +75,56 @@ test_path_hash(void **state)
 	    rules_name_hash("paddock-x.slice"));
 }
 
+/* FNV-1a 64 from ENAME_PRE_BASIS: what the mkdir hook computes. */
+static uint64_t
+pre_hash(const char *s)
+{
+	uint64_t h = ENAME_PRE_BASIS;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Which directory names bring a workload's new cgroup in, in the kernel. */
+static void
+test_name_keys(void **state)
+{
+	uint64_t k[8];
+
+	(void)state;
+	assert_int_equal(rules_name_keys("x", WL_PADDOCK, k, 8), 1);
+	assert_true(k[0] == rules_name_hash("paddock-x.slice"));
+	assert_int_equal(rules_name_keys("nginx.service", WL_SYSTEMD, k, 8), 1);
+	assert_true(k[0] == rules_name_hash("nginx.service"));
+	/* A container, by its scope's prefix for the runtime that made it:
+	 * each a length the hook looks at, none a full name's hash. */
+	assert_int_equal(rules_name_keys("docker:0123456789ab", WL_CONTAINER,
+	    k, 8), 1);
+	assert_true(k[0] == pre_hash("docker-0123456789ab"));
+	assert_true(ENAME_PRE_LEN(strlen("docker-0123456789ab")));
+	assert_true(k[0] != rules_name_hash("docker-0123456789ab"));
+	assert_int_equal(rules_name_keys("containerd:0123456789ab",
+	    WL_CONTAINER, k, 8), 3);
+	assert_true(k[0] == pre_hash("cri-containerd-0123456789ab"));
+	assert_true(ENAME_PRE_LEN(strlen("cri-containerd-0123456789ab")));
+	assert_true(ENAME_PRE_LEN(strlen("containerd-0123456789ab")));
+	assert_true(ENAME_PRE_LEN(strlen("nerdctl-0123456789ab")));
+	assert_int_equal(rules_name_keys("crio:0123456789ab", WL_CONTAINER,
+	    k, 8), 1);
+	assert_true(ENAME_PRE_LEN(strlen("crio-0123456789ab")));
+	assert_int_equal(rules_name_keys("podman:0123456789ab", WL_CONTAINER,
+	    k, 8), 1);
+	assert_true(k[0] == pre_hash("libpod-0123456789ab"));
+	assert_int_equal(rules_name_keys("container:0123456789ab",
+	    WL_CONTAINER, k, 8), 1);
+	assert_true(k[0] == pre_hash("0123456789ab"));
+	/* Not a container name: nothing by prefix. */
+	assert_int_equal(rules_name_keys("docker:xyz", WL_CONTAINER, k, 8), 0);
+	assert_int_equal(rules_name_keys("k8s:pod/0123456789ab", WL_POD, k,
+	    8), 0);
+}
+
 static struct wire_rule *
 rule(struct wire_rule *r, uint8_t dim, const char *pat, uint32_t mode)
 {
@@ -164,6 +214,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_path_hash),
+		cmocka_unit_test(test_name_keys),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_listener_keys),
 	};
