@@ -11,11 +11,15 @@
 #ifndef PADDOCK_ENFORCED_H
 #define PADDOCK_ENFORCED_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/types.h>
 
+#include "rstream.h"
 #include "wire.h"
 #include "enforce.h"
 
@@ -151,5 +155,27 @@ int	ekern_set_dns(struct ekern *k, uint32_t wid, const struct dnsset *ds);
 int	ekern_expire(struct ekern *k, uint64_t now_mono_ns);
 /* Retire every cached decision: after any change of the maps. */
 int	ekern_bump(struct ekern *k);
+
+/* ---------------------------------------------------------------- guard */
+
+/* The process group in a /proc/PID/stat line, or 0. */
+uint32_t	guard_stat_pgid(const char *line);
+/* The inode of a /proc/net/unix line's socket if it listens at path. */
+unsigned long	guard_unix_listener(const char *line, const char *path);
+/* The inode of a /proc/net/tcp{,6} line's socket if it listens on port. */
+unsigned long	guard_tcp_listener(const char *line, int port);
+/* The inode of the socket this host's Redis listens on for URL u (unix
+ * path, or TCP port on a loopback host), or 0 when it is not here. */
+unsigned long	guard_redis_inode(const char *proc, const struct rstream_url *u);
+/* The process holding socket inode ino (hint first), or 0. */
+pid_t		guard_socket_owner(const char *proc, unsigned long ino,
+		    pid_t hint);
+/* The ids to protect: each paddock-* process and also (when > 0), by
+ * tgid, threads and process group; their count (≤ max) or -errno. */
+int		guard_ids(const char *proc, pid_t also, struct eprot_id *ids,
+		    size_t max);
+/* bpffs mount points in a /proc/mounts stream (each < EBPFFS_LEN). */
+int		guard_bpffs_mounts(FILE *mounts, char mnts[][EBPFFS_LEN],
+		    size_t max);
 
 #endif

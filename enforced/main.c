@@ -76,6 +76,7 @@ struct enforcer {
 	uv_timer_t	 guard;		/* pins and protected pids */
 	unsigned	 guard_ticks;
 	uv_fs_event_t	 pinwatch;	/* the pin directory, by inotify */
+	pid_t		 redis_pid;	/* Redis, when it runs here */
 	struct xcache	 xc[XCACHE_SLOTS];
 	daemon_done_fn	*done;
 };
@@ -546,110 +547,34 @@ on_expiry(uv_timer_t *t)
 
 #define PROT_MAX	256	/* prot_pid's size */
 
-/* Add id with flags to ids[*n], merging with an entry already there. */
-static void
-prot_add(struct eprot_id *ids, size_t *n, uint32_t id, uint8_t flags)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (ids[i].id == id) {
-			ids[i].flags |= flags;
-			return;
-		}
-	if (*n < PROT_MAX)
-		ids[(*n)++] = (struct eprot_id){ id, flags };
-}
-
-/* The process group of pid (field 5 of /proc/PID/stat), or 0. */
-static uint32_t
-pgid_of(const char *pid)
-{
-	char path[64], buf[512], *p;
-	unsigned long pg = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		sscanf(p + 1, " %*c %*d %lu", &pg);
-	fclose(f);
-	return (uint32_t)pg;
-}
-
 /*
- * Paddock's daemons (every process running a paddock-* binary): each one's
- * tgid, its threads (tkill, tgkill name a thread) and its process group
- * (kill(-pgid) reaches it; daemons run in a session of their own).
+ * What signals may not reach (guard.c): Paddock's daemons and, when it
+ * runs here, their Redis (found again only when it changed); and where
+ * bpffs is mounted, for the unlink guard.
  */
 static void
 protect_pids(struct enforcer *e)
 {
 	struct eprot_id ids[PROT_MAX];
-	char path[64], exe[512], *base;
-	struct dirent *ent, *t;
-	size_t n = 0;
-	uint32_t pg;
-	ssize_t r;
-	DIR *d, *td;
-
-	if ((d = opendir("/proc")) == NULL)
-		return;
-	while ((ent = readdir(d)) != NULL) {
-		if (ent->d_name[0] < '1' || ent->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/exe", ent->d_name);
-		if ((r = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-			continue;
-		exe[r] = '\0';
-		base = strrchr(exe, '/');
-		if (base == NULL || strncmp(base + 1, "paddock-", 8) != 0)
-			continue;
-		prot_add(ids, &n, (uint32_t)strtoul(ent->d_name, NULL, 10),
-		    EPROT_PROC);
-		if ((pg = pgid_of(ent->d_name)) != 0)
-			prot_add(ids, &n, pg, EPROT_GROUP);
-		snprintf(path, sizeof(path), "/proc/%.20s/task", ent->d_name);
-		if ((td = opendir(path)) == NULL)
-			continue;
-		while ((t = readdir(td)) != NULL)
-			if (t->d_name[0] >= '1' && t->d_name[0] <= '9')
-				prot_add(ids, &n, (uint32_t)strtoul(t->d_name,
-				    NULL, 10), EPROT_PROC);
-		closedir(td);
-	}
-	closedir(d);
-	if (n == PROT_MAX)
-		log_warnx("more than %d daemon ids to protect: some are not",
-		    PROT_MAX);
-	ekern_protect_pids(e->k, ids, n);
-}
-
-/* bpffs's mount points, from /proc/mounts, for the unlink guard. */
-static void
-protect_bpffs(struct enforcer *e)
-{
-	char mnts[EBPFFS_N][EBPFFS_LEN], line[1024], dev[256], at[512],
-	    type[64];
-	size_t n = 0;
+	struct rstream_url u;
+	char err[256], mnts[EBPFFS_N][EBPFFS_LEN];
+	unsigned long ino = 0;
 	FILE *f;
+	int n;
 
-	if ((f = fopen("/proc/mounts", "r")) == NULL)
+	if (rstream_parse_url(e->d->conf.redis.url, &u, err, sizeof(err)) == 0)
+		ino = guard_redis_inode("/proc", &u);
+	e->redis_pid = guard_socket_owner("/proc", ino, e->redis_pid);
+	if ((n = guard_ids("/proc", e->redis_pid, ids, PROT_MAX)) < 0)
 		return;
-	while (n < EBPFFS_N && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%255s %511s %63s", dev, at, type) != 3 ||
-		    strcmp(type, "bpf") != 0)
-			continue;
-		if (strlen(at) >= EBPFFS_LEN) {
-			log_warnx("bpffs at %s: path too long to guard", at);
-			continue;
-		}
-		snprintf(mnts[n++], EBPFFS_LEN, "%s", at);
+	if (n == PROT_MAX)
+		log_warnx("more than %d ids to protect: some are not", PROT_MAX);
+	ekern_protect_pids(e->k, ids, (size_t)n);
+	if ((f = fopen("/proc/mounts", "r")) != NULL) {
+		n = guard_bpffs_mounts(f, mnts, EBPFFS_N);
+		fclose(f);
+		ekern_bpffs_at(e->k, mnts, (size_t)n);
 	}
-	fclose(f);
-	ekern_bpffs_at(e->k, mnts, n);
 }
 
 static void
@@ -679,10 +604,8 @@ on_guard(uv_timer_t *t)
 	struct enforcer *e = t->data;
 
 	repin(e);
-	if (e->guard_ticks++ % 5 == 0) {
+	if (e->guard_ticks++ % 5 == 0)
 		protect_pids(e);
-		protect_bpffs(e);
-	}
 }
 
 /*

@@ -10,8 +10,8 @@
 #     and by a relative path, before the image runs (it never writes the
 #     marker it was asked to write): short-lived processes included;
 #   - a syscall outside the baseline: reported in alert, killed in enforce;
-#   - a signal to Paddock's daemons, six ways: the sender is stopped and
-#     the daemons run on.
+#   - a signal to Paddock's daemons (six ways) or its Redis: the sender is
+#     stopped and the daemons run on.
 # Allowed behaviour keeps working, also through a symlink to an allowed
 # binary.  Each violation names the real path, the action and the lineage
 # from the workload's shell to the offender.  All loaded programs are
@@ -145,6 +145,11 @@ done
 out=$(run "$actor signal kill $ppid 10; echo after=\$?")	# SIGUSR1: would end it
 echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
 	fail "SIGUSR1 to policyd: the sender was not stopped: $out"
+# Paddock's Redis too (SIGWINCH: harmless to Redis, but not the workload's to send).
+rpid=$(cat "$dir/redis.pid")
+out=$(run "$actor signal kill $rpid 28; echo after=\$?")
+echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
+	fail "a signal to Redis: the sender was not stopped: $out"
 sleep 1
 kill -0 "$epid" && kill -0 "$ppid" || fail "a signal from the workload stopped a daemon"
 if [ $act = killed ]; then
@@ -167,7 +172,9 @@ vid=$(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$v")
 $ctl accept "$vid" >/dev/null 2>&1 && fail "a self-protection violation was accepted"
 $ctl violations --workload x-agent | grep -q "kill: SIGTERM to pid $epid" ||
 	fail "violations does not show the signal"
-ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd and SIGUSR1 to policyd: sender $act, daemons run on"
+$ctl violations --workload x-agent | grep -q "kill: SIGWINCH to pid $rpid" ||
+	fail "no violation for the signal to Redis"
+ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd, SIGUSR1 to policyd, SIGWINCH to Redis: sender $act, daemons run on"
 
 # Pins: removed from inside the workload, four ways.  With BPF LSM each is
 # refused.  Without it the remover is killed in the call (which still

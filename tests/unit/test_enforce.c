@@ -5,8 +5,11 @@
  * kinds of paths through the kernel); rules_path_hash() must be the
  * kernel's FNV-1a; rules_paths() splits a policy into exact keys (modes
  * merged) and ordered patterns; rules_keys() gives listeners their own
- * keys.
+ * keys; guard.c's parsers of /proc, on real lines.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "enforced.h"
@@ -208,6 +212,105 @@ test_listener_keys(void **state)
 	keyset_free(&ks);
 }
 
+/* What self-protection finds in /proc: its parsers, on real lines. */
+static void
+test_guard_parsers(void **state)
+{
+	static const char mounts[] = "sysfs /sys sysfs rw 0 0\n"
+	    "bpf /sys/fs/bpf bpf rw,mode=700 0 0\n"
+	    "none /run/other bpf rw 0 0\n";
+	char mnts[EBPFFS_N][EBPFFS_LEN];
+	FILE *f;
+
+	(void)state;
+	/* /proc/PID/stat: the pgid is the 5th field, after a comm that may
+	 * hold spaces and parentheses. */
+	assert_int_equal(guard_stat_pgid("4242 (paddock-enforce) S 1 4242 "
+	    "4242 0 -1 4194560"), 4242);
+	assert_int_equal(guard_stat_pgid("77 (a) b (c)) R 5 9 9 0"), 9);
+	assert_int_equal(guard_stat_pgid("garbage"), 0);
+	/* /proc/net/unix: listening (flags 00010000) at exactly that path. */
+	assert_int_equal(guard_unix_listener("0000000000000000: 00000002 "
+	    "00000000 00010000 0001 01 81234 /tmp/x/redis.sock\n",
+	    "/tmp/x/redis.sock"), 81234);
+	assert_int_equal(guard_unix_listener("0000000000000000: 00000002 "
+	    "00000000 00010000 0001 01 81234 /tmp/x/redis.sock.old\n",
+	    "/tmp/x/redis.sock"), 0);
+	assert_int_equal(guard_unix_listener("0000000000000000: 00000003 "
+	    "00000000 00000000 0001 03 81235 /tmp/x/redis.sock\n",
+	    "/tmp/x/redis.sock"), 0);	/* a connected one */
+	assert_int_equal(guard_unix_listener("Num       RefCount Protocol "
+	    "Flags    Type St Inode Path\n", "/tmp/x/redis.sock"), 0);
+	/* /proc/net/tcp and tcp6: LISTEN (0A) on the port (hex). */
+	assert_int_equal(guard_tcp_listener("   0: 0100007F:18EB 00000000:0000 "
+	    "0A 00000000:00000000 00:00000000 00000000     0        0 5150 1 "
+	    "0000000000000000 100 0 0 10 0\n", 6379), 5150);
+	assert_int_equal(guard_tcp_listener("   1: 0100007F:18EB 0100007F:9C40 "
+	    "01 00000000:00000000 00:00000000 00000000     0        0 5151 1 "
+	    "0000000000000000 20 4 30 10 -1\n", 6379), 0);	/* established */
+	assert_int_equal(guard_tcp_listener("   0: 00000000000000000000000001"
+	    "000000:18EB 00000000000000000000000000000000:0000 0A 00000000:"
+	    "00000000 00:00000000 00000000     0        0 5152 1 "
+	    "0000000000000000 100 0 0 10 0\n", 6379), 5152);
+	assert_int_equal(guard_tcp_listener("  sl  local_address rem_address   "
+	    "st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n",
+	    6379), 0);
+	/* /proc/mounts: every bpf mount, nothing else. */
+	assert_non_null(f = fmemopen((char *)mounts, strlen(mounts), "r"));
+	assert_int_equal(guard_bpffs_mounts(f, mnts, EBPFFS_N), 2);
+	fclose(f);
+	assert_string_equal(mnts[0], "/sys/fs/bpf");
+	assert_string_equal(mnts[1], "/run/other");
+}
+
+/* Against this very process: its ids, and a socket it holds. */
+static void
+test_guard_proc(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct eprot_id ids[64];
+	struct rstream_url u;
+	unsigned long ino;
+	int n, i, fd, self = 0, group = 0;
+
+	(void)state;
+	n = guard_ids("/proc", getpid(), ids, 64);
+	assert_true(n >= 2);
+	for (i = 0; i < n; i++) {
+		if (ids[i].id == (uint32_t)getpid() &&
+		    (ids[i].flags & EPROT_PROC))
+			self = 1;
+		if (ids[i].id == (uint32_t)getpgrp() &&
+		    (ids[i].flags & EPROT_GROUP))
+			group = 1;
+	}
+	assert_true(self && group);
+	assert_int_equal(guard_socket_owner("/proc", 0, getpid()), 0);
+
+	/* A unix socket listening like Redis's: found, and its holder. */
+	memset(&u, 0, sizeof(u));
+	u.is_unix = 1;
+	snprintf(u.path, sizeof(u.path), "/tmp/paddock-test-guard-%d.sock",
+	    (int)getpid());
+	memcpy(sa.sun_path, u.path, strlen(u.path) + 1);
+	unlink(u.path);
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(guard_redis_inode("/proc", &u), 0);	/* not yet */
+	assert_int_equal(listen(fd, 1), 0);
+	ino = guard_redis_inode("/proc", &u);
+	assert_true(ino != 0);
+	assert_int_equal(guard_socket_owner("/proc", ino, 0), getpid());
+	assert_int_equal(guard_socket_owner("/proc", ino, 1), getpid());
+	close(fd);
+	unlink(u.path);
+	/* A remote Redis is not this host's. */
+	u.is_unix = 0;
+	snprintf(u.host, sizeof(u.host), "redis.example.net");
+	u.port = 6379;
+	assert_int_equal(guard_redis_inode("/proc", &u), 0);
+}
+
 int
 main(void)
 {
@@ -217,6 +320,8 @@ main(void)
 		cmocka_unit_test(test_name_keys),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_listener_keys),
+		cmocka_unit_test(test_guard_parsers),
+		cmocka_unit_test(test_guard_proc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
