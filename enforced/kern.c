@@ -5,7 +5,10 @@
  * Maps are pinned in the configured bpffs directory (enforced.bpffs) and
  * reused when enforced starts again, by both objects; each attachment's
  * link is pinned there too, so enforcement outlives the daemon: a crash or
- * a restart leaves the kernel enforcing the last policy it was given.
+ * a restart leaves the kernel enforcing the last policy it was given.  A
+ * new enforced adopts each pinned link and puts its own program in it
+ * (adopt()), so an upgrade takes effect in the kernel without a moment
+ * unenforced.
  * While it runs, enforced also holds every link open and pins again what
  * disappears (ekern_guard).  The cgroup programs are attached to the
  * parent cgroup of each workload (paddock.slice for `paddockctl run`, the
@@ -106,11 +109,66 @@ pin_maps(struct bpf_object *obj, const char *pindir)
 	}
 }
 
+/* The id of the program a link runs, or 0. */
+static uint32_t
+link_prog(struct bpf_link *l)
+{
+	struct bpf_link_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0 ?
+	    info.prog_id : 0;
+}
+
+/*
+ * An earlier run's link l, pinned at path, runs that run's program: put
+ * this load's p in its place, with no moment where neither runs.  A
+ * cgroup link swaps its program in place (BPF_LINK_UPDATE); a tracing
+ * link cannot, so p gets a link of its own first, which takes the pin,
+ * and only then is the old one let go.  Returns the link to hold; on
+ * failure the old one, still enforcing (logged).
+ */
+static struct bpf_link *
+adopt(struct bpf_link *l, struct bpf_program *p, int cgfd, const char *path)
+{
+	struct bpf_prog_info pi;
+	struct bpf_link *nl;
+	uint32_t len = sizeof(pi);
+
+	memset(&pi, 0, sizeof(pi));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) < 0 ||
+	    link_prog(l) == pi.id)
+		return l;
+	if (cgfd >= 0) {
+		if (bpf_link__update_program(l, p) < 0)
+			log_warnx("%s: the earlier program stays: %s", path,
+			    strerror(errno));
+		return l;
+	}
+	if ((nl = bpf_program__attach(p)) == NULL) {
+		log_warnx("%s: the earlier program stays: %s", path,
+		    strerror(errno));
+		return l;
+	}
+	unlink(path);
+	if (bpf_link__pin(nl, path) < 0) {
+		log_warnx("%s: the earlier program stays: %s", path,
+		    strerror(errno));
+		bpf_link__destroy(nl);
+		bpf_obj_pin(bpf_link__fd(l), path);
+		return l;
+	}
+	bpf_link__destroy(l);	/* unpinned: the old program detaches */
+	return nl;
+}
+
 /*
  * Attach p (to cgroup cgfd, or to its own hook when cgfd < 0) and pin its
- * link at path; or, when path is pinned by an earlier run, open that link.
- * Either way the link is held open until ekern_close(): removing its pin
- * then detaches nothing, and ekern_guard() pins it again.
+ * link at path; or, when path is pinned by an earlier run, adopt that
+ * link, with this load's program in it.  Either way the link is held open
+ * until ekern_close(): removing its pin then detaches nothing, and
+ * ekern_guard() pins it again.
  */
 static int
 link_pinned(struct ekern *k, struct bpf_program *p, int cgfd,
@@ -127,6 +185,7 @@ link_pinned(struct ekern *k, struct bpf_program *p, int cgfd,
 	if (access(path, F_OK) == 0) {
 		if ((l = bpf_link__open(path)) == NULL)
 			return -errno;
+		l = adopt(l, p, cgfd, path);
 	} else {
 		l = cgfd < 0 ? bpf_program__attach(p) :
 		    bpf_program__attach_cgroup(p, cgfd);

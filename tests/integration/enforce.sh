@@ -59,7 +59,17 @@ node -e '
 	fail "violation record"
 ok "violation: net, denied, 127.0.0.1:$pb, with the lineage back to bash"
 
+# The program each pinned link runs ("link pin -> prog id").
+progs() {
+	for l in "$pins"/link-*; do
+		echo "$(basename "$l") $(bpftool -j link show pinned "$l" |
+			node -e 'process.stdout.write(String(JSON.parse(
+				require("fs").readFileSync(0)).prog_id))')"
+	done
+}
+
 # The daemon dies: the kernel keeps enforcing.
+old_progs=$(progs)
 kill -9 "$(cat "$dir/enforced.pid")"
 sleep 0.5
 connect "$pb" | grep -q 'Operation not permitted' || fail "enforcement stopped with the daemon"
@@ -74,6 +84,16 @@ $ctl demote e-agent --to alert >/dev/null || fail "demote"
 $ctl up >/dev/null
 acked "$(rev)"
 ok "enforced restarted: the revision made while it was down is live"
+# Adopted, each pin now runs the new enforced's program (an upgrade takes
+# effect), and the old programs are gone: nothing runs twice.
+new_progs=$(progs)
+echo "$old_progs" | while read -r l id; do
+	nid=$(echo "$new_progs" | sed -n "s/^$l //p")
+	[ -n "$nid" ] && [ "$nid" != "$id" ] || fail "$l still runs program $id"
+	bpftool prog show id "$id" >/dev/null 2>&1 && fail "$l: old program $id still loaded"
+	true
+done
+ok "restart: the $(echo "$old_progs" | wc -l) pinned links run the new programs, the old ones unloaded"
 before=$(count_viol)
 [ "$(connect "$pb")" = connected ] || fail "alert mode blocked"
 for i in $(seq 50); do [ "$(count_viol)" -gt "$before" ] && break; sleep 0.1; done
