@@ -12,8 +12,9 @@
  *                             truncated by a denied open (see below)
  *
  *   lsm/unix_stream_connect,  self-protection: Paddock's Redis socket,
- *   lsm/task_kill,            signals to Paddock's daemons, and unlinks in
- *   lsm/inode_unlink          bpffs are refused to every workload in alert
+ *   lsm/task_kill,            signals to Paddock's daemons, and unlinks,
+ *   lsm/inode_unlink|rmdir|   rmdirs and renames in bpffs are refused to
+ *   rename                    every workload in alert
  *                             or enforce (the fallback kills the sender
  *                             of a signal, which still arrives, and
  *                             cannot stop an unlink; docs/enforcement.md)
@@ -141,14 +142,48 @@ int BPF_PROG(enf_lsm_kill, struct task_struct *p, struct kernel_siginfo *info,
 	return -EPERM_;
 }
 
-/* Unlinking anything in bpffs: Paddock's pins (and nobody else's). */
+/*
+ * Removing or renaming anything in bpffs: Paddock's pins (and nobody
+ * else's).  The record names the entry (an inode hook has no mount to
+ * walk a full path from), like the fallback's, marked self-protection.
+ */
+static __always_inline int
+pin_hook(struct inode *dir, struct dentry *d, __u32 nr, int ret)
+{
+	struct ecache wh;
+	struct eviol *v;
+	long n;
+
+	if (ret != 0 || BPF_CORE_READ(dir, i_sb, s_magic) != BPF_FS_MAGIC_ ||
+	    !resolve_wl(&wh) || !guarded(&wh))
+		return ret;
+	if ((v = viol_begin(&wh, EDIM_FILE, ((__u64)nr << 40) ^ EM_PROTECT,
+	    EACT_DENIED)) != NULL) {
+		v->mode = EM_PROTECT | EM_WRITE;
+		v->syscall = (__s32)nr;
+		n = bpf_probe_read_kernel_str(v->path, EPAT_MAX,
+		    BPF_CORE_READ(d, d_name.name));
+		v->path_len = n > 1 ? (__u16)(n - 1) : 0;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return -EPERM_;
+}
+
 SEC("lsm/inode_unlink")
 int BPF_PROG(enf_lsm_unlink, struct inode *dir, struct dentry *dentry, int ret)
 {
-	struct ecache wh;
+	return pin_hook(dir, dentry, 263, ret);		/* unlinkat */
+}
 
-	if (ret != 0 || !resolve_wl(&wh) || !guarded(&wh) ||
-	    BPF_CORE_READ(dir, i_sb, s_magic) != BPF_FS_MAGIC_)
-		return ret;
-	return -EPERM_;
+SEC("lsm/inode_rmdir")
+int BPF_PROG(enf_lsm_rmdir, struct inode *dir, struct dentry *dentry, int ret)
+{
+	return pin_hook(dir, dentry, 84, ret);		/* rmdir */
+}
+
+SEC("lsm/inode_rename")
+int BPF_PROG(enf_lsm_rename, struct inode *old_dir, struct dentry *old_dentry,
+    struct inode *new_dir, struct dentry *new_dentry, int ret)
+{
+	return pin_hook(old_dir, old_dentry, 316, ret);	/* renameat2 */
 }

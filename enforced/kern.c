@@ -330,7 +330,11 @@ probe_lsm(struct ekern *k)
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_unix, "lsm-unix")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_kill, "lsm-kill")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_unlink,
-	    "lsm-unlink")) < 0) {
+	    "lsm-unlink")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_rmdir,
+	    "lsm-rmdir")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_rename,
+	    "lsm-rename")) < 0) {
 		snprintf(k->why, sizeof(k->why), "the kernel refused the BPF "
 		    "LSM programs: %s", strerror(-rc));
 		drop_held(k, "link-lsm-");	/* none half attached */
