@@ -680,6 +680,8 @@ viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 	v->port = 0;
 	v->syscall = -1;
 	v->mode = 0;
+	v->target = 0;
+	v->sig = 0;
 	v->path_len = 0;
 	v->path_flags = 0;
 	__builtin_memset(v->addr, 0, sizeof(v->addr));
