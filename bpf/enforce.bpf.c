@@ -18,8 +18,9 @@
  *   raw_tp/sys_exit (connect)       self-protection: a unix connect whose
  *                                   peer is Paddock's Redis socket
  *   raw_tp/sys_enter (kill family)  self-protection: a signal to one of
- *                                   Paddock's daemons; an unlink or rename
- *                                   in bpffs (enf_sys_guard)
+ *                                   Paddock's daemons (also F_SETOWN); an
+ *                                   unlink or rename in bpffs; any 32-bit
+ *                                   syscall (enf_sys_guard)
  *   raw_tp/sys_enter                syscalls: the workload's bitmap
  *
  * Where the host has BPF LSM, enforce_lsm.bpf.c takes over exec and files
@@ -51,6 +52,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define SIGKILL_	9
+#define SIGIO_		29
 #define FMODE_READ_	0x1
 #define FMODE_WRITE_	0x2
 #define FMODE_EXEC_	0x20
@@ -66,6 +68,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_RT_TGSIGQUEUEINFO 297
 #define NR_PIDFD_SEND_SIGNAL 424
 #define PIDFD_SIGNAL_PROCESS_GROUP_ (1U << 2)
+#define NR_FCNTL	72
+#define F_SETOWN_	8
+#define F_SETOWN_EX_	15
 #define NR_RENAME	82
 #define NR_RMDIR	84
 #define NR_UNLINK	87
@@ -74,6 +79,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_RENAMEAT2	316
 #define AT_FDCWD_	-100
 #define BPF_FS_MAGIC_	0xcafe4a11
+#define TS_COMPAT_	0x0002
 #define PROC_SUPER_MAGIC_	0x9fa0
 #define PID_FS_MAGIC_		0x50494446
 #define ANON_INODE_FS_MAGIC_	0x09041934
@@ -673,14 +679,51 @@ pidfd_target(long fd)
 	magic = BPF_CORE_READ(ino, i_sb, s_magic);
 	if (magic == PID_FS_MAGIC_)
 		p = BPF_CORE_READ(ino, i_private);
-	else if (magic == ANON_INODE_FS_MAGIC_)
+	else if (magic == ANON_INODE_FS_MAGIC_) {
+		char name[8] = {};	/* every anon inode file: is it "[pidfd]"? */
+
+		bpf_probe_read_kernel_str(name, sizeof(name),
+		    BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		if (__builtin_memcmp(name, "[pidfd]", 8) != 0)
+			return 0;
 		p = BPF_CORE_READ(f, private_data);
+	}
 	else if (magic == PROC_SUPER_MAGIC_)
 		p = BPF_CORE_READ(container_of(ino, struct proc_inode,
 		    vfs_inode), pid);
 	else
 		return 0;
 	return p != NULL ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+/* Mark the current process in `sigmark`: daemons refuse its signals. */
+static __always_inline void
+mark_me(void)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	__u64 now = bpf_ktime_get_ns();
+
+	bpf_map_update_elem(&sigmark, &me, &now, BPF_ANY);
+}
+
+/* A workload caught reaching for a daemon by signal (through syscall nr):
+ * marked before the call goes on, killed, recorded. */
+static __always_inline void
+caught_signalling(const struct ecache *wh, long nr, long sig, __u32 target)
+{
+	struct eviol *v;
+
+	mark_me();
+	bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(wh, EDIM_SYSCALL, ((__u64)nr << 40 |
+	    (__u64)(sig & 0xff) << 32 | target) ^ EM_PROTECT,
+	    EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT;
+		v->syscall = (__s32)nr;
+		v->target = target;
+		v->sig = (__s32)sig;
+		bpf_ringbuf_submit(v, 0);
+	}
 }
 
 /*
@@ -697,18 +740,21 @@ static __always_inline int
 on_signal_enter(struct pt_regs *regs, long nr)
 {
 	__s32 a0 = (__s32)BPF_CORE_READ(regs, di);
-	__u32 key, target, me;
+	__u32 key, target;
 	__u8 need = EPROT_PROC, *prot;
 	struct task_struct *t;
 	struct ecache wh;
-	struct eviol *v;
-	__u64 now;
 	long sig;
 
 	sig = nr == NR_TGKILL || nr == NR_RT_TGSIGQUEUEINFO ?
 	    (long)BPF_CORE_READ(regs, dx) : (long)BPF_CORE_READ(regs, si);
 	if (sig == 0)
 		return 0;	/* a probe: "are you there?" */
+	/* A caller in a pid namespace of its own names pids there, where no
+	 * daemon of the host is visible: only a pidfd can reach one. */
+	t = (void *)bpf_get_current_task();
+	if (nr != NR_PIDFD_SEND_SIGNAL && BPF_CORE_READ(t, thread_pid, level))
+		return 0;
 	key = (__u32)a0;
 	if (nr == NR_PIDFD_SEND_SIGNAL) {
 		if ((key = pidfd_target(a0)) == 0)
@@ -718,7 +764,6 @@ on_signal_enter(struct pt_regs *regs, long nr)
 	} else if (nr == NR_KILL && a0 <= 0) {
 		need = EPROT_GROUP;
 		if (a0 == 0) {		/* the caller's own process group */
-			t = (void *)bpf_get_current_task();
 			key = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID],
 			    numbers[0].nr);
 		} else if (a0 != -1)
@@ -730,21 +775,47 @@ on_signal_enter(struct pt_regs *regs, long nr)
 	else if ((prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
 	    !(*prot & need))
 		return 0;
-	if (!resolve_wl(&wh) || !guarded(&wh))
+	if (resolve_wl(&wh) && guarded(&wh))
+		caught_signalling(&wh, nr, sig, target);
+	return 0;
+}
+
+/*
+ * fcntl(fd, F_SETOWN or F_SETOWN_EX, daemon): the kernel would signal the
+ * daemon itself when the fd is ready, with no kill syscall to catch.  The
+ * daemon refuses such a signal anyway (its origin names no process); the
+ * attempt is killed and recorded here like a kill.
+ */
+static __always_inline int
+on_setown_enter(struct pt_regs *regs)
+{
+	long cmd = (long)BPF_CORE_READ(regs, si);
+	struct { int type; int pid; } ex;
+	struct task_struct *t;
+	struct ecache wh;
+	__u8 need = EPROT_PROC, *prot;
+	__u32 key;
+	__s32 who;
+
+	if (cmd == F_SETOWN_)
+		who = (__s32)BPF_CORE_READ(regs, dx);
+	else if (cmd == F_SETOWN_EX_) {
+		if (bpf_probe_read_user(&ex, sizeof(ex),
+		    (void *)BPF_CORE_READ(regs, dx)) < 0)
+			return 0;
+		who = ex.type == 2 ? -ex.pid : ex.pid;	/* F_OWNER_PGRP */
+	} else
 		return 0;
-	me = bpf_get_current_pid_tgid() >> 32;
-	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&sigmark, &me, &now, BPF_ANY);
-	bpf_send_signal(SIGKILL_);
-	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)nr << 40 |
-	    (__u64)(sig & 0xff) << 32 | target) ^ EM_PROTECT,
-	    EACT_KILLED)) != NULL) {
-		v->mode = EM_PROTECT;
-		v->syscall = (__s32)nr;
-		v->target = target;
-		v->sig = (__s32)sig;
-		bpf_ringbuf_submit(v, 0);
-	}
+	t = (void *)bpf_get_current_task();
+	if (who == 0 || BPF_CORE_READ(t, thread_pid, level))
+		return 0;
+	if (who < 0)
+		need = EPROT_GROUP;
+	key = who < 0 ? (__u32)-who : (__u32)who;
+	if ((prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
+	    !(*prot & need) || !resolve_wl(&wh) || !guarded(&wh))
+		return 0;
+	caught_signalling(&wh, NR_FCNTL, SIGIO_, (__u32)who);
 	return 0;
 }
 
@@ -851,15 +922,62 @@ on_unlink_enter(struct pt_regs *regs, long nr)
 	return 0;
 }
 
+/* A 32-bit syscall (a 32-bit binary, or int 0x80 from a 64-bit one). */
+static __always_inline int
+compat_call(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	return (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT_) != 0;
+}
+
+/*
+ * Every hook here reads x86_64 syscall numbers and registers; a 32-bit
+ * syscall has others (kill is 37, its arguments in bx, cx).  So from a
+ * workload in alert or enforce such a call is a violation of its own:
+ * killed when any dimension blocks, reported otherwise, and its process
+ * marked in `sigmark` (a signal it sends a daemon is refused).  Recorded
+ * with EM_COMPAT and the i386 number.
+ */
+static __always_inline int
+on_compat(long id)
+{
+	struct ecache wh;
+	struct eviol *v;
+	int block;
+
+	if (!resolve_wl(&wh) || !guarded(&wh))
+		return 0;
+	/* It may be a kill of a daemon we cannot read: its signals are
+	 * refused as a marked sender's. */
+	mark_me();
+	block = wh.w.mode[0] == EMODE_BLOCK || wh.w.mode[1] == EMODE_BLOCK ||
+	    wh.w.mode[2] == EMODE_BLOCK || wh.w.mode[3] == EMODE_BLOCK;
+	if (block)
+		bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, (__u64)id ^ EM_COMPAT << 24,
+	    block ? EACT_KILLED : EACT_ALERTED)) != NULL) {
+		v->mode = EM_COMPAT;
+		v->syscall = (__s32)id;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
 /* The signal and unlink families only, filtered on the number before
- * anything else: every other syscall costs this program a few compares. */
+ * anything else: every other syscall costs this program a few compares
+ * and one read of the task's status. */
 SEC("raw_tp/sys_enter")
 int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 {
+	if (compat_call())
+		return on_compat(id);
 	if (id == NR_KILL || id == NR_TKILL || id == NR_TGKILL ||
 	    id == NR_RT_SIGQUEUEINFO || id == NR_RT_TGSIGQUEUEINFO ||
 	    id == NR_PIDFD_SEND_SIGNAL)
 		return on_signal_enter(regs, id);
+	if (id == NR_FCNTL)
+		return on_setown_enter(regs);
 	if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RMDIR ||
 	    id == NR_RENAME || id == NR_RENAMEAT || id == NR_RENAMEAT2)
 		return on_unlink_enter(regs, id);
@@ -879,6 +997,8 @@ int BPF_PROG(enf_sys_enter, struct pt_regs *regs, long id)
 	if (!resolve_wl(&wh) ||
 	    (mode = wh.w.mode[EDIM_SYSCALL]) == EMODE_OFF)
 		return 0;
+	if (compat_call())	/* i386 numbers: not the bitmap's */
+		return on_compat(id);
 	if (id < 0 || id >= ESYS_BYTES * 8)
 		return 0;
 	if ((pl = bpf_map_lookup_elem(&pol, &wh.w.wid)) != NULL &&

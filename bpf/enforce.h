@@ -49,6 +49,7 @@
 #define EF_LSM		0x1	/* ectl.flags: enforce_lsm decides exec, files */
 
 #define EM_PROTECT	0x80	/* eviol.mode: self-protection, never accepted */
+#define EM_COMPAT	0x40	/* eviol.mode: a 32-bit (i386) syscall */
 
 #define EP_TRUNC	0x1	/* path longer than EPATH_MAX or too deep */
 
@@ -158,7 +159,7 @@ struct edns_rule {
  * What no workload in alert or enforce may reach: Paddock's Redis (its
  * unix socket by inode, its TCP endpoints by address and port), Paddock's
  * daemons (signals: `prot_pid`, keyed by tgid, tid or process group) and
- * pins (unlink; BPF LSM only).
+ * pins (unlink, rmdir, rename in bpffs).
  */
 #define EPROT_PROC	0x1	/* prot_pid value: a daemon's tgid or a tid */
 #define EPROT_GROUP	0x2	/* prot_pid value: a daemon's process group */

@@ -139,7 +139,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, 16384);	/* an LRU: room, so no flood evicts */
 	__type(key, __u32);		/* tgid of the sender */
 	__type(value, __u64);		/* ktime of its attempt */
 } sigmark SEC(".maps");

@@ -170,10 +170,11 @@ unsigned long	guard_redis_inode(const char *proc, const struct rstream_url *u);
 /* The process holding socket inode ino (hint first), or 0. */
 pid_t		guard_socket_owner(const char *proc, unsigned long ino,
 		    pid_t hint);
-/* The ids to protect: each paddock-* process and also (when > 0), by
- * tgid, threads and process group; their count (≤ max) or -errno. */
-int		guard_ids(const char *proc, pid_t also, struct eprot_id *ids,
-		    size_t max);
+/* The ids to protect: each process running a daemon's binary from bindir
+ * and also (when > 0), by tgid, threads and process group; their count
+ * (≤ max) or -errno. */
+int		guard_ids(const char *proc, const char *bindir, pid_t also,
+		    struct eprot_id *ids, size_t max);
 /* bpffs mount points in a /proc/mounts stream (each < EBPFFS_LEN). */
 int		guard_bpffs_mounts(FILE *mounts, char mnts[][EBPFFS_LEN],
 		    size_t max);

@@ -1,7 +1,9 @@
 /*
  * guard: what self-protection protects, found in /proc.
  *
- *   - Paddock's daemons: every process running a paddock-* binary, by its
+ *   - Paddock's daemons: every process running one of the four daemons'
+ *     binaries from enforced's own directory (a workload cannot shelter
+ *     under a name of its choosing), by its
  *     tgid, each of its threads (tkill and tgkill name a thread) and its
  *     process group (kill(-pgid) reaches it; the daemons run in a session
  *     of their own under systemd and `paddockctl up`);
@@ -211,10 +213,27 @@ add_process(const char *proc, const char *pid, struct eprot_id *ids,
 	closedir(td);
 }
 
-int
-guard_ids(const char *proc, pid_t also, struct eprot_id *ids, size_t max)
+/* Is exe one of Paddock's daemons, installed in bindir? */
+static int
+daemon_exe(const char *exe, const char *bindir)
 {
-	char path[300], exe[512], *base, pid[24];
+	static const char *const names[] = { "paddock-collectd",
+	    "paddock-profiled", "paddock-policyd", "paddock-enforced" };
+	size_t i, n = strlen(bindir);
+
+	if (strncmp(exe, bindir, n) != 0 || exe[n] != '/')
+		return 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(exe + n + 1, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+guard_ids(const char *proc, const char *bindir, pid_t also,
+    struct eprot_id *ids, size_t max)
+{
+	char path[300], exe[512], pid[24];
 	struct dirent *ent;
 	size_t n = 0;
 	ssize_t r;
@@ -229,8 +248,7 @@ guard_ids(const char *proc, pid_t also, struct eprot_id *ids, size_t max)
 		if ((r = readlink(path, exe, sizeof(exe) - 1)) <= 0)
 			continue;
 		exe[r] = '\0';
-		base = strrchr(exe, '/');
-		if (base != NULL && strncmp(base + 1, "paddock-", 8) == 0)
+		if (daemon_exe(exe, bindir))
 			add_process(proc, ent->d_name, ids, &n, max);
 	}
 	closedir(d);

@@ -389,6 +389,7 @@ ekern_guard(struct ekern *k)
 	char path[512];
 	int i, n = 0;
 
+	mkdirs(k->pindir);	/* the directory itself renamed or removed */
 	for (i = 0; i < k->nheld; i++)
 		if (access(k->held[i].path, F_OK) != 0 &&
 		    bpf_obj_pin(bpf_link__fd(k->held[i].l),

@@ -71,12 +71,14 @@ struct enforcer {
 	char		 k_pol[160], k_ack[160], k_viol[160];
 	struct rate	 rate[RATE_SLOTS];
 	uint64_t	 boot_offset_ns;
-	uint64_t	 applied, violations, suppressed;
+	uint64_t	 applied, violations, suppressed, unreadable;
 	int		 syscalls_on;
 	uv_timer_t	 guard;		/* pins and protected pids */
 	unsigned	 guard_ticks;
 	uv_fs_event_t	 pinwatch;	/* the pin directory, by inotify */
 	pid_t		 redis_pid;	/* Redis, when it runs here */
+	int		 rewatch;	/* pins came back: watch the directory anew */
+	char		 bindir[256];	/* where the daemons' binaries are */
 	struct xcache	 xc[XCACHE_SLOTS];
 	daemon_done_fn	*done;
 };
@@ -473,6 +475,16 @@ on_record(void *arg, void *data, size_t len)
 		xc_put(e, data);
 		return 0;
 	}
+	if (len >= sizeof(r->type) && r->type == EREC_VIOL &&
+	    len < sizeof(*r)) {
+		/* Written by an older enforcer's programs (a record layout
+		 * from before an upgrade): counted, never read wrong. */
+		if (e->unreadable++ == 0)
+			log_warnx("violation records of an older layout (%zu "
+			    "bytes): counted as suppressed, not read", len);
+		e->suppressed++;
+		return 0;
+	}
 	if (len < sizeof(*r) || r->type != EREC_VIOL)
 		return 0;
 	e->violations++;
@@ -505,7 +517,12 @@ on_record(void *arg, void *data, size_t len)
 	v.syscall = r->syscall;
 	v.suppressed = rt->suppressed + r->suppressed;
 	rt->suppressed = 0;
-	if (r->dim == EDIM_SYSCALL && (r->mode & EM_PROTECT) && r->sig > 0) {
+	if (r->mode & EM_COMPAT) {	/* an i386 number: no x86_64 name */
+		snprintf(sig, sizeof(sig), "i386 syscall %d", r->syscall);
+		v.name = sig;
+		v.syscall = -1;
+	} else if (r->dim == EDIM_SYSCALL && (r->mode & EM_PROTECT) &&
+	    r->sig > 0) {
 		signal_target(r, path, sizeof(path), sig, sizeof(sig));
 		v.path = path[0] ? path : NULL;	/* the daemon's executable */
 		v.name = sig;			/* "SIGTERM to pid 4242" */
@@ -565,7 +582,8 @@ protect_pids(struct enforcer *e)
 	if (rstream_parse_url(e->d->conf.redis.url, &u, err, sizeof(err)) == 0)
 		ino = guard_redis_inode("/proc", &u);
 	e->redis_pid = guard_socket_owner("/proc", ino, e->redis_pid);
-	if ((n = guard_ids("/proc", e->redis_pid, ids, PROT_MAX)) < 0)
+	if ((n = guard_ids("/proc", e->bindir, e->redis_pid, ids,
+	    PROT_MAX)) < 0)
 		return;
 	if (n == PROT_MAX)
 		log_warnx("more than %d ids to protect: some are not", PROT_MAX);
@@ -582,9 +600,11 @@ repin(struct enforcer *e)
 {
 	int n;
 
-	if ((n = ekern_guard(e->k)) > 0)
-		log_warnx("%d pins in %s were removed: pinned again", n,
-		    e->d->conf.enforced.bpffs);
+	if ((n = ekern_guard(e->k)) <= 0)
+		return;
+	log_warnx("%d pins in %s were removed: pinned again", n,
+	    e->d->conf.enforced.bpffs);
+	e->rewatch = 1;	/* the directory may have gone, and its watch */
 }
 
 /* A change in the pin directory (inotify): pins removed come back now. */
@@ -604,6 +624,12 @@ on_guard(uv_timer_t *t)
 	struct enforcer *e = t->data;
 
 	repin(e);
+	if (e->rewatch) {	/* outside the watch's own callback */
+		e->rewatch = 0;
+		uv_fs_event_stop(&e->pinwatch);
+		uv_fs_event_start(&e->pinwatch, on_pins,
+		    e->d->conf.enforced.bpffs, 0);
+	}
 	if (e->guard_ticks++ % 5 == 0)
 		protect_pids(e);
 }
@@ -677,7 +703,8 @@ enforced_start(struct daemon *d)
 {
 	struct enforcer *e = d->priv;
 	struct timespec rt, mt;
-	char err[512] = "", group[WIRE_HOST_MAX + 16], ctlpin[512];
+	char err[512] = "", group[WIRE_HOST_MAX + 16], ctlpin[512], *slash;
+	ssize_t n;
 	int rc, fresh;
 
 	e->d = d;
@@ -707,6 +734,12 @@ enforced_start(struct daemon *d)
 	e->expiry.data = e;
 	uv_timer_start(&e->expiry, on_expiry, 30000, 30000);
 	protect_redis(e);
+	if ((n = readlink("/proc/self/exe", e->bindir,
+	    sizeof(e->bindir) - 1)) > 0) {
+		e->bindir[n] = '\0';
+		if ((slash = strrchr(e->bindir, '/')) != NULL)
+			*slash = '\0';
+	}
 	uv_timer_init(d->loop, &e->guard);
 	e->guard.data = e;
 	uv_timer_start(&e->guard, on_guard, 0, 2000);

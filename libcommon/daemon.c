@@ -226,8 +226,9 @@ on_one_signal(struct daemon *d, const struct signalfd_siginfo *si)
 	int marked;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	marked = sigguard_marked(d->conf.enforced.bpffs, si->ssi_pid, &mark);
-	v = sigguard_judge(si->ssi_code, marked > 0, mark,
+	marked = sigguard_marked(d->conf.enforced.bpffs, &d->markfd,
+	    si->ssi_pid, &mark);
+	v = sigguard_judge(si->ssi_code, si->ssi_pid, marked, mark,
 	    (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
 	if (v != SG_HONOUR) {
 		log_warnx("SIG%s from pid %u refused: %s",
@@ -270,8 +271,10 @@ static void
 on_tick(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
-	uint64_t now = uv_now(d->loop);
+	uint64_t now = uv_now(d->loop), mark;
 
+	if (d->markfd < 0)	/* the enforcer's `sigmark`, once it is there */
+		sigguard_marked(d->conf.enforced.bpffs, &d->markfd, 0, &mark);
 	if (d->rs != NULL)
 		rstream_tick(d->rs);
 	if (d->ops->tick != NULL)
@@ -315,6 +318,7 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	struct daemon d;
 	struct rstream_config rc_cfg;
 	char optstr[64], err[CONF_ERRLEN], dlq[160];
+	uint64_t mark;
 	const char *redis = getenv("PADDOCK_REDIS");
 	int ch, check_only = 0, verbose = 0, explicit_conf = 0, rc;
 
@@ -393,6 +397,8 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	/* Before any thread: every one inherits the mask. */
 	if ((d.sigfd = sigguard_open()) < 0)
 		fatalx("signalfd: %s", strerror(-d.sigfd));
+	d.markfd = -1;	/* `sigmark`, held from the first time it is there */
+	sigguard_marked(d.conf.enforced.bpffs, &d.markfd, 0, &mark);
 
 	d.loop = uv_default_loop();
 	memset(&rc_cfg, 0, sizeof(rc_cfg));
@@ -429,6 +435,8 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	if (uv_loop_close(d.loop) != 0)
 		log_warnx("event loop closed with handles still open");
 	close(d.sigfd);
+	if (d.markfd >= 0)
+		close(d.markfd);
 	log_info("stopped");
 	return d.exit_code;
 }

@@ -61,6 +61,7 @@ struct daemon {
 	uint64_t		 watchdog_ms;
 	uint64_t		 last_watchdog;
 	int			 sigfd;		/* sigguard_open() */
+	int			 markfd;	/* sigguard_marked()'s held map */
 	uv_poll_t		 sigpoll;
 	uv_timer_t		 housekeeping;
 	int			 handles;

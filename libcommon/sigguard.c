@@ -13,12 +13,14 @@
 #include "sigguard.h"
 
 enum sg_verdict
-sigguard_judge(int code, int marked, uint64_t mark_ns, uint64_t now_ns)
+sigguard_judge(int code, uint32_t pid, int marked, uint64_t mark_ns,
+    uint64_t now_ns)
 {
-	/* The kernel refuses si_code >= 0 and SI_TKILL from another process's
-	 * sigqueue: only these carry an origin the sender did not choose. */
-	if (code < 0 && code != SI_TKILL)
-		return SG_FORGED;
+	/* Only kill(2)-like calls carry an origin the kernel filled in; the
+	 * kernel refuses SI_USER and SI_TKILL to another process's
+	 * sigqueue.  Pid 0: a sender it cannot name to us. */
+	if ((code != SI_USER && code != SI_TKILL) || pid == 0)
+		return SG_ORIGIN;
 	if (marked && now_ns >= mark_ns && now_ns - mark_ns < SIGGUARD_WINDOW_NS)
 		return SG_MARKED;
 	return SG_HONOUR;
@@ -33,8 +35,9 @@ sigguard_why(enum sg_verdict v)
 	case SG_MARKED:
 		return "its sender is a workload the kernel caught signalling "
 		    "Paddock";
-	case SG_FORGED:
-		return "its origin was chosen by the sender (sigqueue)";
+	case SG_ORIGIN:
+		return "its origin is not a process the kernel named "
+		    "(sigqueue, an fd's F_SETOWN, the kernel)";
 	}
 	return "?";
 }
@@ -71,17 +74,28 @@ sigguard_open(void)
 	return fd;
 }
 
+/* 1 and *ns when fd's map holds pid. */
+static int
+lookup(int fd, uint32_t pid, uint64_t *ns)
+{
+	return fd >= 0 && bpf_map_lookup_elem(fd, &pid, ns) == 0;
+}
+
 int
-sigguard_marked(const char *pindir, uint32_t pid, uint64_t *mark_ns)
+sigguard_marked(const char *pindir, int *held, uint32_t pid,
+    uint64_t *mark_ns)
 {
 	char path[512];
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", pindir, SIGGUARD_MAP);
-	if ((fd = bpf_obj_get(path)) < 0)
-		return -errno;
-	rc = bpf_map_lookup_elem(fd, &pid, mark_ns) == 0 ? 1 :
-	    errno == ENOENT ? 0 : -errno;
-	close(fd);
+	fd = bpf_obj_get(path);
+	if (*held < 0 && fd >= 0) {
+		*held = fd;
+		fd = -1;
+	}
+	rc = lookup(*held, pid, mark_ns) || lookup(fd, pid, mark_ns);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

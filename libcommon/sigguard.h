@@ -7,11 +7,16 @@
  * sender and marks it, by tgid, in the pinned map `sigmark`, but the
  * signal is still delivered.  So daemons take their signals through a
  * signalfd (sigguard_open) and honour one only when
- *   - its origin was filled in by the kernel: kill(2), tgkill(2),
- *     pidfd_send_signal(2) (SI_USER, SI_TKILL) or the kernel itself
- *     (si_code > 0, SI_KERNEL).  A sigqueue(3) sender writes its own
- *     si_pid and could name anyone: refused (no Paddock tool sends one);
+ *   - its origin was named by the kernel: kill(2), tgkill(2),
+ *     pidfd_send_signal(2) (SI_USER, SI_TKILL) from a process it can name
+ *     (a pid other than 0).  Refused: sigqueue(3), whose sender writes the
+ *     pid it claims; a signal the kernel sends for an fd someone pointed
+ *     at us (F_SETOWN, F_SETSIG: SIGIO or any signal, si_code > 0, no
+ *     sender); any other kernel-made signal (no daemon asks for one);
  *   - and the sender is not marked in `sigmark` within SIGGUARD_WINDOW_NS.
+ *     The map is read through the descriptor the daemon opened first and
+ *     through its pin as it is now, so removing or replacing the pin
+ *     hides no mark.
  * SIGKILL and SIGSTOP never reach a process's handler: what bounds them
  * is the sender's own death and the pins (docs/enforcement.md).
  *
@@ -29,12 +34,13 @@
 enum sg_verdict {
 	SG_HONOUR,	/* act on it */
 	SG_MARKED,	/* the kernel caught its sender reaching for Paddock */
-	SG_FORGED,	/* an origin the sender chose (sigqueue): unknown */
+	SG_ORIGIN,	/* its origin is not a process the kernel named */
 };
 
-/* code: si_code; marked: the sender is in `sigmark` at mark_ns (CLOCK_MONOTONIC). */
-enum sg_verdict	sigguard_judge(int code, int marked, uint64_t mark_ns,
-		    uint64_t now_ns);
+/* code, pid: si_code, si_pid; marked: the sender is in `sigmark` at
+ * mark_ns (CLOCK_MONOTONIC). */
+enum sg_verdict	sigguard_judge(int code, uint32_t pid, int marked,
+		    uint64_t mark_ns, uint64_t now_ns);
 const char	*sigguard_why(enum sg_verdict v);
 
 /* The signals a daemon takes by signalfd: every one whose default action
@@ -43,9 +49,10 @@ void		sigguard_set(sigset_t *set);
 /* Block them (before any thread starts) and return a non-blocking
  * signalfd for them, or -errno. */
 int		sigguard_open(void);
-/* Whether pid is marked in pindir's `sigmark`: 1 (and *mark_ns), 0, or
- * -errno when the map cannot be read (no enforcer ran on this host). */
-int		sigguard_marked(const char *pindir, uint32_t pid,
+/* Whether pid is marked in pindir's `sigmark`: 1 (and *mark_ns), or 0.
+ * *held is the map as first opened (-1 until then; the caller closes it):
+ * looked up too, so a pin removed or replaced hides nothing. */
+int		sigguard_marked(const char *pindir, int *held, uint32_t pid,
 		    uint64_t *mark_ns);
 
 #endif

@@ -1345,6 +1345,9 @@ wire_summary(enum wire_kind kind, const void *rec, char *dst, size_t n)
 		if (v->dim == WD_NET)
 			snprintf(what, sizeof(what), "%s:%u", v->name ? v->name :
 			    v->addr, v->port);
+		else if (v->dim == WD_SYSCALL && v->syscall < 0)
+			snprintf(what, sizeof(what), "%s", v->name ? v->name :
+			    "?");
 		else if (v->dim == WD_SYSCALL)
 			snprintf(what, sizeof(what), "syscall %d%s%s%s",
 			    v->syscall, v->name ? " (" : "",

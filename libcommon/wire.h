@@ -82,6 +82,7 @@ enum ev_type {
 #define WM_WRITE	0x2
 #define WM_EXEC		0x4	/* mapped executable */
 #define WM_PROTECT	0x80	/* violation: self-protection (never accepted) */
+#define WM_COMPAT	0x40	/* violation: a 32-bit syscall (name says which) */
 
 /*
  * Dimensions of behaviour.  The first WD_NDIMS are the enforcement

@@ -556,7 +556,9 @@ viol_line(json_t *o)
 	if (dim != NULL && strcmp(dim, "syscall") == 0) {
 		/* A signal to a daemon: "kill: SIGTERM to pid 4242". */
 		what = json_string_value(json_object_get(o, "syscall_name"));
-		if (json_string_value(json_object_get(o, "name")) != NULL) {
+		if (what == NULL)	/* an i386 syscall: its name says it */
+			what = json_string_value(json_object_get(o, "name"));
+		else if (json_string_value(json_object_get(o, "name")) != NULL) {
 			snprintf(buf, sizeof(buf), "%s: %s", what ? what : "?",
 			    json_string_value(json_object_get(o, "name")));
 			what = buf;

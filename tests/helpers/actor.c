@@ -20,7 +20,10 @@
  *                                 DIR/loop.txt, UDP sendto 127.0.0.1:9
  *   actor signal HOW PID SIG      send signal SIG to PID by HOW: kill,
  *                                 group (kill(-PID)), tgkill, tkill, queue
- *                                 (rt_sigqueueinfo) or pidfd
+ *                                 (rt_sigqueueinfo), int80 (the i386 kill
+ *                                 through int 0x80), setown (a pipe's
+ *                                 F_SETOWN/F_SETSIG: the kernel sends it)
+ *                                 or pidfd
  *                                 (pidfd_send_signal); print "sent"
  *   actor unlinkat DIR NAME       unlinkat(fd, NAME) with fd an O_PATH
  *                                 descriptor of DIR (not an open the file
@@ -266,12 +269,25 @@ do_signal(const char *how, pid_t pid, int sig)
 		rc = syscall(SYS_tkill, pid, sig);
 	else if (strcmp(how, "queue") == 0)
 		rc = syscall(SYS_rt_sigqueueinfo, pid, sig, &si);
-	else if (strcmp(how, "pidfd") == 0) {
+	else if (strcmp(how, "int80") == 0)	/* i386 kill (37): bx, cx */
+		__asm__ volatile("int $0x80" : "=a"(rc) : "a"(37L),
+		    "b"((long)pid), "c"((long)sig) : "memory");
+	else if (strcmp(how, "setown") == 0) {	/* the kernel sends it */
+		int p[2];
+
+		if (pipe(p) < 0 || fcntl(p[0], F_SETOWN, pid) < 0 ||
+		    fcntl(p[0], F_SETSIG, sig) < 0 ||
+		    fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK) < 0)
+			err(1, "setown");
+		rc = write(p[1], "x", 1) == 1 ? 0 : -1;
+	} else if (strcmp(how, "pidfd") == 0) {
 		if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
 			err(1, "pidfd_open");
 		rc = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 	} else
 		errx(2, "signal: no such way: %s", how);
+	if (rc < 0 && strcmp(how, "int80") == 0)
+		errno = (int)-rc;	/* the raw call's -errno */
 	if (rc < 0)
 		err(1, "signal %s", how);
 	printf("sent\n");

@@ -174,19 +174,23 @@ test_sigguard_judge(void **state)
 	const uint64_t s = 1000000000ull, now = 500 * s;
 
 	(void)state;
-	/* kill(2), tgkill(2), the kernel: honoured unless marked. */
-	assert_int_equal(sigguard_judge(SI_USER, 0, 0, now), SG_HONOUR);
-	assert_int_equal(sigguard_judge(SI_TKILL, 0, 0, now), SG_HONOUR);
-	assert_int_equal(sigguard_judge(SI_KERNEL, 0, 0, now), SG_HONOUR);
-	assert_int_equal(sigguard_judge(SI_USER, 1, now - s, now), SG_MARKED);
-	assert_int_equal(sigguard_judge(SI_TKILL, 1, now, now), SG_MARKED);
+	/* kill(2), tgkill(2), pidfd_send_signal(2): honoured unless marked. */
+	assert_int_equal(sigguard_judge(SI_USER, 7, 0, 0, now), SG_HONOUR);
+	assert_int_equal(sigguard_judge(SI_TKILL, 7, 0, 0, now), SG_HONOUR);
+	assert_int_equal(sigguard_judge(SI_USER, 7, 1, now - s, now), SG_MARKED);
+	assert_int_equal(sigguard_judge(SI_TKILL, 7, 1, now, now), SG_MARKED);
 	/* A mark older than the window is a pid reused: honoured. */
-	assert_int_equal(sigguard_judge(SI_USER, 1, now - 2 * SIGGUARD_WINDOW_NS,
-	    now), SG_HONOUR);
+	assert_int_equal(sigguard_judge(SI_USER, 7, 1,
+	    now - 2 * SIGGUARD_WINDOW_NS, now), SG_HONOUR);
 	/* sigqueue(3) and the like: the sender wrote si_pid. */
-	assert_int_equal(sigguard_judge(SI_QUEUE, 0, 0, now), SG_FORGED);
-	assert_int_equal(sigguard_judge(SI_MESGQ, 0, 0, now), SG_FORGED);
-	assert_int_equal(sigguard_judge(SI_QUEUE, 1, now, now), SG_FORGED);
+	assert_int_equal(sigguard_judge(SI_QUEUE, 7, 0, 0, now), SG_ORIGIN);
+	assert_int_equal(sigguard_judge(SI_MESGQ, 7, 0, 0, now), SG_ORIGIN);
+	/* The kernel, for an fd pointed at us (F_SETOWN: SIGIO with
+	 * SI_KERNEL, or F_SETSIG's signal with POLL_IN), or a sender it
+	 * cannot name: refused. */
+	assert_int_equal(sigguard_judge(SI_KERNEL, 0, 0, 0, now), SG_ORIGIN);
+	assert_int_equal(sigguard_judge(POLL_IN, 0, 0, 0, now), SG_ORIGIN);
+	assert_int_equal(sigguard_judge(SI_USER, 0, 0, 0, now), SG_ORIGIN);
 }
 
 /* Pin dir's `sigmark` (the enforcer's, or one we make): mark or clear us. */
@@ -218,11 +222,31 @@ mark_self(const char *pindir, int on)
 	return rc;
 }
 
-/* A SIGTERM that must be refused: the daemon says no STOPPING=1. */
+/* A SIGTERM that must be refused: the daemon logs why (elog holds its
+ * stderr), sends no STOPPING=1 and runs on. */
 static void
-refused(int fd, pid_t pid, const char *name, const char *how)
+refused(int fd, pid_t pid, const char *name, const char *how,
+    const char *elog, const char *why)
 {
-	if (notify_wait(fd, "STOPPING=1", 1500) == 0)
+	char want[128], *log = NULL;
+	int i;
+
+	snprintf(want, sizeof(want), "SIGTERM from pid %d refused: %s",
+	    (int)getpid(), why);
+	for (i = 0; i < 30; i++) {
+		free(log);
+		if ((log = tu_slurp(elog)) != NULL && strstr(log, want) != NULL)
+			break;
+		usleep(50000);
+	}
+	if (log == NULL || strstr(log, want) == NULL) {
+		print_message("%s\n", log ? log : "(no log)");
+		free(log);
+		fail_msg("%s did not log \"%s\" for a SIGTERM that %s", name,
+		    want, how);
+	}
+	free(log);
+	if (notify_wait(fd, "STOPPING=1", 500) == 0)
 		fail_msg("%s stopped on a SIGTERM that %s", name, how);
 	assert_int_equal(kill(pid, 0), 0);
 }
@@ -278,7 +302,8 @@ run_one(struct tu_redis *r, const char *name, int vg)
 		fail_msg("%s never said READY=1 (see %s)", name, elog);
 	}
 	assert_int_equal(sigqueue(pid, SIGTERM, (union sigval){ 0 }), 0);
-	refused(fd, pid, name, "sigqueue(3) sent");
+	refused(fd, pid, name, "sigqueue(3) sent", elog,
+	    "its origin is not a process");
 	if (tu_is_root()) {
 		char pins[128];
 
@@ -286,7 +311,8 @@ run_one(struct tu_redis *r, const char *name, int vg)
 		    (long)getpid());
 		assert_int_equal(mark_self(pins, 1), 0);
 		kill(pid, SIGTERM);
-		refused(fd, pid, name, "a marked sender sent");
+		refused(fd, pid, name, "a marked sender sent", elog,
+		    "its sender is a workload");
 		assert_int_equal(mark_self(pins, 0), 0);
 	}
 	kill(pid, SIGTERM);

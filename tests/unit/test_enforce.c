@@ -274,7 +274,7 @@ test_guard_proc(void **state)
 	int n, i, fd, self = 0, group = 0;
 
 	(void)state;
-	n = guard_ids("/proc", getpid(), ids, 64);
+	n = guard_ids("/proc", "/nonexistent", getpid(), ids, 64);
 	assert_true(n >= 2);
 	for (i = 0; i < n; i++) {
 		if (ids[i].id == (uint32_t)getpid() &&
