@@ -68,7 +68,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_RT_TGSIGQUEUEINFO 297
 #define NR_PIDFD_SEND_SIGNAL 424
 #define PIDFD_SIGNAL_PROCESS_GROUP_ (1U << 2)
+#define NR_IOCTL	16
 #define NR_FCNTL	72
+#define FIOSETOWN_	0x8901
+#define SIOCSPGRP_	0x8902
 #define F_SETOWN_	8
 #define F_SETOWN_EX_	15
 #define NR_RENAME	82
@@ -696,6 +699,15 @@ pidfd_target(long fd)
 	return p != NULL ? BPF_CORE_READ(p, numbers[0].nr) : 0;
 }
 
+/* A task in a pid namespace below enforced's (EF_PIDNS_LEVEL): it names
+ * pids there, where no daemon is visible. */
+static __always_inline int
+inner_pidns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, thread_pid, level) >
+	    ((cur_flags() >> EF_PIDNS_SHIFT) & 0xff);
+}
+
 /* Mark the current process in `sigmark`: daemons refuse its signals. */
 static __always_inline void
 mark_me(void)
@@ -753,7 +765,7 @@ on_signal_enter(struct pt_regs *regs, long nr)
 	/* A caller in a pid namespace of its own names pids there, where no
 	 * daemon of the host is visible: only a pidfd can reach one. */
 	t = (void *)bpf_get_current_task();
-	if (nr != NR_PIDFD_SEND_SIGNAL && BPF_CORE_READ(t, thread_pid, level))
+	if (nr != NR_PIDFD_SEND_SIGNAL && inner_pidns(t))
 		return 0;
 	key = (__u32)a0;
 	if (nr == NR_PIDFD_SEND_SIGNAL) {
@@ -781,15 +793,18 @@ on_signal_enter(struct pt_regs *regs, long nr)
 }
 
 /*
- * fcntl(fd, F_SETOWN or F_SETOWN_EX, daemon): the kernel would signal the
- * daemon itself when the fd is ready, with no kill syscall to catch.  The
+ * fcntl(fd, F_SETOWN or F_SETOWN_EX, daemon), or ioctl FIOSETOWN or
+ * SIOCSPGRP: the kernel would signal the daemon itself when the fd is
+ * ready, with no kill syscall to catch.  (The owner is read from the
+ * caller's memory at entry, for F_SETOWN_EX and the ioctls: a second
+ * thread may change it after; the daemon's own refusal still holds.)  The
  * daemon refuses such a signal anyway (its origin names no process); the
  * attempt is killed and recorded here like a kill.
  */
 static __always_inline int
-on_setown_enter(struct pt_regs *regs)
+on_setown_enter(struct pt_regs *regs, long nr)
 {
-	long cmd = (long)BPF_CORE_READ(regs, si);
+	__u32 cmd = (__u32)BPF_CORE_READ(regs, si);	/* as the kernel reads it */
 	struct { int type; int pid; } ex;
 	struct task_struct *t;
 	struct ecache wh;
@@ -797,7 +812,12 @@ on_setown_enter(struct pt_regs *regs)
 	__u32 key;
 	__s32 who;
 
-	if (cmd == F_SETOWN_)
+	if (nr == NR_IOCTL) {	/* FIOSETOWN, SIOCSPGRP: an int in memory */
+		if ((cmd != FIOSETOWN_ && cmd != SIOCSPGRP_) ||
+		    bpf_probe_read_user(&who, sizeof(who),
+		    (void *)BPF_CORE_READ(regs, dx)) < 0)
+			return 0;
+	} else if (cmd == F_SETOWN_)
 		who = (__s32)BPF_CORE_READ(regs, dx);
 	else if (cmd == F_SETOWN_EX_) {
 		if (bpf_probe_read_user(&ex, sizeof(ex),
@@ -807,7 +827,7 @@ on_setown_enter(struct pt_regs *regs)
 	} else
 		return 0;
 	t = (void *)bpf_get_current_task();
-	if (who == 0 || BPF_CORE_READ(t, thread_pid, level))
+	if (who == 0 || inner_pidns(t))
 		return 0;
 	if (who < 0)
 		need = EPROT_GROUP;
@@ -815,7 +835,7 @@ on_setown_enter(struct pt_regs *regs)
 	if ((prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
 	    !(*prot & need) || !resolve_wl(&wh) || !guarded(&wh))
 		return 0;
-	caught_signalling(&wh, NR_FCNTL, SIGIO_, (__u32)who);
+	caught_signalling(&wh, nr, SIGIO_, (__u32)who);
 	return 0;
 }
 
@@ -933,30 +953,29 @@ compat_call(void)
 
 /*
  * Every hook here reads x86_64 syscall numbers and registers; a 32-bit
- * syscall has others (kill is 37, its arguments in bx, cx).  So from a
- * workload in alert or enforce such a call is a violation of its own:
- * killed when any dimension blocks, reported otherwise, and its process
- * marked in `sigmark` (a signal it sends a daemon is refused).  Recorded
- * with EM_COMPAT and the i386 number.
+ * syscall has others (kill is 37, its arguments in bx, cx), and could
+ * reach Paddock (kill, connect, unlink) unseen.  So from a workload in
+ * alert or enforce each is killed, like self-protection, and recorded
+ * with EM_COMPAT and the i386 number; a process that tried one of the
+ * signal calls is also marked in `sigmark`, so the signal it may have
+ * sent is refused.
  */
 static __always_inline int
 on_compat(long id)
 {
 	struct ecache wh;
 	struct eviol *v;
-	int block;
 
 	if (!resolve_wl(&wh) || !guarded(&wh))
 		return 0;
-	/* It may be a kill of a daemon we cannot read: its signals are
-	 * refused as a marked sender's. */
-	mark_me();
-	block = wh.w.mode[0] == EMODE_BLOCK || wh.w.mode[1] == EMODE_BLOCK ||
-	    wh.w.mode[2] == EMODE_BLOCK || wh.w.mode[3] == EMODE_BLOCK;
-	if (block)
-		bpf_send_signal(SIGKILL_);
+	/* i386 kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo,
+	 * pidfd_send_signal, fcntl, fcntl64, ioctl */
+	if (id == 37 || id == 238 || id == 270 || id == 178 || id == 335 ||
+	    id == 424 || id == 55 || id == 221 || id == 54)
+		mark_me();
+	bpf_send_signal(SIGKILL_);
 	if ((v = viol_begin(&wh, EDIM_SYSCALL, (__u64)id ^ EM_COMPAT << 24,
-	    block ? EACT_KILLED : EACT_ALERTED)) != NULL) {
+	    EACT_KILLED)) != NULL) {
 		v->mode = EM_COMPAT;
 		v->syscall = (__s32)id;
 		bpf_ringbuf_submit(v, 0);
@@ -976,8 +995,8 @@ int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 	    id == NR_RT_SIGQUEUEINFO || id == NR_RT_TGSIGQUEUEINFO ||
 	    id == NR_PIDFD_SEND_SIGNAL)
 		return on_signal_enter(regs, id);
-	if (id == NR_FCNTL)
-		return on_setown_enter(regs);
+	if (id == NR_FCNTL || id == NR_IOCTL)
+		return on_setown_enter(regs, id);
 	if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RMDIR ||
 	    id == NR_RENAME || id == NR_RENAMEAT || id == NR_RENAMEAT2)
 		return on_unlink_enter(regs, id);
@@ -997,8 +1016,8 @@ int BPF_PROG(enf_sys_enter, struct pt_regs *regs, long id)
 	if (!resolve_wl(&wh) ||
 	    (mode = wh.w.mode[EDIM_SYSCALL]) == EMODE_OFF)
 		return 0;
-	if (compat_call())	/* i386 numbers: not the bitmap's */
-		return on_compat(id);
+	if (compat_call())	/* i386 numbers: sys_guard's, or with LSM ours */
+		return cur_flags() & EF_LSM ? on_compat(id) : 0;
 	if (id < 0 || id >= ESYS_BYTES * 8)
 		return 0;
 	if ((pl = bpf_map_lookup_elem(&pol, &wh.w.wid)) != NULL &&

@@ -47,6 +47,7 @@
 #define EPROTO_LISTEN	0x100	/* eallow_key.proto flag: a listener */
 
 #define EF_LSM		0x1	/* ectl.flags: enforce_lsm decides exec, files */
+#define EF_PIDNS_SHIFT	8	/* ectl.flags >> 8 & 0xff: enforced's pid ns level */
 
 #define EM_PROTECT	0x80	/* eviol.mode: self-protection, never accepted */
 #define EM_COMPAT	0x40	/* eviol.mode: a 32-bit (i386) syscall */

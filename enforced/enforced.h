@@ -170,6 +170,9 @@ unsigned long	guard_redis_inode(const char *proc, const struct rstream_url *u);
 /* The process holding socket inode ino (hint first), or 0. */
 pid_t		guard_socket_owner(const char *proc, unsigned long ino,
 		    pid_t hint);
+/* Is exe (a /proc/PID/exe link) a daemon's binary in bindir?  A binary
+ * replaced on disk (an upgrade: " (deleted)") still is. */
+int		guard_daemon_exe(const char *exe, const char *bindir);
 /* The ids to protect: each process running a daemon's binary from bindir
  * and also (when > 0), by tgid, threads and process group; their count
  * (≤ max) or -errno. */

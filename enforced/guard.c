@@ -213,18 +213,23 @@ add_process(const char *proc, const char *pid, struct eprot_id *ids,
 	closedir(td);
 }
 
-/* Is exe one of Paddock's daemons, installed in bindir? */
-static int
-daemon_exe(const char *exe, const char *bindir)
+int
+guard_daemon_exe(const char *exe, const char *bindir)
 {
 	static const char *const names[] = { "paddock-collectd",
 	    "paddock-profiled", "paddock-policyd", "paddock-enforced" };
-	size_t i, n = strlen(bindir);
+	static const char deleted[] = " (deleted)";	/* replaced on disk */
+	size_t i, n = strlen(bindir), len;
 
 	if (strncmp(exe, bindir, n) != 0 || exe[n] != '/')
 		return 0;
+	exe += n + 1;
+	len = strlen(exe);
+	if (len > sizeof(deleted) - 1 &&
+	    strcmp(exe + len - (sizeof(deleted) - 1), deleted) == 0)
+		len -= sizeof(deleted) - 1;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(exe + n + 1, names[i]) == 0)
+		if (strlen(names[i]) == len && strncmp(exe, names[i], len) == 0)
 			return 1;
 	return 0;
 }
@@ -248,7 +253,7 @@ guard_ids(const char *proc, const char *bindir, pid_t also,
 		if ((r = readlink(path, exe, sizeof(exe) - 1)) <= 0)
 			continue;
 		exe[r] = '\0';
-		if (daemon_exe(exe, bindir))
+		if (guard_daemon_exe(exe, bindir))
 			add_process(proc, ent->d_name, ids, &n, max);
 	}
 	closedir(d);

@@ -295,6 +295,26 @@ unkept(int fd, const void *key, void *arg)
 	return 1;
 }
 
+/* This process's pid namespace level: the ids in NSpid, less one. */
+static unsigned
+pidns_level(void)
+{
+	char line[256];
+	unsigned n = 0;
+	FILE *f;
+	char *p;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "NSpid:", 6) == 0)
+			for (p = strtok(line + 6, " \t\n"); p != NULL;
+			    p = strtok(NULL, " \t\n"))
+				n++;
+	fclose(f);
+	return n > 0 ? (n - 1) & 0xff : 0;
+}
+
 /*
  * The feature probe: BPF LSM when the kernel lists it and really loads
  * and attaches our LSM programs; else the SIGKILL fallback.  The choice
@@ -345,7 +365,8 @@ probe_lsm(struct ekern *k)
 fallback:
 	bpf_map__lookup_elem(k->skel->maps.ctl, &zero, sizeof(zero), &c,
 	    sizeof(c), 0);
-	c.flags = k->lsm != NULL ? EF_LSM : 0;
+	c.flags = (k->lsm != NULL ? EF_LSM : 0) |
+	    (uint64_t)pidns_level() << EF_PIDNS_SHIFT;
 	bpf_map__update_elem(k->skel->maps.ctl, &zero, sizeof(zero), &c,
 	    sizeof(c), BPF_ANY);
 }

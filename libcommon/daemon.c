@@ -228,7 +228,7 @@ on_one_signal(struct daemon *d, const struct signalfd_siginfo *si)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	marked = sigguard_marked(d->conf.enforced.bpffs, &d->markfd,
 	    si->ssi_pid, &mark);
-	v = sigguard_judge(si->ssi_code, si->ssi_pid, marked, mark,
+	v = sigguard_judge((int)si->ssi_signo, si->ssi_code, marked, mark,
 	    (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
 	if (v != SG_HONOUR) {
 		log_warnx("SIG%s from pid %u refused: %s",

@@ -13,13 +13,17 @@
 #include "sigguard.h"
 
 enum sg_verdict
-sigguard_judge(int code, uint32_t pid, int marked, uint64_t mark_ns,
+sigguard_judge(int signo, int code, int marked, uint64_t mark_ns,
     uint64_t now_ns)
 {
-	/* Only kill(2)-like calls carry an origin the kernel filled in; the
-	 * kernel refuses SI_USER and SI_TKILL to another process's
-	 * sigqueue.  Pid 0: a sender it cannot name to us. */
-	if ((code != SI_USER && code != SI_TKILL) || pid == 0)
+	/* kill(2)-like calls carry an origin the kernel filled in (it
+	 * refuses SI_USER and SI_TKILL to another process's sigqueue; pid 0
+	 * is a sender outside our pid namespace, as `docker stop`).
+	 * SI_KERNEL: the terminal's ^C, a hangup, a limit; but not SIGIO,
+	 * which an fd's F_SETOWN makes the kernel send.  Refused: sigqueue
+	 * and its kin (si_code < 0), and F_SETSIG's (si_code POLL_*). */
+	if (code != SI_USER && code != SI_TKILL &&
+	    !(code == SI_KERNEL && signo != SIGIO))
 		return SG_ORIGIN;
 	if (marked && now_ns >= mark_ns && now_ns - mark_ns < SIGGUARD_WINDOW_NS)
 		return SG_MARKED;
@@ -36,8 +40,8 @@ sigguard_why(enum sg_verdict v)
 		return "its sender is a workload the kernel caught signalling "
 		    "Paddock";
 	case SG_ORIGIN:
-		return "its origin is not a process the kernel named "
-		    "(sigqueue, an fd's F_SETOWN, the kernel)";
+		return "its origin is not one the kernel vouches for "
+		    "(sigqueue, or an fd's F_SETOWN)";
 	}
 	return "?";
 }
@@ -85,11 +89,13 @@ int
 sigguard_marked(const char *pindir, int *held, uint32_t pid,
     uint64_t *mark_ns)
 {
+	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
 	char path[512];
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", pindir, SIGGUARD_MAP);
-	fd = bpf_obj_get(path);
+	fd = bpf_obj_get_opts(path, &ro);	/* read-only: CAP_BPF and read
+						 * access to the pin suffice */
 	if (*held < 0 && fd >= 0) {
 		*held = fd;
 		fd = -1;

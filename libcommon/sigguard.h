@@ -7,12 +7,12 @@
  * sender and marks it, by tgid, in the pinned map `sigmark`, but the
  * signal is still delivered.  So daemons take their signals through a
  * signalfd (sigguard_open) and honour one only when
- *   - its origin was named by the kernel: kill(2), tgkill(2),
- *     pidfd_send_signal(2) (SI_USER, SI_TKILL) from a process it can name
- *     (a pid other than 0).  Refused: sigqueue(3), whose sender writes the
- *     pid it claims; a signal the kernel sends for an fd someone pointed
- *     at us (F_SETOWN, F_SETSIG: SIGIO or any signal, si_code > 0, no
- *     sender); any other kernel-made signal (no daemon asks for one);
+ *   - its origin is one the kernel vouches for: kill(2), tgkill(2),
+ *     pidfd_send_signal(2) (SI_USER, SI_TKILL), or the kernel itself
+ *     (SI_KERNEL: the terminal's ^C, a hangup) but for SIGIO.  Refused:
+ *     sigqueue(3), whose sender writes the pid it claims, and a signal
+ *     the kernel sends for an fd someone pointed at us (F_SETOWN: SIGIO,
+ *     or F_SETSIG's signal with si_code POLL_*);
  *   - and the sender is not marked in `sigmark` within SIGGUARD_WINDOW_NS.
  *     The map is read through the descriptor the daemon opened first and
  *     through its pin as it is now, so removing or replacing the pin
@@ -37,9 +37,9 @@ enum sg_verdict {
 	SG_ORIGIN,	/* its origin is not a process the kernel named */
 };
 
-/* code, pid: si_code, si_pid; marked: the sender is in `sigmark` at
+/* signo, code: si_signo, si_code; marked: the sender is in `sigmark` at
  * mark_ns (CLOCK_MONOTONIC). */
-enum sg_verdict	sigguard_judge(int code, uint32_t pid, int marked,
+enum sg_verdict	sigguard_judge(int signo, int code, int marked,
 		    uint64_t mark_ns, uint64_t now_ns);
 const char	*sigguard_why(enum sg_verdict v);
 

@@ -175,22 +175,32 @@ test_sigguard_judge(void **state)
 
 	(void)state;
 	/* kill(2), tgkill(2), pidfd_send_signal(2): honoured unless marked. */
-	assert_int_equal(sigguard_judge(SI_USER, 7, 0, 0, now), SG_HONOUR);
-	assert_int_equal(sigguard_judge(SI_TKILL, 7, 0, 0, now), SG_HONOUR);
-	assert_int_equal(sigguard_judge(SI_USER, 7, 1, now - s, now), SG_MARKED);
-	assert_int_equal(sigguard_judge(SI_TKILL, 7, 1, now, now), SG_MARKED);
+	assert_int_equal(sigguard_judge(SIGTERM, SI_USER, 0, 0, now), SG_HONOUR);
+	assert_int_equal(sigguard_judge(SIGTERM, SI_TKILL, 0, 0, now),
+	    SG_HONOUR);
+	assert_int_equal(sigguard_judge(SIGTERM, SI_USER, 1, now - s, now),
+	    SG_MARKED);
+	assert_int_equal(sigguard_judge(SIGHUP, SI_TKILL, 1, now, now),
+	    SG_MARKED);
 	/* A mark older than the window is a pid reused: honoured. */
-	assert_int_equal(sigguard_judge(SI_USER, 7, 1,
+	assert_int_equal(sigguard_judge(SIGTERM, SI_USER, 1,
 	    now - 2 * SIGGUARD_WINDOW_NS, now), SG_HONOUR);
+	/* The terminal's ^C, a hangup: the kernel's own. */
+	assert_int_equal(sigguard_judge(SIGINT, SI_KERNEL, 0, 0, now),
+	    SG_HONOUR);
+	assert_int_equal(sigguard_judge(SIGHUP, SI_KERNEL, 0, 0, now),
+	    SG_HONOUR);
 	/* sigqueue(3) and the like: the sender wrote si_pid. */
-	assert_int_equal(sigguard_judge(SI_QUEUE, 7, 0, 0, now), SG_ORIGIN);
-	assert_int_equal(sigguard_judge(SI_MESGQ, 7, 0, 0, now), SG_ORIGIN);
-	/* The kernel, for an fd pointed at us (F_SETOWN: SIGIO with
-	 * SI_KERNEL, or F_SETSIG's signal with POLL_IN), or a sender it
-	 * cannot name: refused. */
-	assert_int_equal(sigguard_judge(SI_KERNEL, 0, 0, 0, now), SG_ORIGIN);
-	assert_int_equal(sigguard_judge(POLL_IN, 0, 0, 0, now), SG_ORIGIN);
-	assert_int_equal(sigguard_judge(SI_USER, 0, 0, 0, now), SG_ORIGIN);
+	assert_int_equal(sigguard_judge(SIGTERM, SI_QUEUE, 0, 0, now),
+	    SG_ORIGIN);
+	assert_int_equal(sigguard_judge(SIGTERM, SI_MESGQ, 0, 0, now),
+	    SG_ORIGIN);
+	/* The kernel for an fd pointed at us (F_SETOWN: SIGIO with
+	 * SI_KERNEL, or F_SETSIG's signal with POLL_IN): refused. */
+	assert_int_equal(sigguard_judge(SIGIO, SI_KERNEL, 0, 0, now),
+	    SG_ORIGIN);
+	assert_int_equal(sigguard_judge(SIGTERM, POLL_IN, 0, 0, now),
+	    SG_ORIGIN);
 }
 
 /* Pin dir's `sigmark` (the enforcer's, or one we make): mark or clear us. */
@@ -303,7 +313,7 @@ run_one(struct tu_redis *r, const char *name, int vg)
 	}
 	assert_int_equal(sigqueue(pid, SIGTERM, (union sigval){ 0 }), 0);
 	refused(fd, pid, name, "sigqueue(3) sent", elog,
-	    "its origin is not a process");
+	    "its origin is not one");
 	if (tu_is_root()) {
 		char pins[128];
 

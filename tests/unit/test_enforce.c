@@ -255,6 +255,17 @@ test_guard_parsers(void **state)
 	assert_int_equal(guard_tcp_listener("  sl  local_address rem_address   "
 	    "st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n",
 	    6379), 0);
+	/* The daemons' binaries, from enforced's directory only; one
+	 * replaced on disk (an upgrade) still counts. */
+	assert_true(guard_daemon_exe("/usr/sbin/paddock-policyd", "/usr/sbin"));
+	assert_true(guard_daemon_exe("/usr/sbin/paddock-enforced (deleted)",
+	    "/usr/sbin"));
+	assert_false(guard_daemon_exe("/tmp/paddock-policyd", "/usr/sbin"));
+	assert_false(guard_daemon_exe("/usr/sbin/paddock-evil", "/usr/sbin"));
+	assert_false(guard_daemon_exe("/usr/sbin/paddock-policydx",
+	    "/usr/sbin"));
+	assert_false(guard_daemon_exe("/usr/sbinx/paddock-policyd",
+	    "/usr/sbin"));
 	/* /proc/mounts: every bpf mount, nothing else. */
 	assert_non_null(f = fmemopen((char *)mounts, strlen(mounts), "r"));
 	assert_int_equal(guard_bpffs_mounts(f, mnts, EBPFFS_N), 2);
