@@ -172,35 +172,32 @@ static void
 test_sigguard_judge(void **state)
 {
 	const uint64_t s = 1000000000ull, now = 500 * s;
+	static const struct {
+		int		 signo, code, marked;
+		uint64_t	 ago;	/* the mark's age, ns */
+		enum sg_verdict	 want;
+		const char	*what;
+	} c[] = {
+		{ SIGTERM, SI_USER, 0, 0, SG_HONOUR, "kill(2)" },
+		{ SIGTERM, SI_TKILL, 0, 0, SG_HONOUR, "tgkill(2)" },
+		{ SIGTERM, SI_USER, 1, 1000000000ull, SG_MARKED, "marked" },
+		{ SIGHUP, SI_TKILL, 1, 0, SG_MARKED, "marked, tgkill" },
+		{ SIGTERM, SI_USER, 1, 2 * SIGGUARD_WINDOW_NS, SG_HONOUR,
+		    "a mark older than the window: a pid reused" },
+		{ SIGINT, SI_KERNEL, 0, 0, SG_HONOUR, "the terminal's ^C" },
+		{ SIGHUP, SI_KERNEL, 0, 0, SG_HONOUR, "a hangup" },
+		{ SIGTERM, SI_QUEUE, 0, 0, SG_ORIGIN, "sigqueue(3)" },
+		{ SIGTERM, SI_MESGQ, 0, 0, SG_ORIGIN, "a forged code" },
+		{ SIGIO, SI_KERNEL, 0, 0, SG_ORIGIN, "F_SETOWN's SIGIO" },
+		{ SIGTERM, POLL_IN, 0, 0, SG_ORIGIN, "F_SETSIG's signal" },
+	};
+	size_t i;
 
 	(void)state;
-	/* kill(2), tgkill(2), pidfd_send_signal(2): honoured unless marked. */
-	assert_int_equal(sigguard_judge(SIGTERM, SI_USER, 0, 0, now), SG_HONOUR);
-	assert_int_equal(sigguard_judge(SIGTERM, SI_TKILL, 0, 0, now),
-	    SG_HONOUR);
-	assert_int_equal(sigguard_judge(SIGTERM, SI_USER, 1, now - s, now),
-	    SG_MARKED);
-	assert_int_equal(sigguard_judge(SIGHUP, SI_TKILL, 1, now, now),
-	    SG_MARKED);
-	/* A mark older than the window is a pid reused: honoured. */
-	assert_int_equal(sigguard_judge(SIGTERM, SI_USER, 1,
-	    now - 2 * SIGGUARD_WINDOW_NS, now), SG_HONOUR);
-	/* The terminal's ^C, a hangup: the kernel's own. */
-	assert_int_equal(sigguard_judge(SIGINT, SI_KERNEL, 0, 0, now),
-	    SG_HONOUR);
-	assert_int_equal(sigguard_judge(SIGHUP, SI_KERNEL, 0, 0, now),
-	    SG_HONOUR);
-	/* sigqueue(3) and the like: the sender wrote si_pid. */
-	assert_int_equal(sigguard_judge(SIGTERM, SI_QUEUE, 0, 0, now),
-	    SG_ORIGIN);
-	assert_int_equal(sigguard_judge(SIGTERM, SI_MESGQ, 0, 0, now),
-	    SG_ORIGIN);
-	/* The kernel for an fd pointed at us (F_SETOWN: SIGIO with
-	 * SI_KERNEL, or F_SETSIG's signal with POLL_IN): refused. */
-	assert_int_equal(sigguard_judge(SIGIO, SI_KERNEL, 0, 0, now),
-	    SG_ORIGIN);
-	assert_int_equal(sigguard_judge(SIGTERM, POLL_IN, 0, 0, now),
-	    SG_ORIGIN);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (sigguard_judge(c[i].signo, c[i].code, c[i].marked,
+		    now - c[i].ago, now) != c[i].want)
+			fail_msg("%s: want verdict %d", c[i].what, c[i].want);
 }
 
 /* Pin dir's `sigmark` (the enforcer's, or one we make): mark or clear us. */
