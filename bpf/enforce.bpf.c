@@ -18,7 +18,8 @@
  *   raw_tp/sys_exit (connect)       self-protection: a unix connect whose
  *                                   peer is Paddock's Redis socket
  *   raw_tp/sys_enter (kill family)  self-protection: a signal to one of
- *                                   Paddock's daemons (also F_SETOWN); an
+ *                                   Paddock's daemons (also F_SETOWN), a
+ *                                   ptrace or the like of one; an
  *                                   unlink or rename in bpffs; any 32-bit
  *                                   syscall (enf_sys_guard)
  *   raw_tp/sys_enter                syscalls: the workload's bitmap
@@ -69,6 +70,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_PIDFD_SEND_SIGNAL 424
 #define PIDFD_SIGNAL_PROCESS_GROUP_ (1U << 2)
 #define NR_IOCTL	16
+#define NR_PTRACE	101
+#define NR_PRLIMIT64	302
+#define NR_PROCESS_VM_READV 310
+#define NR_PROCESS_VM_WRITEV 311
+#define NR_PIDFD_GETFD	438
 #define NR_FCNTL	72
 #define FIOSETOWN_	0x8901
 #define SIOCSPGRP_	0x8902
@@ -718,8 +724,9 @@ mark_me(void)
 	bpf_map_update_elem(&sigmark, &me, &now, BPF_ANY);
 }
 
-/* A workload caught reaching for a daemon by signal (through syscall nr):
- * marked before the call goes on, killed, recorded. */
+/* A workload caught reaching for a daemon (a signal sig, or 0: into its
+ * process) through syscall nr: marked before the call goes on, killed,
+ * recorded. */
 static __always_inline void
 caught_signalling(const struct ecache *wh, long nr, long sig, __u32 target)
 {
@@ -836,6 +843,38 @@ on_setown_enter(struct pt_regs *regs, long nr)
 	    !(*prot & need) || !resolve_wl(&wh) || !guarded(&wh))
 		return 0;
 	caught_signalling(&wh, nr, SIGIO_, (__u32)who);
+	return 0;
+}
+
+/*
+ * Reaching into a daemon's process: ptrace, process_vm_readv/writev,
+ * pidfd_getfd (its fds: its Redis connection), prlimit64 with a new
+ * limit.  Killed, marked and recorded like a signal (target the pid, no
+ * signal).  The call itself still runs: a ptrace attach ends with its
+ * tracer's death, but a process_vm_writev has written and a prlimit has
+ * set the limit (docs/enforcement.md); BPF LSM refuses them instead.
+ */
+static __always_inline int
+on_reach_enter(struct pt_regs *regs, long nr)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct ecache wh;
+	__u8 *prot;
+	__u32 key;
+
+	if (nr == NR_PTRACE)
+		key = (__u32)BPF_CORE_READ(regs, si);
+	else if (nr == NR_PIDFD_GETFD)
+		key = pidfd_target((long)(int)BPF_CORE_READ(regs, di));
+	else if (nr == NR_PRLIMIT64 && BPF_CORE_READ(regs, dx) == 0)
+		return 0;	/* only reading the limit */
+	else
+		key = (__u32)BPF_CORE_READ(regs, di);
+	if (key == 0 || (nr != NR_PIDFD_GETFD && inner_pidns(t)) ||
+	    (prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
+	    !(*prot & EPROT_PROC) || !resolve_wl(&wh) || !guarded(&wh))
+		return 0;
+	caught_signalling(&wh, nr, 0, key);
 	return 0;
 }
 
@@ -997,6 +1036,10 @@ int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 		return on_signal_enter(regs, id);
 	if (id == NR_FCNTL || id == NR_IOCTL)
 		return on_setown_enter(regs, id);
+	if (id == NR_PTRACE || id == NR_PROCESS_VM_READV ||
+	    id == NR_PROCESS_VM_WRITEV || id == NR_PIDFD_GETFD ||
+	    id == NR_PRLIMIT64)
+		return on_reach_enter(regs, id);
 	if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RMDIR ||
 	    id == NR_RENAME || id == NR_RENAMEAT || id == NR_RENAMEAT2)
 		return on_unlink_enter(regs, id);

@@ -12,7 +12,8 @@
  *                             truncated by a denied open (see below)
  *
  *   lsm/unix_stream_connect,  self-protection: Paddock's Redis socket,
- *   lsm/task_kill,            signals to Paddock's daemons, and unlinks,
+ *   lsm/task_kill,            signals to Paddock's daemons, ptrace and
+ *   lsm/ptrace_access_check   the like of them, and unlinks,
  *   lsm/inode_unlink|rmdir|   rmdirs and renames in bpffs are refused to
  *   rename                    every workload in alert
  *                             or enforce (the fallback kills the sender
@@ -137,6 +138,30 @@ int BPF_PROG(enf_lsm_kill, struct task_struct *p, struct kernel_siginfo *info,
 		v->syscall = 62;	/* kill; tgkill and the rest land here too */
 		v->target = tgid;
 		v->sig = sig;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return -EPERM_;
+}
+
+/* ptrace of a daemon, and what checks the same access: process_vm_*,
+ * pidfd_getfd, /proc/PID/mem. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(enf_lsm_ptrace, struct task_struct *child, unsigned int mode,
+    int ret)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+	struct ecache wh;
+	struct eviol *v;
+	__u8 *prot;
+
+	if (ret != 0 || (prot = bpf_map_lookup_elem(&prot_pid, &tgid)) == NULL ||
+	    !(*prot & EPROT_PROC) || !resolve_wl(&wh) || !guarded(&wh))
+		return ret;
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)101 << 40 | tgid) ^
+	    EM_PROTECT, EACT_DENIED)) != NULL) {
+		v->mode = EM_PROTECT;
+		v->syscall = 101;	/* ptrace, or a call that checks as it */
+		v->target = tgid;
 		bpf_ringbuf_submit(v, 0);
 	}
 	return -EPERM_;

@@ -349,6 +349,8 @@ probe_lsm(struct ekern *k)
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_open, "lsm-open")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_unix, "lsm-unix")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_kill, "lsm-kill")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_ptrace,
+	    "lsm-ptrace")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_unlink,
 	    "lsm-unlink")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_rmdir,

@@ -437,20 +437,23 @@ signal_target(const struct eviol *r, char *path, size_t pathlen, char *sig,
 	ssize_t n;
 
 	path[0] = '\0';
-	if (name != NULL)
-		snprintf(num, sizeof(num), "SIG%s", name);
+	if (r->sig == 0)	/* ptrace and the like: "into pid 4242" */
+		num[0] = '\0';
+	else if (name != NULL)
+		snprintf(num, sizeof(num), "SIG%s to", name);
 	else
-		snprintf(num, sizeof(num), "signal %d", r->sig);
+		snprintf(num, sizeof(num), "signal %d to", r->sig);
 	if (r->target == EPROT_ALL) {
-		snprintf(sig, siglen, "%s to every process", num);
+		snprintf(sig, siglen, "%s every process", num);
 		return;
 	}
 	if ((int32_t)r->target < 0) {
-		snprintf(sig, siglen, "%s to process group %d", num,
+		snprintf(sig, siglen, "%s process group %d", num,
 		    -(int32_t)r->target);
 		snprintf(proc, sizeof(proc), "/proc/%d/exe", -(int32_t)r->target);
 	} else {
-		snprintf(sig, siglen, "%s to pid %u", num, r->target);
+		snprintf(sig, siglen, "%s pid %u", r->sig ? num : "into",
+		    r->target);
 		snprintf(proc, sizeof(proc), "/proc/%u/exe", r->target);
 	}
 	if ((n = readlink(proc, path, pathlen - 1)) > 0)
@@ -495,7 +498,11 @@ on_record(void *arg, void *data, size_t len)
 		rt->sec = now;
 		rt->sent = 0;
 	}
-	if (rt->sent >= e->d->conf.enforced.rate_per_sec) {
+	/* A workload reaching for Paddock is never rate-limited here (the
+	 * kernel's EVIOL_RATE still bounds it, and each attempt kills its
+	 * process): a flood of ordinary violations must not hide one. */
+	if (rt->sent >= e->d->conf.enforced.rate_per_sec &&
+	    !(r->mode & (EM_PROTECT | EM_COMPAT))) {
 		rt->suppressed += 1 + r->suppressed;
 		e->suppressed++;
 		return 0;
@@ -522,7 +529,7 @@ on_record(void *arg, void *data, size_t len)
 		v.name = sig;
 		v.syscall = -1;
 	} else if (r->dim == EDIM_SYSCALL && (r->mode & EM_PROTECT) &&
-	    r->sig > 0) {
+	    r->target != 0) {
 		signal_target(r, path, sizeof(path), sig, sizeof(sig));
 		v.path = path[0] ? path : NULL;	/* the daemon's executable */
 		v.name = sig;			/* "SIGTERM to pid 4242" */

@@ -25,6 +25,11 @@
  *                                 F_SETOWN/F_SETSIG: the kernel sends it)
  *                                 or pidfd
  *                                 (pidfd_send_signal); print "sent"
+ *   actor reach HOW PID           reach into process PID by HOW: ptrace
+ *                                 (PTRACE_SEIZE, which does not stop it),
+ *                                 vmread (process_vm_readv of 1 byte) or
+ *                                 getfd
+ *                                 (pidfd_getfd of its fd 0); print "done"
  *   actor unlinkat DIR NAME       unlinkat(fd, NAME) with fd an O_PATH
  *                                 descriptor of DIR (not an open the file
  *                                 dimension sees); print "removed"
@@ -32,7 +37,9 @@
  * Exits 0 when every step worked, 1 (with a message) otherwise.
  */
 #include <sys/socket.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -294,6 +301,33 @@ do_signal(const char *how, pid_t pid, int sig)
 	return 0;
 }
 
+static int
+do_reach(const char *how, pid_t pid)
+{
+	struct iovec l, r;
+	char c;
+	long rc;
+	int fd;
+
+	l = (struct iovec){ &c, 1 };
+	if (strcmp(how, "ptrace") == 0)
+		rc = ptrace(PTRACE_SEIZE, pid, NULL, NULL);
+	else if (strcmp(how, "vmread") == 0) {
+		/* Any address: the call is what is checked, not the read. */
+		r = (struct iovec){ (void *)0x400000, 1 };
+		rc = process_vm_readv(pid, &l, 1, &r, 1, 0);
+	} else if (strcmp(how, "getfd") == 0) {
+		if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+			err(1, "pidfd_open");
+		rc = syscall(SYS_pidfd_getfd, fd, 0, 0);
+	} else
+		errx(2, "reach: no such way: %s", how);
+	if (rc < 0)
+		err(1, "reach %s", how);
+	printf("done\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -358,6 +392,8 @@ main(int argc, char **argv)
 		printf("removed\n");
 		return 0;
 	}
+	if (argc >= 4 && strcmp(argv[1], "reach") == 0)
+		return do_reach(argv[2], (pid_t)atoi(argv[3]));
 	if (argc >= 5 && strcmp(argv[1], "signal") == 0)
 		return do_signal(argv[2], (pid_t)atoi(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "usage: see tests/helpers/actor.c\n");

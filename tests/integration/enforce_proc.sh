@@ -159,6 +159,13 @@ fi
 out=$(run "$actor signal kill $ppid 10; echo after=\$?")	# SIGUSR1: would end it
 echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
 	fail "SIGUSR1 to policyd: the sender was not stopped: $out"
+# Into enforced's process: ptrace, process_vm_readv, pidfd_getfd.
+for how in ptrace vmread getfd; do
+	out=$(run "$actor reach $how $epid; echo after=\$?")
+	echo "$out" | grep -q '^done' && fail "$how: the workload reached into enforced: $out"
+	echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
+		fail "$how: the caller was not stopped: $out"
+done
 # Paddock's Redis too (SIGWINCH: harmless to Redis, but not the workload's to send).
 rpid=$(cat "$dir/redis.pid")
 out=$(run "$actor signal kill $rpid 28; echo after=\$?")
@@ -192,13 +199,18 @@ vid=$(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$v")
 $ctl accept "$vid" >/dev/null 2>&1 && fail "a self-protection violation was accepted"
 $ctl violations --workload x-agent | grep -q "kill: SIGTERM to pid $epid" ||
 	fail "violations does not show the signal"
+for sc in ptrace process_vm_readv pidfd_getfd; do
+	$ctl violations --workload x-agent | grep -q "$sc: into pid $epid" ||
+		{ [ $act = denied ] && [ $sc != ptrace ]; } ||	# LSM: one hook, named ptrace
+		fail "no violation for $sc into enforced"
+done
 $ctl violations --workload x-agent | grep -q "kill: SIGWINCH to pid $rpid" ||
 	fail "no violation for the signal to Redis"
 if [ $act = killed ]; then	# the i386 kill: a violation of its own
 	$ctl violations --workload x-agent | grep -q "i386 syscall 37" ||
 		fail "no violation for the 32-bit kill"
 fi
-ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd, i386 kill, F_SETOWN, SIGUSR1 to policyd, SIGWINCH to Redis: sender $act, daemons run on"
+ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd, i386 kill, F_SETOWN, SIGUSR1 to policyd, SIGWINCH to Redis; ptrace, process_vm_readv, pidfd_getfd of enforced: caller $act, daemons run on"
 
 # Pins: removed from inside the workload, four ways.  With BPF LSM each is
 # refused.  Without it the remover is killed in the call (which still
