@@ -760,7 +760,7 @@ on_signal_enter(struct pt_regs *regs, long nr)
 {
 	__s32 a0 = (__s32)BPF_CORE_READ(regs, di);
 	__u32 key, target;
-	__u8 need = EPROT_PROC, *prot;
+	__u8 need = EPROT_PROC;
 	struct task_struct *t;
 	struct ecache wh;
 	long sig;
@@ -791,8 +791,7 @@ on_signal_enter(struct pt_regs *regs, long nr)
 	target = need == EPROT_GROUP ? (__u32)-(__s32)key : key;
 	if (nr == NR_KILL && a0 == -1)
 		target = EPROT_ALL;	/* every process it may signal */
-	else if ((prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
-	    !(*prot & need))
+	else if (!protected_id(key, need))
 		return 0;
 	if (resolve_wl(&wh) && guarded(&wh))
 		caught_signalling(&wh, nr, sig, target);
@@ -815,7 +814,7 @@ on_setown_enter(struct pt_regs *regs, long nr)
 	struct { int type; int pid; } ex;
 	struct task_struct *t;
 	struct ecache wh;
-	__u8 need = EPROT_PROC, *prot;
+	__u8 need = EPROT_PROC;
 	__u32 key;
 	__s32 who;
 
@@ -839,8 +838,7 @@ on_setown_enter(struct pt_regs *regs, long nr)
 	if (who < 0)
 		need = EPROT_GROUP;
 	key = who < 0 ? (__u32)-who : (__u32)who;
-	if ((prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
-	    !(*prot & need) || !resolve_wl(&wh) || !guarded(&wh))
+	if (!protected_id(key, need) || !resolve_wl(&wh) || !guarded(&wh))
 		return 0;
 	caught_signalling(&wh, nr, SIGIO_, (__u32)who);
 	return 0;
@@ -859,7 +857,6 @@ on_reach_enter(struct pt_regs *regs, long nr)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct ecache wh;
-	__u8 *prot;
 	__u32 key;
 
 	if (nr == NR_PTRACE)
@@ -871,8 +868,7 @@ on_reach_enter(struct pt_regs *regs, long nr)
 	else
 		key = (__u32)BPF_CORE_READ(regs, di);
 	if (key == 0 || (nr != NR_PIDFD_GETFD && inner_pidns(t)) ||
-	    (prot = bpf_map_lookup_elem(&prot_pid, &key)) == NULL ||
-	    !(*prot & EPROT_PROC) || !resolve_wl(&wh) || !guarded(&wh))
+	    !protected_id(key, EPROT_PROC) || !resolve_wl(&wh) || !guarded(&wh))
 		return 0;
 	caught_signalling(&wh, nr, 0, key);
 	return 0;

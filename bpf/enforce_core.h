@@ -339,12 +339,21 @@ cur_flags(void)
 	return g ? g->flags : 0;
 }
 
-/* Self-protection applies to a workload in alert or enforce on any dimension. */
+/* Self-protection: a workload in alert or enforce on any dimension. */
 static __always_inline int
 guarded(const struct ecache *wh)
 {
 	return (wh->w.mode[0] | wh->w.mode[1] | wh->w.mode[2] |
 	    wh->w.mode[3]) != EMODE_OFF;
+}
+
+/* 1 when id is one of Paddock's protected ids (prot_pid) as need (EPROT_*). */
+static __always_inline int
+protected_id(__u32 id, __u8 need)
+{
+	__u8 *p = bpf_map_lookup_elem(&prot_pid, &id);
+
+	return p != NULL && (*p & need);
 }
 
 /* ------------------------------------------------------------ paths */

@@ -87,7 +87,7 @@ int BPF_PROG(enf_lsm_open, struct file *file, int ret)
 	return mode == EMODE_BLOCK ? -EPERM_ : 0;
 }
 
-/* ------------------------------------------------------------ self-protection */
+/* ------------------------------------------------------ self-protection */
 
 #define BPF_FS_MAGIC_	0xcafe4a11
 
@@ -126,11 +126,9 @@ int BPF_PROG(enf_lsm_kill, struct task_struct *p, struct kernel_siginfo *info,
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct ecache wh;
 	struct eviol *v;
-	__u8 *prot;
 
-	if (ret != 0 || sig == 0 ||
-	    (prot = bpf_map_lookup_elem(&prot_pid, &tgid)) == NULL ||
-	    !(*prot & EPROT_PROC) || !resolve_wl(&wh) || !guarded(&wh))
+	if (ret != 0 || sig == 0 || !protected_id(tgid, EPROT_PROC) ||
+	    !resolve_wl(&wh) || !guarded(&wh))
 		return ret;
 	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)(sig & 0xff) << 32 |
 	    tgid) ^ EM_PROTECT, EACT_DENIED)) != NULL) {
@@ -152,10 +150,9 @@ int BPF_PROG(enf_lsm_ptrace, struct task_struct *child, unsigned int mode,
 	__u32 tgid = BPF_CORE_READ(child, tgid);
 	struct ecache wh;
 	struct eviol *v;
-	__u8 *prot;
 
-	if (ret != 0 || (prot = bpf_map_lookup_elem(&prot_pid, &tgid)) == NULL ||
-	    !(*prot & EPROT_PROC) || !resolve_wl(&wh) || !guarded(&wh))
+	if (ret != 0 || !protected_id(tgid, EPROT_PROC) || !resolve_wl(&wh) ||
+	    !guarded(&wh))
 		return ret;
 	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)101 << 40 | tgid) ^
 	    EM_PROTECT, EACT_DENIED)) != NULL) {

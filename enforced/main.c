@@ -76,6 +76,8 @@ struct enforcer {
 	uv_timer_t	 guard;		/* pins and protected pids */
 	unsigned	 guard_ticks;
 	uv_fs_event_t	 pinwatch;	/* the pin directory, by inotify */
+	struct rstream_url redis;	/* enforced's own Redis URL, parsed */
+	int		 redis_ok;
 	pid_t		 redis_pid;	/* Redis, when it runs here */
 	int		 rewatch;	/* pins came back: watch the directory anew */
 	char		 bindir[256];	/* where the daemons' binaries are */
@@ -580,14 +582,13 @@ static void
 protect_pids(struct enforcer *e)
 {
 	struct eprot_id ids[PROT_MAX];
-	struct rstream_url u;
-	char err[256], mnts[EBPFFS_N][EBPFFS_LEN];
+	char mnts[EBPFFS_N][EBPFFS_LEN];
 	unsigned long ino = 0;
 	FILE *f;
 	int n;
 
-	if (rstream_parse_url(e->d->conf.redis.url, &u, err, sizeof(err)) == 0)
-		ino = guard_redis_inode("/proc", &u);
+	if (e->redis_ok)
+		ino = guard_redis_inode("/proc", &e->redis);
 	e->redis_pid = guard_socket_owner("/proc", ino, e->redis_pid);
 	if ((n = guard_ids("/proc", e->bindir, e->redis_pid, ids,
 	    PROT_MAX)) < 0)
@@ -649,32 +650,34 @@ on_guard(uv_timer_t *t)
 static void
 protect_redis(struct enforcer *e)
 {
-	struct rstream_url u;
+	const struct rstream_url *u = &e->redis;
 	struct stat st;
 	char err[256], addrs[16][48], port[8];
 	uint8_t a[16];
 	int i, n;
 
-	if (rstream_parse_url(e->d->conf.redis.url, &u, err, sizeof(err)) < 0)
+	/* Parsed once, here: protect_pids() looks for its process too. */
+	if (!(e->redis_ok = rstream_parse_url(e->d->conf.redis.url, &e->redis,
+	    err, sizeof(err)) == 0))
 		return;
-	if (u.is_unix) {
-		if (stat(u.path, &st) == 0)
+	if (u->is_unix) {
+		if (stat(u->path, &st) == 0)
 			ekern_protect_sock(e->k, ((uint64_t)major(st.st_dev) <<
 			    20) | minor(st.st_dev), st.st_ino);
 		else
 			log_warnx("%s: %s: Redis's socket is not protected",
-			    u.path, strerror(errno));
+			    u->path, strerror(errno));
 		return;
 	}
-	snprintf(port, sizeof(port), "%d", u.port);
-	n = resolve(u.host, addrs, 16);
+	snprintf(port, sizeof(port), "%d", u->port);
+	n = resolve(u->host, addrs, 16);
 	for (i = 0; i < n; i++) {
 		memset(a, 0, sizeof(a));
 		if (inet_pton(AF_INET, addrs[i], a + 12) == 1)
 			a[10] = a[11] = 0xff;
 		else if (inet_pton(AF_INET6, addrs[i], a) != 1)
 			continue;
-		ekern_protect_net(e->k, a, (uint16_t)u.port);
+		ekern_protect_net(e->k, a, (uint16_t)u->port);
 	}
 }
 

@@ -62,6 +62,22 @@ case "$backends" in *exec=lsm*) deny="Operation not permitted"; act=denied;;
 	*) deny="Killed"; act=killed;; esac
 
 run() { $ctl run --workload x-agent -- sh -c "$1" 2>&1 || true; }
+# stopped WHAT CMD [DONE]: CMD run in the workload is killed or refused,
+# and never prints DONE (what it prints when it got through).
+stopped() {
+	out=$(run "$2; echo after=\$?")
+	[ -n "${3:-}" ] && echo "$out" | grep -q "$3" && fail "$1: it got through: $out"
+	echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
+		fail "$1: not stopped: $out"
+}
+# logged N PATTERN: enforced's log has PATTERN N times or more (waits 2 s).
+logged() {
+	for i in $(seq 20); do
+		[ "$(grep -c "$2" "$dir/enforced.log")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # Allowed behaviour still works, also through a symlink to an allowed exe.
 out=$(run "cat $d/allowed.txt; /usr/bin/id -u; $d/myid -u")
@@ -119,10 +135,7 @@ ok "file: secret.txt $act directly, via symlink, relative path and /proc/self/fd
 out=$(run "$actor unix $d/echo.sock")
 [ "$out" = "reply PONG-echo" ] || fail "the agent's own unix service broke: $out"
 for sock in "$dir/redis.sock" "$d/r.sock"; do
-	out=$(run "$actor unix $sock; echo after=\$?")
-	echo "$out" | grep -q PONG && fail "Redis answered the workload via $sock: $out"
-	echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
-		fail "connect to Redis via $sock not stopped: $out"
+	stopped "connect to Redis via $sock" "$actor unix $sock" PONG
 done
 v=$(viol net "$dir/redis.sock" $act) || fail "no self-protection violation"
 node -e 'process.exit(JSON.parse(process.argv[1]).mode & 128 ? 0 : 1)' "$v" ||
@@ -132,16 +145,13 @@ $ctl accept "$vid" >/dev/null 2>&1 && fail "a self-protection violation was acce
 ok "self-protection: Redis's socket refused by path and via symlink; not acceptable"
 
 # Self-protection: signals.  The workload cannot stop Paddock's daemons by
-# any of the six ways to send a signal.  With BPF LSM the signal is
+# any of the seven ways to send a signal.  With BPF LSM the signal is
 # refused (EPERM); without it the sender dies in the call and the daemon,
 # which still receives the signal, finds the sender marked and refuses it.
 epid=$(cat "$dir/enforced.pid"); ppid=$(cat "$dir/policyd.pid")
 eexe=$(readlink "/proc/$epid/exe")
 for how in kill group tgkill tkill queue pidfd int80; do
-	out=$(run "$actor signal $how $epid 15; echo after=\$?")
-	echo "$out" | grep -q '^sent' && fail "$how: SIGTERM sent to enforced: $out"
-	echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
-		fail "$how: the sender was not stopped: $out"
+	stopped "SIGTERM to enforced by $how" "$actor signal $how $epid 15" '^sent'
 done
 # A pipe pointed at enforced (F_SETOWN, F_SETSIG): the kernel itself
 # would send the signal, with no kill syscall.  The fallback kills the
@@ -151,26 +161,16 @@ out=$(run "$actor signal setown $epid 15; echo after=\$?")
 if [ $act = killed ]; then
 	echo "$out" | grep -q 'after=137' || fail "setown: the caller was not killed: $out"
 else
-	for i in $(seq 20); do grep -q "refused: its origin is not" "$dir/enforced.log" &&
-		[ "$(grep -c "refused: its origin is not" "$dir/enforced.log")" -ge 2 ] && break; sleep 0.1; done
-	[ "$(grep -c "refused: its origin is not" "$dir/enforced.log")" -ge 2 ] ||
-		fail "the F_SETOWN SIGTERM was not refused"
+	logged 2 "refused: its origin is not" || fail "the F_SETOWN SIGTERM was not refused"
 fi
-out=$(run "$actor signal kill $ppid 10; echo after=\$?")	# SIGUSR1: would end it
-echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
-	fail "SIGUSR1 to policyd: the sender was not stopped: $out"
+stopped "SIGUSR1 to policyd" "$actor signal kill $ppid 10"	# would end it
 # Into enforced's process: ptrace, process_vm_readv, pidfd_getfd.
 for how in ptrace vmread getfd; do
-	out=$(run "$actor reach $how $epid; echo after=\$?")
-	echo "$out" | grep -q '^done' && fail "$how: the workload reached into enforced: $out"
-	echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
-		fail "$how: the caller was not stopped: $out"
+	stopped "$how of enforced" "$actor reach $how $epid" '^done'
 done
 # Paddock's Redis too (SIGWINCH: harmless to Redis, but not the workload's to send).
 rpid=$(cat "$dir/redis.pid")
-out=$(run "$actor signal kill $rpid 28; echo after=\$?")
-echo "$out" | grep -Eq 'after=137|Operation not permitted' ||
-	fail "a signal to Redis: the sender was not stopped: $out"
+stopped "SIGWINCH to Redis" "$actor signal kill $rpid 28"
 sleep 1
 kill -0 "$epid" && kill -0 "$ppid" || fail "a signal from the workload stopped a daemon"
 if [ $act = killed ]; then
