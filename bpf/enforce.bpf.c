@@ -52,6 +52,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+extern int bpf_send_signal_task(struct task_struct *task, int sig,
+    enum pid_type type, __u64 value) __ksym;
+
 #define SIGKILL_	9
 #define SIGIO_		29
 #define FMODE_READ_	0x1
@@ -86,6 +90,27 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_UNLINKAT	263
 #define NR_RENAMEAT	264
 #define NR_RENAMEAT2	316
+#define NR_LINK		86
+#define NR_SYMLINK	88
+#define NR_LINKAT	265
+#define NR_SYMLINKAT	266
+#define NR_BPF		321
+#define NR_PERF_EVENT_OPEN 298
+#define NR_OPEN_BY_HANDLE_AT 304
+#define NR_IO_URING_SETUP 425
+#define NR_IO_URING_ENTER 426
+#define NR_IO_URING_REGISTER 427
+#define NR_MOUNT	165
+#define NR_UMOUNT2	166
+#define NR_PIVOT_ROOT	155
+#define NR_CHROOT	161
+#define NR_OPEN_TREE	428
+#define NR_MOVE_MOUNT	429
+#define NR_FSOPEN	430
+#define NR_FSPICK	433
+#define NR_MOUNT_SETATTR 442
+#define NR_OPEN_TREE_ATTR 467
+#define CGROUP2_SUPER_MAGIC_	0x63677270
 #define AT_FDCWD_	-100
 #define BPF_FS_MAGIC_	0xcafe4a11
 #define TS_COMPAT_	0x0002
@@ -242,6 +267,33 @@ int enf_bind6(struct bpf_sock_addr *ctx)
 	if (ctx->user_port == 0)
 		return 1;
 	return check6(ctx, EPROTO_LISTEN | (ctx->type == 2 ? 17 : 6));
+}
+
+/*
+ * Raw and packet sockets (a hand-built packet passes no connect or
+ * sendmsg hook): for a workload with its network in alert or enforce,
+ * reported, and refused (EPERM) in enforce.
+ */
+SEC("cgroup/sock_create")
+int enf_sock_create(struct bpf_sock *sk)
+{
+	struct ecache wh;
+	struct eviol *v;
+	__u8 mode;
+
+	if (sk->type != 3 /* SOCK_RAW */ && sk->family != 17 /* AF_PACKET */)
+		return 1;
+	if (!resolve_wl(&wh) || (mode = wh.w.mode[EDIM_NET]) == EMODE_OFF)
+		return 1;
+	if ((v = viol_begin(&wh, EDIM_NET, ((__u64)sk->family << 40 |
+	    (__u64)sk->type << 32 | sk->protocol) ^ 0x7261770000000000ULL,
+	    mode == EMODE_BLOCK ? EACT_DENIED : EACT_ALERTED)) != NULL) {
+		v->target = sk->family << 16 | sk->type;
+		v->sig = (__s32)sk->protocol;
+		v->mode = EM_RAW;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return mode == EMODE_BLOCK ? 0 : 1;
 }
 
 /* ------------------------------------------------------------ DNS */
@@ -500,6 +552,77 @@ int BPF_PROG(enf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
+/*
+ * Leaving the workload's cgroup.  A workload process in alert or enforce
+ * that opens a cgroup file for writing is killed (on_open_exit) and
+ * marked in `cgwriter` with its workload; a move it still makes through
+ * that fd (a second thread, before the kill lands) kills the process
+ * moved, here, in the write, before it can run outside.  io_uring, which
+ * could write without an open we see, is refused (enf_sys_guard).
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(enf_cgroup_attach, struct cgroup *dst, const char *path,
+    struct task_struct *task, bool threadgroup)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct ecache *wh;
+	struct eviol *v;
+	long n;
+
+	if ((wh = bpf_map_lookup_elem(&cgwriter, &me)) == NULL)
+		return 0;
+	bpf_send_signal_task(task, SIGKILL_, PIDTYPE_TGID, 0);
+	bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(wh, EDIM_SYSCALL, ((__u64)BPF_CORE_READ(task,
+	    tgid) << 8) ^ EM_PROTECT ^ 0x6367000000000000ULL,
+	    EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT | EM_CGROUP;
+		v->target = BPF_CORE_READ(task, tgid);
+		n = bpf_probe_read_kernel_str(v->path, EPAT_MAX, path);
+		v->path_len = n > 1 ? (__u16)(n - 1) : 0;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+/*
+ * The other way out: clone3(CLONE_INTO_CGROUP) starts a child straight in
+ * another cgroup.  A child of a workload in alert or enforce whose cgroup
+ * is not inside the workload's is killed with its parent before either
+ * returns.  (A fork into the parent's own cgroup, nearly every fork,
+ * costs two reads and a compare.)
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(enf_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct cgroup *cc = BPF_CORE_READ(child, cgroups, dfl_cgrp), *anc = NULL;
+	struct ecache wh;
+	struct eviol *v;
+	int lvl;
+
+	if (BPF_CORE_READ(parent, cgroups, dfl_cgrp) == cc)
+		return 0;
+	if (!resolve_wl(&wh) || !guarded(&wh))
+		return 0;
+	lvl = BPF_CORE_READ(cc, level);
+	if (lvl >= (int)wh.level && wh.level < 64) {
+		bpf_probe_read_kernel(&anc, sizeof(anc),
+		    &cc->ancestors[wh.level & 63]);
+		if (anc != NULL && BPF_CORE_READ(anc, kn, id) == wh.wcgid)
+			return 0;	/* still inside */
+	}
+	bpf_send_signal_task(child, SIGKILL_, PIDTYPE_TGID, 0);
+	bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)435 << 40) ^
+	    EM_PROTECT, EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT | EM_CGROUP;
+		v->syscall = 435;	/* clone3 */
+		v->target = BPF_CORE_READ(child, tgid);
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ exec */
 
 /* What the lineage of later violations needs: this exec's path and argv. */
@@ -573,6 +696,100 @@ fd_file(long fd)
 	return f;
 }
 
+/*
+ * Self-protection: a cgroup file opened for writing (cgroup.procs and
+ * cgroup.threads move processes out of the workload; the rest change its
+ * limits or freeze and kill it).  Killed before the caller sees the fd,
+ * and marked so that a move a second thread still makes is undone
+ * (enf_cgroup_attach).
+ */
+/*
+ * The name in escratch.pat taken as the kernel starts its lookup: as it
+ * is when absolute, else after the path of directory fd dfd (AT_FDCWD:
+ * the working directory; an empty name: that directory itself), laid
+ * out in escratch.path.  Returns its length; *h its FNV-1a 64, *flags
+ * EP_TRUNC when it could not be laid out whole.  No symlink is followed
+ * and no "." or ".." folded: such a name matches no rule.
+ */
+static __always_inline __u32
+pat_at(long dfd, __u64 *h, __u16 *flags)
+{
+	struct task_struct *t;
+	struct escratch *s;
+	struct dentry *dd;
+	struct vfsmount *dm;
+	struct file *f;
+	__u32 zero = 0, off = 0;
+	int dummy = 0;
+	long m;
+
+	*h = 0;
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL) {
+		*flags |= EP_TRUNC;
+		return 0;
+	}
+	if (s->pat[0] != '/') {
+		if (dfd == AT_FDCWD_) {
+			t = (void *)bpf_get_current_task();
+			dd = BPF_CORE_READ(t, fs, pwd.dentry);
+			dm = BPF_CORE_READ(t, fs, pwd.mnt);
+		} else if ((f = fd_file(dfd)) != NULL) {
+			dd = BPF_CORE_READ(f, f_path.dentry);
+			dm = BPF_CORE_READ(f, f_path.mnt);
+		} else {
+			*flags |= EP_TRUNC;	/* a bad fd: the call fails */
+			return 0;
+		}
+		off = file_path(dm, dd, h, flags);
+		if (s->pat[0] == '\0')
+			return off;	/* AT_EMPTY_PATH: the fd's own file */
+		if (off > EPATH_MAX / 2 - 2) {
+			*flags |= EP_TRUNC;
+			return off;
+		}
+		barrier_var(off);
+		off &= EPATH_MAX / 2 - 1;
+		if (off > 1)
+			s->path[off++ & (EPATH_MAX - 1)] = '/';
+		else
+			off = 1;	/* the root: "/" is there already */
+	}
+	barrier_var(off);
+	off &= EPATH_MAX / 2 - 1;
+	if ((m = bpf_probe_read_kernel_str(s->path + off, EPAT_MAX,
+	    s->pat)) <= 1) {
+		*flags |= EP_TRUNC;
+		return off;
+	}
+	if (m >= EPAT_MAX)
+		*flags |= EP_TRUNC;
+	s->lay.pos = off + (__u32)m - 1;
+	s->lay.h = FNV1A_INIT;
+	bpf_loop(EPATH_MAX, hash_step, &dummy, 0);
+	*h = s->lay.h;
+	return s->lay.pos;
+}
+
+static __always_inline int
+cgroup_write(const struct ecache *wh, struct file *f)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct epath p;
+	struct eviol *v;
+
+	bpf_map_update_elem(&cgwriter, &me, wh, BPF_ANY);
+	bpf_send_signal(SIGKILL_);
+	path_of(f, &p);
+	if ((v = viol_begin(wh, EDIM_FILE, p.h ^ EM_PROTECT,
+	    EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT | EM_CGROUP | EM_WRITE;
+		v->path_len = copy_path(v->path, p.n);
+		v->path_flags |= p.flags;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
 static __always_inline int
 on_open_exit(long ret)
 {
@@ -581,14 +798,17 @@ on_open_exit(long ret)
 	unsigned int fmode;
 	__u8 mode, want = 0;
 
-	if (ret < 0 || !resolve_wl(&wh))
-		return 0;
-	if ((mode = wh.w.mode[EDIM_FILE]) == EMODE_OFF)
+	if (ret < 0 || !resolve_wl(&wh) || !guarded(&wh))
 		return 0;
 	/* The file the new fd refers to, not the string the caller passed. */
 	if ((f = fd_file(ret)) == NULL)
 		return 0;
 	fmode = BPF_CORE_READ(f, f_mode);
+	if ((fmode & FMODE_WRITE_) && BPF_CORE_READ(f, f_inode, i_sb,
+	    s_magic) == CGROUP2_SUPER_MAGIC_)
+		return cgroup_write(&wh, f);
+	if ((mode = wh.w.mode[EDIM_FILE]) == EMODE_OFF)
+		return 0;
 	if (fmode & FMODE_READ_)
 		want |= EM_READ;
 	if (fmode & FMODE_WRITE_)
@@ -642,7 +862,7 @@ on_connect_exit(long fd)
 	    EACT_KILLED)) != NULL) {
 		v->mode = EM_PROTECT;
 		v->path_len = copy_path(v->path, p.n);
-		v->path_flags = p.flags;
+		v->path_flags |= p.flags;
 		bpf_ringbuf_submit(v, 0);
 	}
 	return 0;
@@ -668,6 +888,55 @@ int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	    nr != NR_CREAT)
 		return 0;
 	return on_open_exit(ret);
+}
+
+/*
+ * Paddock's Redis over its unix socket, refused before the connection:
+ * the name a connect gives, as cgroup/connect_unix sees it before the
+ * kernel looks it up (connect(2) and io_uring's connect alike), taken
+ * from the working directory when relative (pat_at).  A name through a
+ * symlink, a hard link, a bind mount or with "." or ".." in it is not
+ * this name: the exit of connect(2) catches those by the peer's inode
+ * and kills the caller (on_connect_exit).  kern.c loads this program as
+ * connect_unix where the kernel has that hook (6.7 and later).
+ */
+SEC("cgroup/connect4")
+int enf_connect_unix(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock_addr_kern *sa;
+	struct eprot_upath key;
+	struct escratch *s;
+	struct ecache wh;
+	struct eviol *v;
+	__u32 zero = 0, n;
+	__u16 flags = 0;
+
+	if (!resolve_wl(&wh) || !guarded(&wh) ||
+	    (s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 1;
+	sa = bpf_cast_to_kern_ctx(ctx);
+	n = sa->uaddrlen;
+	if (n <= 2)
+		return 1;
+	n -= 2;			/* sun_family */
+	if (n > 108)
+		n = 108;
+	if (bpf_probe_read_kernel(s->pat, 108, (char *)sa->uaddr + 2) < 0)
+		return 1;
+	barrier_var(n);		/* keep the mask for the verifier */
+	s->pat[n & (EPAT_MAX - 1)] = '\0';
+	if (s->pat[0] == '\0')
+		return 1;	/* abstract: no file name */
+	n = pat_at(AT_FDCWD_, &key.hash, &flags);
+	if (bpf_map_lookup_elem(&prot_upath, &key) == NULL)
+		return 1;
+	if ((v = viol_begin(&wh, EDIM_NET, key.hash ^ EM_PROTECT,
+	    EACT_DENIED)) != NULL) {
+		v->mode = EM_PROTECT;
+		v->path_len = copy_path(v->path, n);
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ signals */
@@ -957,7 +1226,7 @@ on_unlink_enter(struct pt_regs *regs, long nr)
 		return 0;
 	v->mode = EM_PROTECT | EM_WRITE;
 	v->syscall = (__s32)nr;
-	v->path_flags = p.flags;
+	v->path_flags |= p.flags;
 	if (dd == NULL) {		/* the absolute name, as given */
 		v->path_len = (__u16)(n - 1);
 		bpf_probe_read_kernel_str(v->path, EPAT_MAX, s->pat);
@@ -1018,12 +1287,162 @@ on_compat(long id)
 	return 0;
 }
 
-/* The signal and unlink families only, filtered on the number before
- * anything else: every other syscall costs this program a few compares
- * and one read of the task's status. */
+/* Which ESYSG_* class syscall id is in, or 0. */
+static __always_inline int
+forbidden_class(long id)
+{
+	if (id == NR_BPF || id == NR_PERF_EVENT_OPEN ||
+	    id == NR_OPEN_BY_HANDLE_AT)
+		return ESYSG_ALWAYS;
+	if (id == NR_IO_URING_SETUP || id == NR_IO_URING_ENTER ||
+	    id == NR_IO_URING_REGISTER || id == NR_MOUNT || id == NR_UMOUNT2 ||
+	    id == NR_PIVOT_ROOT || id == NR_CHROOT ||
+	    (id >= NR_OPEN_TREE && id <= NR_FSPICK) ||
+	    id == NR_MOUNT_SETATTR || id == NR_OPEN_TREE_ATTR)
+		return ESYSG_UNLESS_LEARNT;
+	return 0;
+}
+
+/*
+ * Self-protection: calls no workload in alert or enforce may make
+ * (forbidden_class): bpf() (Paddock's maps and links), perf_event_open
+ * of a tracepoint or a dynamic PMU (kprobes, uprobes: what carries BPF),
+ * open_by_handle_at (a file by no path), and, unless the workload's learnt
+ * syscall set has them, io_uring (operations no syscall hook sees) and
+ * the mount family and chroot (a file under another name).  Killed at
+ * the call's entry, in alert as in enforce; the call still runs (the
+ * process never returns from it; a second thread may, for a moment:
+ * docs/enforcement.md), so the attempt is also what the tamper check of
+ * enforced looks for.
+ */
+static __always_inline int
+on_forbidden(struct pt_regs *regs, long id, int cls)
+{
+	struct ecache wh;
+	struct epol *pl;
+	struct eviol *v;
+	__u32 type = ~0u;
+
+	if (!resolve_wl(&wh) || !guarded(&wh))
+		return 0;
+	if (id == NR_PERF_EVENT_OPEN &&
+	    bpf_probe_read_user(&type, sizeof(type),
+	    (void *)BPF_CORE_READ(regs, di)) == 0 &&
+	    (type <= 1 || type == 3 || type == 4 || type == 5))
+		return 0;	/* hardware, software, cache, raw, breakpoint */
+	if (cls == ESYSG_UNLESS_LEARNT &&
+	    (pl = bpf_map_lookup_elem(&pol, &wh.w.wid)) != NULL &&
+	    (pl->sys[(id >> 3) & (ESYS_BYTES - 1)] & (1 << (id & 7))))
+		return 0;
+	bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)id << 40) ^ EM_PROTECT,
+	    EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT;
+		v->syscall = (__s32)id;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+/*
+ * One name that link, rename or symlink is about to make or move (uname,
+ * relative to dfd), checked as a want of that path under the file rules;
+ * 1 when allowed.  Else reported, and in enforce the caller is killed: the
+ * call still runs (a tracepoint cannot skip it), so enforced, reading the
+ * record, quarantines the inode now at that name (a hard link or rename
+ * over an allowed name must not run or be read through it).
+ */
+static __always_inline int
+name_ok(const struct ecache *wh, long dfd, const char *uname, __u8 want,
+    long nr)
+{
+	__u8 mode = wh->w.mode[EDIM_FILE];
+	struct escratch *s;
+	struct eviol *v;
+	__u32 zero = 0, n;
+	__u16 flags = 0;
+	__u64 h;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL ||
+	    bpf_probe_read_user_str(s->pat, EPAT_MAX, uname) < 1)
+		return 1;	/* unreadable: the kernel fails it (EFAULT) */
+	n = pat_at(dfd, &h, &flags);
+	if (granted(wh->w.wid, EDIM_FILE, h, n, flags, want) == want)
+		return 1;
+	if (mode == EMODE_BLOCK)
+		bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(wh, EDIM_FILE, h ^ want ^ ((__u64)nr << 40),
+	    mode == EMODE_BLOCK ? EACT_KILLED : EACT_ALERTED)) != NULL) {
+		v->mode = want | EM_LINK;
+		v->syscall = (__s32)nr;
+		v->path_len = copy_path(v->path, n);
+		v->path_flags |= flags;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+/*
+ * link, linkat, rename*, symlink* from a workload with its files in alert
+ * or enforce: the new name is a write of its path; the old name of a link
+ * a read (a new name for a file must not reach content the old one could
+ * not), of a rename a write (it goes).  A symlink only makes a name: what
+ * it leads to is checked when opened, by the real path.
+ */
+static __always_inline int
+on_link_enter(struct pt_regs *regs, long nr)
+{
+	long sdfd = AT_FDCWD_, dfd = AT_FDCWD_;
+	const char *src = NULL, *dst;
+	struct ecache wh;
+	__u8 swant = EM_READ;
+
+	if (!resolve_wl(&wh) || wh.w.mode[EDIM_FILE] == EMODE_OFF)
+		return 0;
+	if (nr == NR_LINK || nr == NR_RENAME) {
+		src = (const char *)BPF_CORE_READ(regs, di);
+		dst = (const char *)BPF_CORE_READ(regs, si);
+	} else if (nr == NR_SYMLINK) {
+		dst = (const char *)BPF_CORE_READ(regs, si);
+	} else if (nr == NR_SYMLINKAT) {
+		dfd = (long)(int)BPF_CORE_READ(regs, si);
+		dst = (const char *)BPF_CORE_READ(regs, dx);
+	} else {		/* linkat, renameat, renameat2 */
+		sdfd = (long)(int)BPF_CORE_READ(regs, di);
+		src = (const char *)BPF_CORE_READ(regs, si);
+		dfd = (long)(int)BPF_CORE_READ(regs, dx);
+		dst = (const char *)BPF_CORE_READ(regs, r10);
+	}
+	if (nr == NR_RENAME || nr == NR_RENAMEAT || nr == NR_RENAMEAT2)
+		swant = EM_WRITE;
+	if (name_ok(&wh, dfd, dst, EM_WRITE, nr) && src != NULL)
+		name_ok(&wh, sdfd, src, swant, nr);
+	return 0;
+}
+
+/* The signal, unlink, link and forbidden families only, filtered on the
+ * number before anything else: every other syscall costs this program a
+ * few compares and one read of the task's status.  With BPF LSM, which
+ * refuses signals, ptrace and pin removal before their effect, only the
+ * forbidden calls and the link checks are decided here. */
 SEC("raw_tp/sys_enter")
 int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 {
+	int cls, lsm;
+
+	if ((cls = forbidden_class(id)) != 0)
+		return on_forbidden(regs, id, cls);
+	if (id == NR_LINK || id == NR_LINKAT || id == NR_SYMLINK ||
+	    id == NR_SYMLINKAT || id == NR_RENAME || id == NR_RENAMEAT ||
+	    id == NR_RENAMEAT2) {
+		lsm = (cur_flags() & EF_LSM) != 0;
+		if (!lsm && id != NR_LINK && id != NR_LINKAT && id != NR_SYMLINK &&
+		    id != NR_SYMLINKAT)
+			on_unlink_enter(regs, id);	/* the pins */
+		return on_link_enter(regs, id);
+	}
+	if (cur_flags() & EF_LSM)
+		return 0;
 	if (compat_call())
 		return on_compat(id);
 	if (id == NR_KILL || id == NR_TKILL || id == NR_TGKILL ||
@@ -1036,8 +1455,7 @@ int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 	    id == NR_PROCESS_VM_WRITEV || id == NR_PIDFD_GETFD ||
 	    id == NR_PRLIMIT64)
 		return on_reach_enter(regs, id);
-	if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RMDIR ||
-	    id == NR_RENAME || id == NR_RENAMEAT || id == NR_RENAMEAT2)
+	if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RMDIR)
 		return on_unlink_enter(regs, id);
 	return 0;
 }

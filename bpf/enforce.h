@@ -51,8 +51,18 @@
 
 #define EM_PROTECT	0x80	/* eviol.mode: self-protection, never accepted */
 #define EM_COMPAT	0x40	/* eviol.mode: a 32-bit (i386) syscall */
+#define EM_LINK		0x08	/* eviol.mode: a name link, rename or symlink
+				 * was making (with EM_READ or EM_WRITE) */
+#define EM_CGROUP	0x10	/* eviol.mode: leaving the workload's cgroup
+				 * (a cgroup file written, a move, a clone
+				 * into another cgroup) */
+#define EM_RAW		0x20	/* eviol.mode: a raw or packet socket (target:
+				 * family << 16 | type; sig: protocol) */
 
 #define EP_TRUNC	0x1	/* path longer than EPATH_MAX or too deep */
+#define EP_NEW		0x2	/* the first record of this behaviour: never
+				 * dropped by a rate limit, only counted when
+				 * the ring buffer itself is full */
 
 /* A workload as the kernel knows it. */
 struct ewl {
@@ -65,6 +75,17 @@ struct ectl {
 	__u64	gen;
 	__u64	flags;		/* EF_* */
 };
+
+/*
+ * Calls no workload in alert or enforce may make, whatever its policy
+ * (ESYSG_ALWAYS: the kernel's own tools against Paddock, bpf() and
+ * perf_event_open of a kind that carries BPF, and open_by_handle_at,
+ * which opens a file by no path) or unless its learnt syscall set has
+ * them (ESYSG_UNLESS_LEARNT: io_uring, whose operations pass no syscall
+ * hook; mount, chroot and the like, which give a file another name).
+ */
+#define ESYSG_ALWAYS		1
+#define ESYSG_UNLESS_LEARNT	2
 
 /* Current cgroup -> its workload, valid while gen is current. */
 struct ecache {
@@ -187,6 +208,12 @@ struct ebpffs {
 struct eprot_inode {
 	__u64	dev;		/* the kernel's s_dev */
 	__u64	ino;
+};
+
+/* Paddock's Redis socket by name, for cgroup/connect_unix: FNV-1a 64 of
+ * the absolute path a connect names (before the kernel resolves it). */
+struct eprot_upath {
+	__u64	hash;
 };
 
 struct eprot_net {

@@ -35,6 +35,7 @@
 #include "walk.h"		/* struct walk */
 
 #define MAX_LEVELS	12
+#define EFK_QUAR	0x80	/* efile_key.want: a quarantined inode */
 #define GLOB_STEPS	(1 << 16)
 
 struct {
@@ -129,6 +130,39 @@ struct {
 	__type(key, struct eprot_net);
 	__type(value, __u8);
 } prot_net SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct eprot_upath);
+	__type(value, __u8);
+} prot_upath SEC(".maps");
+
+/*
+ * Inodes no workload in alert or enforce may open or run: what a link or
+ * rename outside the policy left at a name (enforced adds them from the
+ * violation, by the name's inode; the call itself ran, see name_ok()).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct eprot_inode);
+	__type(value, __u8);
+} quar SEC(".maps");
+
+/*
+ * A workload process that opened a cgroup file for writing (tgid -> its
+ * workload):
+ * killed at once, but a second thread may still write through the fd
+ * before the kill lands; a cgroup move it makes is then undone by killing
+ * the process moved (cgroup_attach_task).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ecache);	/* its workload, as it was */
+} cgwriter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -561,7 +595,10 @@ granted(__u32 wid, __u32 dim, __u64 h, __u32 n, __u16 flags, __u8 want)
 
 /* ------------------------------------------------------------ reports */
 
-/* 1 when this behaviour should be reported now; *supp: the skipped ones. */
+/*
+ * 1 when this behaviour should be reported now, 2 when it is the first
+ * time (then no rate limit may drop it); *supp: the skipped ones.
+ */
 static __always_inline int
 report_due(__u32 wid, __u32 dim, __u64 what, __u64 now, __u64 *supp)
 {
@@ -575,9 +612,11 @@ report_due(__u32 wid, __u32 dim, __u64 what, __u64 now, __u64 *supp)
 			return 0;
 		}
 		*supp = o->suppressed;
+		bpf_map_update_elem(&vseen, &k, &v, BPF_ANY);
+		return 1;
 	}
 	bpf_map_update_elem(&vseen, &k, &v, BPF_ANY);
-	return 1;
+	return 2;
 }
 
 struct climb {
@@ -654,12 +693,16 @@ viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 
 	struct evrate *rt, fresh = { .sec = now / 1000000000ULL };
 	__u32 wid = wh->w.wid;
+	int due;
 
 	/* Keyed with the action: an alert after a denial is news. */
-	if (!report_due(wid, dim, what ^ ((__u64)action << 62), now, &supp))
+	if (!(due = report_due(wid, dim, what ^ ((__u64)action << 62), now,
+	    &supp)))
 		return NULL;
-	/* A storm of distinct behaviours: at most EVIOL_RATE records a second
-	 * per workload; the rest, and any the ring buffer refuses, counted. */
+	/* A storm of repeats: at most EVIOL_RATE records a second per
+	 * workload; the rest, and any the ring buffer refuses, counted.  The
+	 * first record of a behaviour is never held back by the rate (a
+	 * flood must not hide the one new object that matters). */
 	if ((rt = bpf_map_lookup_elem(&vrate, &wid)) == NULL) {
 		bpf_map_update_elem(&vrate, &wid, &fresh, BPF_NOEXIST);
 		if ((rt = bpf_map_lookup_elem(&vrate, &wid)) == NULL)
@@ -669,7 +712,7 @@ viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 		rt->sec = fresh.sec;
 		rt->sent = 0;
 	}
-	if (rt->sent >= EVIOL_RATE ||
+	if ((rt->sent >= EVIOL_RATE && due != 2) ||
 	    (v = bpf_ringbuf_reserve(&viol, sizeof(*v), 0)) == NULL) {
 		__sync_fetch_and_add(&rt->dropped, 1);
 		return NULL;
@@ -692,7 +735,7 @@ viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 	v->target = 0;
 	v->sig = 0;
 	v->path_len = 0;
-	v->path_flags = 0;
+	v->path_flags = due == 2 ? EP_NEW : 0;
 	__builtin_memset(v->addr, 0, sizeof(v->addr));
 	bpf_get_current_comm(v->comm, sizeof(v->comm));
 	fill_lineage(v, wh);
@@ -741,6 +784,7 @@ file_cached(const struct ecache *wh, struct file *f, __u32 dim, __u8 want,
     struct efile_key *fk, __u64 *gen)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct eprot_inode q;
 	__u64 *g;
 
 	fk->wid = wh->w.wid;
@@ -748,6 +792,21 @@ file_cached(const struct ecache *wh, struct file *f, __u32 dim, __u8 want,
 	fk->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	fk->ino = BPF_CORE_READ(ino, i_ino);
 	*gen = cur_gen();
+	q.dev = fk->dev;
+	q.ino = fk->ino;
+	if (bpf_map_lookup_elem(&quar, &q) != NULL) {
+		fk->want |= EFK_QUAR;	/* check_path() refuses it */
+		fk->ino = 0;
+		return 0;
+	}
+	/* A file with other names (hard links) is decided by the name it is
+	 * reached by, every time: no cached answer lets a new name reach an
+	 * inode that an allowed name reached before. */
+	if ((BPF_CORE_READ(ino, i_mode) & 0170000) == 0100000 &&
+	    BPF_CORE_READ(ino, __i_nlink) != 1) {
+		fk->ino = 0;
+		return 0;
+	}
 	return (g = bpf_map_lookup_elem(&fcache, fk)) != NULL && *g == *gen;
 }
 
@@ -761,14 +820,16 @@ check_path(const struct ecache *wh, const struct efile_key *fk, __u64 gen,
 {
 	struct eviol *v;
 
-	if (granted(wh->w.wid, dim, p->h, p->n, p->flags, want) == want) {
-		bpf_map_update_elem(&fcache, fk, &gen, BPF_ANY);
+	if (!(fk->want & EFK_QUAR) &&
+	    granted(wh->w.wid, dim, p->h, p->n, p->flags, want) == want) {
+		if (fk->ino != 0)	/* 0: never cached (file_cached) */
+			bpf_map_update_elem(&fcache, fk, &gen, BPF_ANY);
 		return 1;
 	}
 	if ((v = viol_begin(wh, dim, p->h ^ want, action)) != NULL) {
 		v->mode = want;
 		v->path_len = copy_path(v->path, p->n);
-		v->path_flags = p->flags;
+		v->path_flags |= p->flags;
 		bpf_ringbuf_submit(v, 0);
 	}
 	return 0;

@@ -127,14 +127,38 @@ int	ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data,
 const char *ekern_backends(struct ekern *k);
 /* Why the LSM backend is not in use (NULL when it is). */
 const char *ekern_why_not_lsm(struct ekern *k);
-/* Attach the global hooks a policy needs (once; links pinned). */
-int	ekern_hooks(struct ekern *k, int syscalls);
+/* Attach the global hooks a policy needs, and the network programs on
+ * the cgroup2 root cgroot (once; links pinned). */
+int	ekern_hooks(struct ekern *k, const char *cgroot, int syscalls,
+	    char *err, size_t errlen);
 /* Pin again every held link and map whose pin was removed; how many. */
 int	ekern_guard(struct ekern *k);
 /* Self-protection: Paddock's Redis (socket inode, TCP endpoints), daemons. */
 int	ekern_protect_sock(struct ekern *k, uint64_t dev, uint64_t ino);
 int	ekern_protect_net(struct ekern *k, const uint8_t addr[16],
 	    uint16_t port);
+/* An inode no workload may open or run (a name a forbidden link or
+ * rename made), by the kernel's s_dev and inode number. */
+int	ekern_quarantine(struct ekern *k, uint64_t dev, uint64_t ino);
+/* Its unix socket by name (FNV-1a 64 of the absolute path), for
+ * connect_unix. */
+int	ekern_protect_upath(struct ekern *k, uint64_t hash);
+
+/* What ekern_verify() found changed behind enforced's back, and put back
+ * (maps: the caller writes every policy and protection again). */
+struct ekern_tamper {
+	int	links;		/* links found detached, attached again */
+	int	failed;		/* of those, attached again in vain */
+	int	maps;		/* maps whose contents differ from the seal */
+	int	entries;	/* wl_cg entries with forged modes, fixed */
+	char	what[256];	/* the first of them, in words */
+};
+/* Digest the maps enforced alone writes: what ekern_verify() expects. */
+void	ekern_seal(struct ekern *k);
+/* Check links and maps (see kern.c); the count of differences. */
+int	ekern_verify(struct ekern *k, struct ekern_tamper *t);
+/* Held links, and how many are attached now. */
+void	ekern_links(struct ekern *k, int *held, int *attached);
 /* A daemon's tgid, one of its threads, or its process group (EPROT_*). */
 struct eprot_id {
 	uint32_t	id;

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
@@ -44,15 +45,21 @@
 #endif
 
 #define HELD_MAX	256
+#define BPF_CGROUP_UNIX_CONNECT_ 49	/* enum bpf_attach_type, Linux 6.7 */
+#define DIGEST_N	13	/* the maps only enforced writes (digested) */
 
 struct ekern {
 	struct enforce_bpf	*skel;
 	struct enforce_lsm_bpf	*lsm;		/* NULL: the fallback decides */
 	char			 why[256];	/* why not LSM */
 	struct {				/* every link, kept open */
-		struct bpf_link	*l;
-		char		 path[300];
+		struct bpf_link	   *l;
+		struct bpf_program *p;
+		char		    path[300];
+		char		    cgdir[256];	/* "": not a cgroup link */
 	}			 held[HELD_MAX];
+	int			 has_unix;	/* cgroup/connect_unix */
+	uint64_t		 sealed[DIGEST_N];	/* map digests, as set */
 	int			 nheld;
 	struct ring_buffer	*rb;
 	char			 pindir[256];
@@ -172,7 +179,7 @@ adopt(struct bpf_link *l, struct bpf_program *p, int cgfd, const char *path)
  */
 static int
 link_pinned(struct ekern *k, struct bpf_program *p, int cgfd,
-    const char *path)
+    const char *cgdir, const char *path)
 {
 	struct bpf_link *l;
 	int i, rc;
@@ -198,6 +205,9 @@ link_pinned(struct ekern *k, struct bpf_program *p, int cgfd,
 		}
 	}
 	k->held[k->nheld].l = l;
+	k->held[k->nheld].p = p;
+	snprintf(k->held[k->nheld].cgdir, sizeof(k->held[0].cgdir), "%s",
+	    cgfd >= 0 ? cgdir : "");
 	snprintf(k->held[k->nheld++].path, sizeof(k->held[0].path), "%s",
 	    path);
 	return 0;
@@ -229,7 +239,7 @@ attach_pinned(struct ekern *k, struct bpf_program *p, const char *name)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/link-%s", k->pindir, name);
-	return link_pinned(k, p, -1, path);
+	return link_pinned(k, p, -1, NULL, path);
 }
 
 /*
@@ -387,22 +397,35 @@ ekern_why_not_lsm(struct ekern *k)
 }
 
 int
-ekern_hooks(struct ekern *k, int syscalls)
+ekern_hooks(struct ekern *k, const char *cgroot, int syscalls, char *err,
+    size_t errlen)
 {
 	struct enforce_bpf *s = k->skel;
 	int rc;
 
-	if ((rc = attach_pinned(k, s->progs.enf_exec, "exec")) < 0)
+	/* The network programs on the cgroup2 root: a workload's cgroup, or
+	 * its parent, made again (a slice removed and recreated, a container
+	 * first started after its policy) is covered all the same. */
+	if ((rc = ekern_attach(k, cgroot, err, errlen)) < 0)
 		return rc;
-	/* Files, the Redis socket's protection and signals, without LSM. */
+	if ((rc = attach_pinned(k, s->progs.enf_exec, "exec")) < 0 ||
+	    (rc = attach_pinned(k, s->progs.enf_sys_guard, "sys-guard")) < 0 ||
+	    (rc = attach_pinned(k, s->progs.enf_cgroup_attach,
+	    "cgroup-attach")) < 0 ||
+	    (rc = attach_pinned(k, s->progs.enf_fork, "fork")) < 0)
+		goto fail;
+	/* Files and the Redis socket's protection, without LSM. */
 	if (k->lsm == NULL &&
-	    ((rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0 ||
-	    (rc = attach_pinned(k, s->progs.enf_sys_guard, "sys-guard")) < 0))
-		return rc;
+	    (rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0)
+		goto fail;
 	if (syscalls &&
 	    (rc = attach_pinned(k, s->progs.enf_sys_enter, "sys-enter")) < 0)
-		return rc;
+		goto fail;
 	return 0;
+fail:
+	snprintf(err, errlen, "attaching the exec, file, guard or syscall "
+	    "hooks: %s", strerror(-rc));
+	return rc;
 }
 
 int
@@ -438,6 +461,26 @@ ekern_protect_sock(struct ekern *k, uint64_t dev, uint64_t ino)
 	uint8_t one = 1;
 
 	return bpf_map__update_elem(k->skel->maps.prot_sock, &key, sizeof(key),
+	    &one, sizeof(one), BPF_ANY);
+}
+
+int
+ekern_protect_upath(struct ekern *k, uint64_t hash)
+{
+	struct eprot_upath key = { .hash = hash };
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(k->skel->maps.prot_upath, &key,
+	    sizeof(key), &one, sizeof(one), BPF_ANY);
+}
+
+int
+ekern_quarantine(struct ekern *k, uint64_t dev, uint64_t ino)
+{
+	struct eprot_inode key = { .dev = dev, .ino = ino };
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(k->skel->maps.quar, &key, sizeof(key),
 	    &one, sizeof(one), BPF_ANY);
 }
 
@@ -581,6 +624,28 @@ on_rb(void *ctx, void *data, size_t len)
 	return k->fn ? k->fn(k->arg, data, len) : 0;
 }
 
+/* Does the running kernel know attach type name (its BTF says)? */
+static int
+has_attach_type(const char *name)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	struct btf *btf;
+	int id, i, found = 0;
+
+	if ((btf = btf__load_vmlinux_btf()) == NULL)
+		return 0;
+	if ((id = btf__find_by_name_kind(btf, "bpf_attach_type",
+	    BTF_KIND_ENUM)) > 0 && (t = btf__type_by_id(btf, id)) != NULL) {
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t) && !found; i++)
+			found = strcmp(btf__name_by_offset(btf, e[i].name_off),
+			    name) == 0;
+	}
+	btf__free(btf);
+	return found;
+}
+
 struct ekern *
 ekern_open(const char *pindir, char *err, size_t errlen)
 {
@@ -599,6 +664,14 @@ ekern_open(const char *pindir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the enforce programs");
 		goto fail;
 	}
+	/* cgroup/connect_unix (Linux 6.7): libbpf may not know its section
+	 * name, so the program is typed here, or left out. */
+	if ((k->has_unix = has_attach_type("BPF_CGROUP_UNIX_CONNECT")))
+		bpf_program__set_expected_attach_type(
+		    k->skel->progs.enf_connect_unix, BPF_CGROUP_UNIX_CONNECT_);
+	else
+		bpf_program__set_autoload(k->skel->progs.enf_connect_unix,
+		    false);
 	pin_maps(k->skel->obj, pindir);
 	if ((rc = enforce_bpf__load(k->skel)) < 0) {
 		snprintf(err, errlen, "loading the enforce programs failed: %s",
@@ -646,7 +719,8 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 	struct bpf_program *progs[] = { k->skel->progs.enf_connect4,
 	    k->skel->progs.enf_connect6, k->skel->progs.enf_sendmsg4,
 	    k->skel->progs.enf_sendmsg6, k->skel->progs.enf_bind4,
-	    k->skel->progs.enf_bind6, k->skel->progs.enf_dns };
+	    k->skel->progs.enf_bind6, k->skel->progs.enf_dns,
+	    k->skel->progs.enf_connect_unix, k->skel->progs.enf_sock_create };
 	char path[512];
 	uint64_t id;
 	size_t i;
@@ -663,7 +737,9 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]) && rc == 0; i++) {
 		snprintf(path, sizeof(path), "%s/link-%llu-%s", k->pindir,
 		    (unsigned long long)id, bpf_program__name(progs[i]));
-		if ((rc = link_pinned(k, progs[i], fd, path)) < 0)
+		if (progs[i] == k->skel->progs.enf_connect_unix && !k->has_unix)
+			continue;
+		if ((rc = link_pinned(k, progs[i], fd, cgdir, path)) < 0)
 			snprintf(err, errlen, "attaching %s to %s: %s",
 			    bpf_program__name(progs[i]), cgdir, strerror(-rc));
 	}
@@ -799,4 +875,201 @@ ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data, size_t len),
 	k->fn = fn;
 	k->arg = arg;
 	return ring_buffer__consume(k->rb);
+}
+
+/* ---------------------------------------------------------------- tamper */
+
+/*
+ * What a workload that got past the guards could have changed (a second
+ * thread whose bpf() call ran while the kill of the first was on its way:
+ * docs/enforcement.md), checked by ekern_verify() on enforced's guard
+ * timer and after every revision:
+ *
+ *  - every held cgroup link is still attached (BPF_LINK_DETACH leaves a
+ *    link pinned and held, but empty): attached again, its pin replaced;
+ *  - the maps that only enforced writes, each as an order-free digest of
+ *    its entries (allow: the policy's entries, not those DNS answers add;
+ *    ctl: its flags, not the generation), against the digests taken by
+ *    ekern_seal() after enforced's own last write: a difference is
+ *    reported, and the caller writes everything again;
+ *  - wl_cg, which the mkdir hook writes too: each entry carries the modes
+ *    its workload has in wl_names, or goes.
+ * Every repair retires the cached decisions (ekern_bump).
+ */
+static uint64_t
+fnv64(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *c = p;
+
+	while (n-- > 0)
+		h = (h ^ *c++) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t
+map_digest(struct bpf_map *m)
+{
+	unsigned char key[64], next[64], val[512];
+	size_t ks = bpf_map__key_size(m), vs = bpf_map__value_size(m);
+	int fd = bpf_map__fd(m), first = 1, is_allow, is_ctl;
+	uint64_t sum = 0, exp;
+
+	if (ks > sizeof(key) || vs > sizeof(val))
+		return 0;
+	is_allow = bpf_map__type(m) == BPF_MAP_TYPE_LPM_TRIE;
+	is_ctl = strcmp(bpf_map__name(m), "ctl") == 0;
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		first = 0;
+		memcpy(key, next, ks);
+		if (bpf_map_lookup_elem(fd, key, val) < 0)
+			continue;
+		if (is_allow && (memcpy(&exp, val, sizeof(exp)), exp != 0))
+			continue;	/* learnt from a DNS answer */
+		if (is_ctl)		/* flags, not the generation */
+			sum += fnv64(val + offsetof(struct ectl, flags),
+			    sizeof(uint64_t), 0xcbf29ce484222325ULL);
+		else
+			sum += fnv64(val, vs, fnv64(key, ks,
+			    0xcbf29ce484222325ULL));
+	}
+	return sum;
+}
+
+/* The maps ekern_seal() and ekern_verify() digest, DIGEST_N of them. */
+static int
+digested(struct ekern *k, struct bpf_map **out)
+{
+	struct enforce_bpf *s = k->skel;
+	struct bpf_map *m[DIGEST_N] = { s->maps.wl_names, s->maps.pol,
+	    s->maps.exact, s->maps.pats, s->maps.dns_allow, s->maps.prot_sock,
+	    s->maps.prot_net, s->maps.prot_upath, s->maps.prot_pid,
+	    s->maps.wl_info, s->maps.allow, s->maps.ctl, s->maps.quar };
+
+	memcpy(out, m, sizeof(m));
+	return DIGEST_N;
+}
+
+void
+ekern_seal(struct ekern *k)
+{
+	struct bpf_map *m[DIGEST_N];
+	int i, n = digested(k, m);
+
+	for (i = 0; i < n; i++)
+		k->sealed[i] = map_digest(m[i]);
+}
+
+/* wl_cg entries whose modes differ from their workload's in wl_names. */
+static int
+fix_wl_cg(struct ekern *k, char *what, size_t len)
+{
+	int fn = bpf_map__fd(k->skel->maps.wl_names);
+	int fc = bpf_map__fd(k->skel->maps.wl_cg);
+	uint64_t key, next, dead[64];
+	struct ewl v, w, known[256];
+	int first = 1, nk = 0, i, fixed = 0, nd = 0;
+
+	while (bpf_map_get_next_key(fn, first ? NULL : &key, &next) == 0) {
+		first = 0;
+		key = next;
+		if (bpf_map_lookup_elem(fn, &key, &w) == 0 && nk < 256)
+			known[nk++] = w;
+	}
+	first = 1;
+	while (bpf_map_get_next_key(fc, first ? NULL : &key, &next) == 0) {
+		first = 0;
+		key = next;
+		if (bpf_map_lookup_elem(fc, &key, &v) < 0)
+			continue;
+		for (i = 0; i < nk && known[i].wid != v.wid; i++)
+			;
+		if (i < nk && memcmp(&known[i], &v, sizeof(v)) == 0)
+			continue;
+		if (fixed++ == 0)
+			snprintf(what, len, "wl_cg: cgroup %llu %s",
+			    (unsigned long long)key, i < nk ?
+			    "had other modes" : "named no workload");
+		if (i < nk)
+			bpf_map_update_elem(fc, &key, &known[i], BPF_EXIST);
+		else if (nd < 64)
+			dead[nd++] = key;
+	}
+	for (i = 0; i < nd; i++)
+		bpf_map_delete_elem(fc, &dead[i]);
+	return fixed;
+}
+
+int
+ekern_verify(struct ekern *k, struct ekern_tamper *t)
+{
+	struct bpf_map *m[DIGEST_N];
+	struct bpf_link_info info;
+	struct bpf_link *nl;
+	char scratch[sizeof(t->what)];
+	uint32_t len;
+	int i, n, fd;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < k->nheld; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(k->held[i].l), &info,
+		    &len) == 0 && info.prog_id != 0 &&
+		    (k->held[i].cgdir[0] == '\0' || info.cgroup.cgroup_id != 0))
+			continue;
+		/* Detached: attach this load's program again. */
+		nl = NULL;
+		if (k->held[i].cgdir[0] == '\0')
+			nl = bpf_program__attach(k->held[i].p);
+		else if ((fd = open(k->held[i].cgdir, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) >= 0) {
+			nl = bpf_program__attach_cgroup(k->held[i].p, fd);
+			close(fd);
+		}
+		t->links++;
+		snprintf(t->what, sizeof(t->what), "%s was detached",
+		    strrchr(k->held[i].path, '/') + 1);
+		if (nl == NULL) {
+			t->failed++;
+			log_warnx("%s was detached and cannot be attached again: "
+			    "%s", k->held[i].path, strerror(errno));
+			continue;
+		}
+		unlink(k->held[i].path);
+		bpf_link__pin(nl, k->held[i].path);
+		bpf_link__destroy(k->held[i].l);
+		k->held[i].l = nl;
+	}
+	n = digested(k, m);
+	for (i = 0; i < n; i++)
+		if (map_digest(m[i]) != k->sealed[i]) {
+			if (t->maps++ == 0 && t->links == 0)
+				snprintf(t->what, sizeof(t->what), "map %s was "
+				    "changed", bpf_map__name(m[i]));
+		}
+	t->entries = fix_wl_cg(k, t->links || t->maps ? scratch : t->what,
+	    sizeof(scratch));
+	if (t->links || t->maps || t->entries)
+		ekern_bump(k);
+	return t->links + t->maps + t->entries;
+}
+
+/* How many held links there are, and how many are attached now. */
+void
+ekern_links(struct ekern *k, int *held, int *attached)
+{
+	struct bpf_link_info info;
+	uint32_t len;
+	int i;
+
+	*held = k->nheld;
+	*attached = 0;
+	for (i = 0; i < k->nheld; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(k->held[i].l), &info,
+		    &len) == 0 && info.prog_id != 0 &&
+		    (k->held[i].cgdir[0] == '\0' || info.cgroup.cgroup_id != 0))
+			(*attached)++;
+	}
 }

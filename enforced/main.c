@@ -26,6 +26,7 @@
 #include <sys/sysmacros.h>
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <netdb.h>
 #include <arpa/inet.h>
@@ -61,6 +62,21 @@ struct xcache {
 	char		 args[256];
 };
 
+#define QUAR_PENDING	16
+
+/* A name to quarantine once the call that made it has run. */
+struct quar {
+	char		 path[EPATH_MAX + 1];
+	int		 tries;
+};
+
+/* A policy as applied: kept to write it again after tampering. */
+struct applied {
+	char		 workload[WIRE_NAME_MAX];
+	void		*body;
+	size_t		 len;
+};
+
 struct enforcer {
 	struct daemon	*d;
 	struct ekern	*k;
@@ -82,6 +98,14 @@ struct enforcer {
 	int		 rewatch;	/* pins came back: watch the directory anew */
 	char		 bindir[256];	/* where the daemons' binaries are */
 	struct xcache	 xc[XCACHE_SLOTS];
+	struct applied	*pols;		/* the last revision of each workload */
+	size_t		 npols, cpols;
+	struct quar	 quar[QUAR_PENDING];
+	size_t		 nquar;
+	uv_timer_t	 quartimer;
+	uint64_t	 tamper;	/* differences ekern_verify() put back */
+	char		 tamper_last[300];
+	char		 k_stats[256];
 	daemon_done_fn	*done;
 };
 
@@ -122,43 +146,28 @@ scan_dir(struct enforcer *e, struct scan *s, const char *rel, int depth,
 	closedir(d);
 }
 
-/* Register w's cgroups and attach below their parents. */
+/*
+ * Register w's names and its cgroups as they are now.  The network
+ * programs sit on the cgroup2 root (hooks()), so nothing is attached per
+ * workload: a cgroup made again later is found by the mkdir hook.
+ */
 static int
 place(struct enforcer *e, const char *workload, uint8_t wkind,
     const struct ewl *w, char *err, size_t errlen)
 {
 	struct scan s = { .workload = workload };
-	char path[1100], parent[1100], *slash;
+	char path[1100];
 	uint64_t id, keys[8];
-	int i, n, rc = 0;
+	int i, n;
 
 	n = rules_name_keys(workload, wkind, keys, 8);
 	for (i = 0; i < n; i++)
 		ekern_set_name(e->k, keys[i], w);
-	/* paddockctl run's workloads live below paddock.slice: attach there
-	 * even before the first run, so the first run is enforced too. */
-	if (wkind == WL_PADDOCK) {
-		snprintf(path, sizeof(path), "%s/%s", e->mnt,
-		    CGROUP_PADDOCK_SLICE);
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		if ((rc = ekern_attach(e->k, path, err, errlen)) < 0)
-			return rc;
-	}
 	scan_dir(e, &s, "", 0, 0);
 	for (i = 0; i < s.n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", e->mnt, s.top[i]);
 		if (cgroup_id_of(path, &id) == 0)
 			ekern_set_cgroup(e->k, id, w);
-		snprintf(parent, sizeof(parent), "%s", path);
-		if ((slash = strrchr(parent, '/')) != NULL)
-			*slash = '\0';
-		if (strlen(parent) <= strlen(e->mnt)) {
-			/* A workload at the root's first level: its own dir. */
-			snprintf(parent, sizeof(parent), "%s", path);
-		}
-		if ((rc = ekern_attach(e->k, parent, err, errlen)) < 0)
-			return rc;
 	}
 	return 0;
 }
@@ -231,19 +240,68 @@ hooks(struct enforcer *e, const struct wire_policy *p, char *err,
 	int sys = e->syscalls_on || p->modes[WD_SYSCALL] != WMODE_OFF;
 	int rc;
 
-	if ((rc = ekern_hooks(e->k, sys)) < 0) {
-		snprintf(err, errlen, "attaching the exec, file or syscall "
-		    "hooks: %s", strerror(-rc));
+	if ((rc = ekern_hooks(e->k, e->mnt, sys, err, errlen)) < 0)
 		return rc;
-	}
 	e->syscalls_on = sys;
 	return 0;
 }
+
+/* Keep body as wl's last applied revision (for tamper repair). */
+static void
+keep_applied(struct enforcer *e, const char *wl, const void *body,
+    size_t len)
+{
+	struct applied *a = NULL, *n;
+	void *copy;
+	size_t i;
+
+	for (i = 0; i < e->npols && a == NULL; i++)
+		if (strcmp(e->pols[i].workload, wl) == 0)
+			a = &e->pols[i];
+	if ((copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, body, len);
+	if (a == NULL) {
+		if (e->npols == e->cpols) {
+			if ((n = reallocarray(e->pols, e->cpols ? e->cpols * 2 :
+			    16, sizeof(*n))) == NULL) {
+				free(copy);
+				return;
+			}
+			e->pols = n;
+			e->cpols = e->cpols ? e->cpols * 2 : 16;
+		}
+		a = &e->pols[e->npols++];
+		snprintf(a->workload, sizeof(a->workload), "%s", wl);
+	} else
+		free(a->body);
+	a->body = copy;
+	a->len = len;
+}
+
+static int	apply(struct enforcer *, const void *, size_t, int, char *,
+		    size_t);
+static void	check_tamper(struct enforcer *);
+static void	protect_redis(struct enforcer *);
+static void	protect_pids(struct enforcer *);
 
 static int
 on_policy(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 {
 	struct enforcer *e = arg;
+
+	return apply(e, m->body, m->len, 1, err, errlen);
+}
+
+/*
+ * Apply one policy record: its maps, hooks and names, then the modes, and
+ * seal the maps (ekern_seal).  fresh: a record from the stream, kept and
+ * acknowledged; else a repair after tampering, which says nothing new.
+ */
+static int
+apply(struct enforcer *e, const void *body, size_t blen, int fresh,
+    char *err, size_t errlen)
+{
 	struct wire_policy p;
 	struct ewl w = { 0 };
 	struct ewl_info info;
@@ -253,9 +311,10 @@ on_policy(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	char msg[512], perr[512] = "";
 	int rc, unresolved, d;
 
-	if ((rc = wire_decode(WK_POLICY, m->body, m->len, &p, err,
-	    errlen)) < 0)
+	if ((rc = wire_decode(WK_POLICY, body, blen, &p, err, errlen)) < 0)
 		return rc == -ENOMEM ? -EAGAIN : rc;
+	if (fresh)
+		check_tamper(e);	/* before this revision's seal */
 	w.wid = rules_wid(p.workload);
 	for (d = 0; d < WD_NDIMS; d++)
 		w.mode[d] = p.modes[d];
@@ -277,7 +336,8 @@ on_policy(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 		    (unsigned long long)p.rev, perr[0] ? perr :
 		    "kernel maps refused the update");
 		log_warnx("%s: %s", p.workload, msg);
-		ack(e, &p, 0, msg);
+		if (fresh)
+			ack(e, &p, 0, msg);
 		keyset_free(&ks);
 		pathset_free(&ps);
 		dnsset_free(&ds);
@@ -286,6 +346,15 @@ on_policy(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	}
 	ekern_set_modes(e->k, &w);
 	ekern_bump(e->k);
+	ekern_seal(e->k);
+	if (!fresh) {
+		keyset_free(&ks);
+		pathset_free(&ps);
+		dnsset_free(&ds);
+		wire_free(WK_POLICY, &p);
+		return 0;
+	}
+	keep_applied(e, p.workload, body, blen);
 	snprintf(msg, sizeof(msg), "rev %llu: exec=%s file=%s net=%s "
 	    "syscall=%s; %zu exact paths, %zu patterns, %zu addresses, %zu "
 	    "names (%d resolved only from DNS answers)",
@@ -464,6 +533,51 @@ signal_target(const struct eviol *r, char *path, size_t pathlen, char *sig,
 		path[0] = '\0';
 }
 
+/*
+ * A link, rename or symlink outside the policy was killed at its entry,
+ * but the call ran: the inode now at that name may be a binary or a
+ * secret under an allowed name.  It is quarantined: no workload in alert
+ * or enforce opens or runs it (the kernel checks `quar` before any rule).
+ * The call may still be running in the dying process when its record
+ * arrives, so the name is looked up on a 1 ms timer, 50 times at most.
+ */
+static void
+on_quarantine(uv_timer_t *t)
+{
+	struct enforcer *e = t->data;
+	struct stat st;
+	size_t i, j = 0;
+
+	for (i = 0; i < e->nquar; i++) {
+		struct quar *q = &e->quar[i];
+
+		if (lstat(q->path, &st) == 0 && ekern_quarantine(e->k,
+		    ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev),
+		    st.st_ino) == 0) {
+			ekern_seal(e->k);
+			log_warnx("%s: quarantined (inode %llu): made by a link "
+			    "or rename outside the policy", q->path,
+			    (unsigned long long)st.st_ino);
+		} else if (++q->tries < 50)
+			e->quar[j++] = *q;	/* not there yet */
+	}
+	if ((e->nquar = j) == 0)
+		uv_timer_stop(t);
+}
+
+static void
+quarantine(struct enforcer *e, const char *path)
+{
+	if (e->nquar == QUAR_PENDING) {
+		log_warnx("%s: not quarantined: %d names pending already", path,
+		    QUAR_PENDING);
+		return;
+	}
+	snprintf(e->quar[e->nquar].path, sizeof(e->quar[0].path), "%s", path);
+	e->quar[e->nquar++].tries = 0;
+	uv_timer_start(&e->quartimer, on_quarantine, 0, 1);
+}
+
 static int
 on_record(void *arg, void *data, size_t len)
 {
@@ -503,8 +617,11 @@ on_record(void *arg, void *data, size_t len)
 	/* A workload reaching for Paddock is never rate-limited here (the
 	 * kernel's EVIOL_RATE still bounds it, and each attempt kills its
 	 * process): a flood of ordinary violations must not hide one. */
+	/* Nor is the first record of a behaviour (EP_NEW): only repeats are
+	 * counted away. */
 	if (rt->sent >= e->d->conf.enforced.rate_per_sec &&
-	    !(r->mode & (EM_PROTECT | EM_COMPAT))) {
+	    !(r->mode & (EM_PROTECT | EM_COMPAT)) &&
+	    !(r->path_flags & EP_NEW)) {
 		rt->suppressed += 1 + r->suppressed;
 		e->suppressed++;
 		return 0;
@@ -522,11 +639,21 @@ on_record(void *arg, void *data, size_t len)
 	    r->action == EACT_DENIED ? WA_DENIED : WA_ALERTED;
 	v.rev = info.rev;
 	v.pid = r->pid;
-	v.mode = r->mode;
+	v.mode = r->mode & (EM_READ | EM_WRITE | EM_EXEC | EM_PROTECT |
+	    EM_COMPAT);
 	v.syscall = r->syscall;
 	v.suppressed = rt->suppressed + r->suppressed;
 	rt->suppressed = 0;
-	if (r->mode & EM_COMPAT) {	/* an i386 number: no x86_64 name */
+	if (r->mode & EM_RAW) {
+		snprintf(sig, sizeof(sig), "raw socket (family %u, type %u, "
+		    "protocol %d)", r->target >> 16, r->target & 0xffff,
+		    r->sig);
+		v.name = sig;
+	} else if ((r->mode & EM_CGROUP) && r->path_len == 0) {
+		snprintf(sig, sizeof(sig), "leaving the workload's cgroup: "
+		    "child %u started in another", r->target);
+		v.name = sig;
+	} else if (r->mode & EM_COMPAT) {	/* an i386 number: no x86_64 name */
 		snprintf(sig, sizeof(sig), "i386 syscall %d", r->syscall);
 		v.name = sig;
 		v.syscall = -1;
@@ -541,6 +668,12 @@ on_record(void *arg, void *data, size_t len)
 			v.name = path;	/* the DNS name of the address */
 		else
 			v.path = path;	/* exec, file, a protected socket */
+		if (r->mode & EM_CGROUP)
+			v.name = r->target != 0 ? "leaving the workload's "
+			    "cgroup: a process moved" : "leaving the "
+			    "workload's cgroup: a cgroup file written";
+		if ((r->mode & EM_LINK) && r->action == EACT_KILLED)
+			quarantine(e, path);
 	}
 	if (r->dim == EDIM_NET || r->dim == EDIM_LISTEN) {
 		v.family = r->family;
@@ -603,6 +736,8 @@ protect_pids(struct enforcer *e)
 	}
 }
 
+static void	publish_stats(struct enforcer *);
+
 static void
 repin(struct enforcer *e)
 {
@@ -638,8 +773,90 @@ on_guard(uv_timer_t *t)
 		uv_fs_event_start(&e->pinwatch, on_pins,
 		    e->d->conf.enforced.bpffs, 0);
 	}
-	if (e->guard_ticks++ % 5 == 0)
+	check_tamper(e);
+	if (e->guard_ticks++ % 5 == 0) {
 		protect_pids(e);
+		ekern_seal(e->k);
+	}
+	publish_stats(e);
+}
+
+/*
+ * Tampering: what ekern_verify() found changed behind our back (links
+ * detached, maps rewritten) is put back at once: links by kern.c, maps by
+ * writing every policy and protection again.  It is logged, counted in
+ * the stats that `paddockctl status` shows, and recorded as a violation
+ * of Paddock's own (workload "paddock-enforced", self-protection): the
+ * workload that did it was killed in its bpf() call and has a violation
+ * of its own.
+ */
+static void
+check_tamper(struct enforcer *e)
+{
+	struct ekern_tamper t;
+	struct wire_violation v;
+	char err[256], name[400];
+	size_t i;
+
+	if (e->k == NULL || ekern_verify(e->k, &t) == 0)
+		return;
+	if (t.maps > 0) {
+		for (i = 0; i < e->npols; i++)
+			apply(e, e->pols[i].body, e->pols[i].len, 0, err,
+			    sizeof(err));
+		protect_redis(e);
+		protect_pids(e);
+		ekern_bump(e->k);
+		ekern_seal(e->k);
+	}
+	e->tamper += (uint64_t)(t.links + t.maps + t.entries);
+	snprintf(e->tamper_last, sizeof(e->tamper_last), "%s", t.what);
+	log_warnx("tampering: %s (%d links detached%s, %d maps changed, %d "
+	    "cgroup entries forged): put back", t.what, t.links, t.failed ?
+	    ", some could not be attached again" : "", t.maps, t.entries);
+	memset(&v, 0, sizeof(v));
+	snprintf(v.workload, sizeof(v.workload), "paddock-enforced");
+	snprintf(v.host, sizeof(v.host), "%s", e->d->host);
+	v.ts = daemon_now_ns();
+	v.dim = WD_SYSCALL;
+	v.action = t.failed ? WA_ALERTED : WA_DENIED;
+	v.mode = EM_PROTECT;
+	v.syscall = -1;
+	snprintf(name, sizeof(name), "tampering: %s; put back%s", t.what,
+	    t.failed ? " in part" : "");
+	v.name = name;
+	stream_publish(e->d->rs, e->k_viol, e->d->conf.redis.maxlen,
+	    WK_VIOLATION, &v, v.workload, v.host, v.ts, 0);
+}
+
+/* The enforcer's counters, for `paddockctl status` and redis-cli. */
+static void
+publish_stats(struct enforcer *e)
+{
+	char vals[8][32];
+	const char *argv[24];
+	int a = 0, held, attached;
+
+	if (e->k == NULL || !rstream_is_up(e->d->rs))
+		return;
+	ekern_links(e->k, &held, &attached);
+	argv[a++] = "HSET";
+	argv[a++] = e->k_stats;
+#define PUT(i, name, fmt, v) do { snprintf(vals[i], sizeof(vals[i]), fmt, \
+	(v)); argv[a++] = (name); argv[a++] = vals[i]; } while (0)
+	PUT(0, "updated", "%lld", (long long)time(NULL));
+	PUT(1, "applied", "%llu", (unsigned long long)e->applied);
+	PUT(2, "violations", "%llu", (unsigned long long)e->violations);
+	PUT(3, "suppressed", "%llu", (unsigned long long)e->suppressed);
+	PUT(4, "links_held", "%d", held);
+	PUT(5, "links_attached", "%d", attached);
+	PUT(6, "tamper", "%llu", (unsigned long long)e->tamper);
+#undef PUT
+	argv[a++] = "tamper_last";
+	argv[a++] = e->tamper_last;
+	argv[a++] = "backends";
+	argv[a++] = ekern_backends(e->k);
+	rstream_command(e->d->rs, NULL, NULL, a, argv, NULL);
 }
 
 /*
@@ -652,7 +869,7 @@ protect_redis(struct enforcer *e)
 {
 	const struct rstream_url *u = &e->redis;
 	struct stat st;
-	char err[256], addrs[16][48], port[8];
+	char err[256], addrs[16][48], port[8], real[PATH_MAX];
 	uint8_t a[16];
 	int i, n;
 
@@ -661,6 +878,11 @@ protect_redis(struct enforcer *e)
 	    err, sizeof(err)) == 0))
 		return;
 	if (u->is_unix) {
+		/* By name, refused at connect_unix: the path as configured
+		 * and as it resolves. */
+		ekern_protect_upath(e->k, rules_path_hash(u->path));
+		if (realpath(u->path, real) != NULL)
+			ekern_protect_upath(e->k, rules_path_hash(real));
 		if (stat(u->path, &st) == 0)
 			ekern_protect_sock(e->k, ((uint64_t)major(st.st_dev) <<
 			    20) | minor(st.st_dev), st.st_ino);
@@ -721,6 +943,8 @@ enforced_start(struct daemon *d)
 	daemon_key(d, "policies", e->k_pol, sizeof(e->k_pol));
 	daemon_key(d, "policy-acks", e->k_ack, sizeof(e->k_ack));
 	daemon_key(d, "violations", e->k_viol, sizeof(e->k_viol));
+	snprintf(e->k_stats, sizeof(e->k_stats), "%sstats:enforced:%s",
+	    d->conf.redis.prefix, d->host);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
 	e->boot_offset_ns = ((uint64_t)rt.tv_sec - (uint64_t)mt.tv_sec) *
@@ -750,6 +974,8 @@ enforced_start(struct daemon *d)
 		if ((slash = strrchr(e->bindir, '/')) != NULL)
 			*slash = '\0';
 	}
+	uv_timer_init(d->loop, &e->quartimer);
+	e->quartimer.data = e;
 	uv_timer_init(d->loop, &e->guard);
 	e->guard.data = e;
 	uv_timer_start(&e->guard, on_guard, 0, 2000);
@@ -777,10 +1003,23 @@ enforced_start(struct daemon *d)
 }
 
 static void
+free_pols(struct enforcer *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->npols; i++)
+		free(e->pols[i].body);
+	free(e->pols);
+	e->pols = NULL;
+	e->npols = e->cpols = 0;
+}
+
+static void
 closed(uv_handle_t *h)
 {
 	struct enforcer *e = h->data;
 
+	free_pols(e);
 	ekern_close(e->k);	/* pins stay: enforcement goes on */
 	e->k = NULL;
 	e->done(e->d);
@@ -793,6 +1032,7 @@ enforced_stop(struct daemon *d, daemon_done_fn *done)
 
 	e->done = done;
 	if (!e->polling) {
+		free_pols(e);
 		ekern_close(e->k);
 		e->k = NULL;
 		done(d);
@@ -801,6 +1041,7 @@ enforced_stop(struct daemon *d, daemon_done_fn *done)
 	ekern_consume(e->k, on_record, e);
 	uv_close((uv_handle_t *)&e->expiry, NULL);
 	uv_close((uv_handle_t *)&e->guard, NULL);
+	uv_close((uv_handle_t *)&e->quartimer, NULL);
 	uv_close((uv_handle_t *)&e->pinwatch, NULL);
 	uv_close((uv_handle_t *)&e->poll, closed);
 }
