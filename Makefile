@@ -118,7 +118,14 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(TEST_UTIL) $$(TEST_OBJS_test_$$*) 
 $(O)/tests/helpers/%: $(O)/tests/helpers/%.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCOMMON) $(PKG_LIBS)
 
-testbins: $(TEST_BIN) $(HELP_BIN)
+# The attack tool: raw syscalls only, no Paddock code (tests/attack/).
+ATTACK_BIN := $(O)/tests/attack/attack
+
+$(ATTACK_BIN): tests/attack/attack.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -o $@ $< -lpthread
+
+testbins: $(TEST_BIN) $(HELP_BIN) $(ATTACK_BIN)
 
 check:
 	@$(MAKE) --no-print-directory deps

@@ -90,6 +90,7 @@ extern int bpf_send_signal_task(struct task_struct *task, int sig,
 #define NR_UNLINKAT	263
 #define NR_RENAMEAT	264
 #define NR_RENAMEAT2	316
+#define NR_SOCKET	41
 #define NR_LINK		86
 #define NR_SYMLINK	88
 #define NR_LINKAT	265
@@ -136,7 +137,7 @@ protected_net(const struct ecache *wh, __u8 family, __u16 proto, __u16 port,
 	__builtin_memcpy(pk.addr, addr, 16);
 	if (bpf_map_lookup_elem(&prot_net, &pk) == NULL)
 		return 0;
-	if ((v = viol_begin(wh, EDIM_NET, port ^ EM_PROTECT, EACT_DENIED)) !=
+	if ((v = viol_protect(wh, EDIM_NET, port ^ EM_PROTECT, EACT_DENIED)) !=
 	    NULL) {
 		v->family = family;
 		v->proto = (__u8)proto;
@@ -270,9 +271,10 @@ int enf_bind6(struct bpf_sock_addr *ctx)
 }
 
 /*
- * Raw and packet sockets (a hand-built packet passes no connect or
- * sendmsg hook): for a workload with its network in alert or enforce,
- * reported, and refused (EPERM) in enforce.
+ * Raw sockets (a hand-built packet passes no connect or sendmsg hook):
+ * for a workload with its network in alert or enforce, reported, and
+ * refused (EPERM) in enforce.  This hook runs for inet sockets only:
+ * AF_PACKET is caught at socket()'s entry (on_socket_enter).
  */
 SEC("cgroup/sock_create")
 int enf_sock_create(struct bpf_sock *sk)
@@ -407,33 +409,93 @@ dns_learn(__u32 wid, const struct edns_rule *r, const __u8 addr[16],
 	}
 }
 
+/*
+ * A UDP packet: *off is where its UDP header starts, and addr the
+ * packet's source (dst 0) or destination (dst 1), IPv6 or v4-mapped.
+ */
+static __always_inline int
+dns_udp(struct __sk_buff *skb, int dst, __u32 *off, __u8 addr[16])
+{
+	__u8 b[10];
+
+	__builtin_memset(addr, 0, 16);
+	if (skb->protocol == bpf_htons(0x0800)) {
+		if (bpf_skb_load_bytes(skb, 0, b, 10) < 0 || b[9] != 17)
+			return 0;
+		*off = (b[0] & 0xf) * 4;
+		addr[10] = addr[11] = 0xff;
+		return bpf_skb_load_bytes(skb, dst ? 16 : 12, addr + 12, 4) == 0;
+	}
+	if (skb->protocol == bpf_htons(0x86DD)) {
+		if (bpf_skb_load_bytes(skb, 6, b, 1) < 0 || b[0] != 17)
+			return 0;
+		*off = 40;
+		return bpf_skb_load_bytes(skb, dst ? 24 : 8, addr, 16) == 0;
+	}
+	return 0;
+}
+
+/*
+ * The other half: every DNS question a workload with its network in alert
+ * or enforce sends over UDP (to port 53, one question), remembered in
+ * `dnsq` by server, local port, id and name, for enf_dns to match.
+ */
+SEC("cgroup_skb/egress")
+int enf_dns_q(struct __sk_buff *skb)
+{
+	struct dnsp p = { .h = FNV1A_INIT };
+	struct ednsq_key qk = {};
+	struct escratch *s;
+	struct ecache wh;
+	__u32 off, zero = 0;
+	__u16 sport, dport;
+	__u8 b[12];
+
+	if (!dns_udp(skb, 1, &off, qk.addr) ||
+	    bpf_skb_load_bytes(skb, off + 2, &dport, 2) < 0 ||
+	    dport != bpf_htons(53) ||
+	    bpf_skb_load_bytes(skb, off, &sport, 2) < 0)
+		return 1;
+	if (!resolve_wl_skb(skb, &wh) || wh.w.mode[EDIM_NET] == EMODE_OFF)
+		return 1;
+	off += 8;
+	if (bpf_skb_load_bytes(skb, off, b, 12) < 0 || (b[2] & 0x80) != 0 ||
+	    b[4] != 0 || b[5] != 1)
+		return 1;	/* not a question, or not one */
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
+		return 1;
+	s->qpos = 0;
+	p.skb = skb;
+	p.off = off + 12;
+	bpf_loop(260, qname_step, &p, 0);
+	if (!p.done || p.bad)
+		return 1;
+	qk.wid = wh.w.wid;
+	__builtin_memcpy(&qk.id, b, 2);
+	qk.port = bpf_ntohs(sport);
+	bpf_map_update_elem(&dnsq, &qk, &p.h, BPF_ANY);
+	return 1;
+}
+
 SEC("cgroup_skb/ingress")
 int enf_dns(struct __sk_buff *skb)
 {
 	struct edns_key dk = {};
+	struct ednsq_key qk = {};
 	struct edns_rule *r;
 	struct dnsp p = { .h = FNV1A_INIT };
 	struct escratch *s;
 	struct ecache wh;
 	__u32 off, i, zero = 0;
-	__u16 sport, an, type, rdlen;
-	__u8 b[12], addr[16], ihl;
-	__u64 now, ttl;
+	__u16 sport, dport, an, type, rdlen;
+	__u8 b[12], addr[16], src[16];
+	__u64 now, ttl, *qh;
 
-	if (skb->protocol == bpf_htons(0x0800)) {
-		if (bpf_skb_load_bytes(skb, 0, b, 10) < 0 || b[9] != 17)
-			return 1;
-		ihl = (b[0] & 0xf) * 4;
-		off = ihl;
-	} else if (skb->protocol == bpf_htons(0x86DD)) {
-		if (bpf_skb_load_bytes(skb, 6, b, 1) < 0 || b[0] != 17)
-			return 1;
-		off = 40;
-	} else {
+	if (!dns_udp(skb, 0, &off, src))
 		return 1;
-	}
 	if (bpf_skb_load_bytes(skb, off, &sport, 2) < 0 ||
-	    sport != bpf_htons(53))
+	    sport != bpf_htons(53) ||
+	    bpf_skb_load_bytes(skb, off + 2, &dport, 2) < 0)
 		return 1;
 	/* A workload of ours?  Its sockets' cgroup decides. */
 	if (!resolve_wl_skb(skb, &wh) || wh.w.mode[EDIM_NET] == EMODE_OFF)
@@ -452,6 +514,15 @@ int enf_dns(struct __sk_buff *skb)
 	bpf_loop(260, qname_step, &p, 0);
 	if (!p.done || p.bad)
 		return 1;
+	/* Only an answer to a question this workload sent to this server
+	 * from this port, with this id and name: a forged one opens nothing. */
+	qk.wid = wh.w.wid;
+	__builtin_memcpy(&qk.id, b, 2);
+	qk.port = bpf_ntohs(dport);
+	__builtin_memcpy(qk.addr, src, 16);
+	if ((qh = bpf_map_lookup_elem(&dnsq, &qk)) == NULL || *qh != p.h)
+		return 1;
+	bpf_map_delete_elem(&dnsq, &qk);
 	dk.wid = wh.w.wid;
 	dk.hash = p.h;
 	r = bpf_map_lookup_elem(&dns_allow, &dk);	/* NULL: names only */
@@ -573,7 +644,7 @@ int BPF_PROG(enf_cgroup_attach, struct cgroup *dst, const char *path,
 		return 0;
 	bpf_send_signal_task(task, SIGKILL_, PIDTYPE_TGID, 0);
 	bpf_send_signal(SIGKILL_);
-	if ((v = viol_begin(wh, EDIM_SYSCALL, ((__u64)BPF_CORE_READ(task,
+	if ((v = viol_protect(wh, EDIM_SYSCALL, ((__u64)BPF_CORE_READ(task,
 	    tgid) << 8) ^ EM_PROTECT ^ 0x6367000000000000ULL,
 	    EACT_KILLED)) != NULL) {
 		v->mode = EM_PROTECT | EM_CGROUP;
@@ -613,7 +684,7 @@ int BPF_PROG(enf_fork, struct task_struct *parent, struct task_struct *child)
 	}
 	bpf_send_signal_task(child, SIGKILL_, PIDTYPE_TGID, 0);
 	bpf_send_signal(SIGKILL_);
-	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)435 << 40) ^
+	if ((v = viol_protect(&wh, EDIM_SYSCALL, ((__u64)435 << 40) ^
 	    EM_PROTECT, EACT_KILLED)) != NULL) {
 		v->mode = EM_PROTECT | EM_CGROUP;
 		v->syscall = 435;	/* clone3 */
@@ -780,7 +851,7 @@ cgroup_write(const struct ecache *wh, struct file *f)
 	bpf_map_update_elem(&cgwriter, &me, wh, BPF_ANY);
 	bpf_send_signal(SIGKILL_);
 	path_of(f, &p);
-	if ((v = viol_begin(wh, EDIM_FILE, p.h ^ EM_PROTECT,
+	if ((v = viol_protect(wh, EDIM_FILE, p.h ^ EM_PROTECT,
 	    EACT_KILLED)) != NULL) {
 		v->mode = EM_PROTECT | EM_CGROUP | EM_WRITE;
 		v->path_len = copy_path(v->path, p.n);
@@ -858,7 +929,7 @@ on_connect_exit(long fd)
 	bpf_send_signal(SIGKILL_);
 	p.flags = 0;
 	p.n = file_path(BPF_CORE_READ(peer, path.mnt), d, &p.h, &p.flags);
-	if ((v = viol_begin(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
+	if ((v = viol_protect(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
 	    EACT_KILLED)) != NULL) {
 		v->mode = EM_PROTECT;
 		v->path_len = copy_path(v->path, p.n);
@@ -874,6 +945,26 @@ on_connect_exit(long fd)
  * syscall hook is on every task takes the traced path anyway.  x86_64
  * numbers.
  */
+/* A link, rename or symlink killed at its entry (linkpend) returns: tell
+ * enforced, which quarantines the name it made once it is there. */
+static __always_inline int
+on_link_exit(long ret)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct elinked *r;
+
+	if (bpf_map_lookup_elem(&linkpend, &me) == NULL)
+		return 0;
+	bpf_map_delete_elem(&linkpend, &me);
+	if ((r = bpf_ringbuf_reserve(&viol, sizeof(*r), 0)) == NULL)
+		return 0;
+	r->type = EREC_LINKED;
+	r->pid = me;
+	r->ret = ret;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
 SEC("raw_tp/sys_exit")
 int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -882,6 +973,12 @@ int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 
 	long ret = (long)ctx->args[1];
 
+	if (nr == NR_LINK || nr == NR_LINKAT || nr == NR_SYMLINK ||
+	    nr == NR_SYMLINKAT || nr == NR_RENAME || nr == NR_RENAMEAT ||
+	    nr == NR_RENAMEAT2)
+		return on_link_exit(ret);
+	if (cur_flags() & EF_LSM)
+		return 0;	/* LSM decides opens and unix connects */
 	if (nr == NR_CONNECT)
 		return ret == 0 ? on_connect_exit(BPF_CORE_READ(regs, di)) : 0;
 	if (nr != NR_OPEN && nr != NR_OPENAT && nr != NR_OPENAT2 &&
@@ -930,7 +1027,7 @@ int enf_connect_unix(struct bpf_sock_addr *ctx)
 	n = pat_at(AT_FDCWD_, &key.hash, &flags);
 	if (bpf_map_lookup_elem(&prot_upath, &key) == NULL)
 		return 1;
-	if ((v = viol_begin(&wh, EDIM_NET, key.hash ^ EM_PROTECT,
+	if ((v = viol_protect(&wh, EDIM_NET, key.hash ^ EM_PROTECT,
 	    EACT_DENIED)) != NULL) {
 		v->mode = EM_PROTECT;
 		v->path_len = copy_path(v->path, n);
@@ -1003,7 +1100,7 @@ caught_signalling(const struct ecache *wh, long nr, long sig, __u32 target)
 
 	mark_me();
 	bpf_send_signal(SIGKILL_);
-	if ((v = viol_begin(wh, EDIM_SYSCALL, ((__u64)nr << 40 |
+	if ((v = viol_protect(wh, EDIM_SYSCALL, ((__u64)nr << 40 |
 	    (__u64)(sig & 0xff) << 32 | target) ^ EM_PROTECT,
 	    EACT_KILLED)) != NULL) {
 		v->mode = EM_PROTECT;
@@ -1221,7 +1318,7 @@ on_unlink_enter(struct pt_regs *regs, long nr)
 	bpf_send_signal(SIGKILL_);
 	p.flags = 0;
 	p.n = dd != NULL ? file_path(dm, dd, &p.h, &p.flags) : 0;
-	if ((v = viol_begin(&wh, EDIM_FILE, ((__u64)nr << 40) ^ EM_PROTECT ^
+	if ((v = viol_protect(&wh, EDIM_FILE, ((__u64)nr << 40) ^ EM_PROTECT ^
 	    (__u64)n, EACT_KILLED)) == NULL)
 		return 0;
 	v->mode = EM_PROTECT | EM_WRITE;
@@ -1278,10 +1375,43 @@ on_compat(long id)
 	    id == 424 || id == 55 || id == 221 || id == 54)
 		mark_me();
 	bpf_send_signal(SIGKILL_);
-	if ((v = viol_begin(&wh, EDIM_SYSCALL, (__u64)id ^ EM_COMPAT << 24,
+	if ((v = viol_protect(&wh, EDIM_SYSCALL, (__u64)id ^ EM_COMPAT << 24,
 	    EACT_KILLED)) != NULL) {
 		v->mode = EM_COMPAT;
 		v->syscall = (__s32)id;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
+/*
+ * Packet sockets: cgroup/sock_create runs only for inet sockets, so an
+ * AF_PACKET socket is caught at socket()'s entry (its family is a
+ * register: nothing to race), for a workload with its network in alert
+ * or enforce: reported, and killed in enforce (the socket is made, but
+ * the process never returns to use it).
+ */
+static __always_inline int
+on_socket_enter(struct pt_regs *regs)
+{
+	long family = (long)(int)BPF_CORE_READ(regs, di);
+	long type = (long)(int)BPF_CORE_READ(regs, si) & 0xf;
+	struct ecache wh;
+	struct eviol *v;
+	__u8 mode;
+
+	if (family != 17 /* AF_PACKET */ || !resolve_wl(&wh) ||
+	    (mode = wh.w.mode[EDIM_NET]) == EMODE_OFF)
+		return 0;
+	if (mode == EMODE_BLOCK)
+		bpf_send_signal(SIGKILL_);
+	if ((v = viol_begin(&wh, EDIM_NET, ((__u64)family << 40 |
+	    (__u64)type << 32) ^ 0x7261770000000000ULL, mode == EMODE_BLOCK ?
+	    EACT_KILLED : EACT_ALERTED)) != NULL) {
+		v->target = (__u32)(family << 16 | type);
+		v->sig = (__s32)BPF_CORE_READ(regs, dx);
+		v->mode = EM_RAW;
+		v->syscall = NR_SOCKET;
 		bpf_ringbuf_submit(v, 0);
 	}
 	return 0;
@@ -1335,7 +1465,7 @@ on_forbidden(struct pt_regs *regs, long id, int cls)
 	    (pl->sys[(id >> 3) & (ESYS_BYTES - 1)] & (1 << (id & 7))))
 		return 0;
 	bpf_send_signal(SIGKILL_);
-	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)id << 40) ^ EM_PROTECT,
+	if ((v = viol_protect(&wh, EDIM_SYSCALL, ((__u64)id << 40) ^ EM_PROTECT,
 	    EACT_KILLED)) != NULL) {
 		v->mode = EM_PROTECT;
 		v->syscall = (__s32)id;
@@ -1369,8 +1499,13 @@ name_ok(const struct ecache *wh, long dfd, const char *uname, __u8 want,
 	n = pat_at(dfd, &h, &flags);
 	if (granted(wh->w.wid, EDIM_FILE, h, n, flags, want) == want)
 		return 1;
-	if (mode == EMODE_BLOCK)
+	if (mode == EMODE_BLOCK) {
+		__u32 me = bpf_get_current_pid_tgid() >> 32;
+		__u8 one = 1;
+
 		bpf_send_signal(SIGKILL_);
+		bpf_map_update_elem(&linkpend, &me, &one, BPF_ANY);
+	}
 	if ((v = viol_begin(wh, EDIM_FILE, h ^ want ^ ((__u64)nr << 40),
 	    mode == EMODE_BLOCK ? EACT_KILLED : EACT_ALERTED)) != NULL) {
 		v->mode = want | EM_LINK;
@@ -1432,6 +1567,8 @@ int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 
 	if ((cls = forbidden_class(id)) != 0)
 		return on_forbidden(regs, id, cls);
+	if (id == NR_SOCKET)
+		return on_socket_enter(regs);
 	if (id == NR_LINK || id == NR_LINKAT || id == NR_SYMLINK ||
 	    id == NR_SYMLINKAT || id == NR_RENAME || id == NR_RENAMEAT ||
 	    id == NR_RENAMEAT2) {

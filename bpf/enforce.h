@@ -158,6 +158,19 @@ struct edns_key {
 	__u64	hash;		/* FNV-1a 64 of the lower-case name, no final dot */
 };
 
+/*
+ * A DNS question a workload sent (cgroup_skb/egress): an answer opens
+ * allow entries only when it matches one, by the workload, the server it
+ * comes from, the local port it goes to and its id; and only for the
+ * name asked (value: its FNV-1a 64).  One answer per question.
+ */
+struct ednsq_key {
+	__u32	wid;
+	__u16	id;		/* network order, as on the wire */
+	__u16	port;		/* the workload's local UDP port, host order */
+	__u8	addr[16];	/* the server, IPv6 or v4-mapped */
+};
+
 #define EDNS_PORTS	4
 #define EDNS_NAME_MAX	256	/* a power of two */
 
@@ -245,6 +258,15 @@ struct evrate {
 
 #define EREC_VIOL	1
 #define EREC_EXEC	2
+#define EREC_LINKED	3
+
+/* A link, rename or symlink that name_ok() killed has returned: the name
+ * it made (if ret is 0) can be quarantined now. */
+struct elinked {
+	__u32	type;		/* EREC_LINKED */
+	__u32	pid;		/* tgid */
+	__s64	ret;
+};
 
 /* One ancestor of an offending process, parent first. */
 struct eanc {

@@ -150,6 +150,15 @@ struct {
 	__type(value, __u8);
 } quar SEC(".maps");
 
+/* Processes killed in a link, rename or symlink whose return enforced
+ * waits for (tgid -> 1): enf_sys_exit sends an EREC_LINKED record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} linkpend SEC(".maps");
+
 /*
  * A workload process that opened a cgroup file for writing (tgid -> its
  * workload):
@@ -198,6 +207,13 @@ struct {
 	__type(key, __u32);		/* wid */
 	__type(value, struct evrate);
 } vrate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ednsq_key);
+	__type(value, __u64);		/* FNV-1a 64 of the name asked */
+} dnsq SEC(".maps");
 
 /* Address -> the DNS name an enforced workload last got it for. */
 struct {
@@ -683,10 +699,13 @@ fill_lineage(struct eviol *v, const struct ecache *wh)
  * trace: what is not sent is counted, and the next record of the same
  * behaviour (deduplication) or of the workload (rate, full ring buffer)
  * carries the count in suppressed.  The caller fills the behaviour and
- * submits it.
+ * submits it.  A workload reaching for Paddock (viol_protect) is never
+ * held back by the rate: only the same attempt within a second is
+ * counted instead of sent.
  */
 static __always_inline struct eviol *
-viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
+viol_begin_ex(const struct ecache *wh, __u32 dim, __u64 what, __u8 action,
+    int protect)
 {
 	__u64 now = bpf_ktime_get_ns(), supp;
 	struct eviol *v;
@@ -712,7 +731,7 @@ viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 		rt->sec = fresh.sec;
 		rt->sent = 0;
 	}
-	if ((rt->sent >= EVIOL_RATE && due != 2) ||
+	if ((rt->sent >= EVIOL_RATE && due != 2 && !protect) ||
 	    (v = bpf_ringbuf_reserve(&viol, sizeof(*v), 0)) == NULL) {
 		__sync_fetch_and_add(&rt->dropped, 1);
 		return NULL;
@@ -741,6 +760,11 @@ viol_begin(const struct ecache *wh, __u32 dim, __u64 what, __u8 action)
 	fill_lineage(v, wh);
 	return v;
 }
+
+#define viol_begin(wh, dim, what, action) \
+	viol_begin_ex(wh, dim, what, action, 0)
+#define viol_protect(wh, dim, what, action) \
+	viol_begin_ex(wh, dim, what, action, 1)
 
 /* Copy escratch.path (n bytes and its NUL) to dst; returns the bytes kept. */
 static __always_inline __u16

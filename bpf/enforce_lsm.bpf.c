@@ -47,6 +47,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define FMODE_READ_	0x1
 #define FMODE_WRITE_	0x2
 #define FMODE_EXEC_	0x20
+#define CGROUP2_SUPER_MAGIC_	0x63677270
 
 SEC("lsm/bprm_check_security")
 int BPF_PROG(enf_lsm_exec, struct linux_binprm *bprm, int ret)
@@ -74,8 +75,26 @@ int BPF_PROG(enf_lsm_open, struct file *file, int ret)
 	struct ecache wh;
 	__u8 mode, want = 0;
 
-	if (ret != 0 || (fmode & FMODE_EXEC_) || !resolve_wl(&wh) ||
-	    (mode = wh.w.mode[EDIM_FILE]) == EMODE_OFF)
+	if (ret != 0 || (fmode & FMODE_EXEC_) || !resolve_wl(&wh))
+		return ret;
+	/* Self-protection: a cgroup file opened for writing (moving out of
+	 * the workload's cgroup, its limits): refused to a guarded workload. */
+	if ((fmode & FMODE_WRITE_) && guarded(&wh) && BPF_CORE_READ(file,
+	    f_inode, i_sb, s_magic) == CGROUP2_SUPER_MAGIC_) {
+		struct eviol *v;
+		struct epath p;
+
+		path_of(file, &p);
+		if ((v = viol_protect(&wh, EDIM_FILE, p.h ^ EM_PROTECT,
+		    EACT_DENIED)) != NULL) {
+			v->mode = EM_PROTECT | EM_CGROUP | EM_WRITE;
+			v->path_len = copy_path(v->path, p.n);
+			v->path_flags |= p.flags;
+			bpf_ringbuf_submit(v, 0);
+		}
+		return -EPERM_;
+	}
+	if ((mode = wh.w.mode[EDIM_FILE]) == EMODE_OFF)
 		return ret;
 	if (fmode & FMODE_READ_)
 		want |= EM_READ;
@@ -109,7 +128,7 @@ int BPF_PROG(enf_lsm_unix, struct socket *sock, struct sock *other,
 	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
 	if (bpf_map_lookup_elem(&prot_sock, &key) == NULL)
 		return 0;
-	if ((v = viol_begin(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
+	if ((v = viol_protect(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
 	    EACT_DENIED)) != NULL) {
 		v->mode = EM_PROTECT;
 		bpf_ringbuf_submit(v, 0);
@@ -130,7 +149,7 @@ int BPF_PROG(enf_lsm_kill, struct task_struct *p, struct kernel_siginfo *info,
 	if (ret != 0 || sig == 0 || !protected_id(tgid, EPROT_PROC) ||
 	    !resolve_wl(&wh) || !guarded(&wh))
 		return ret;
-	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)(sig & 0xff) << 32 |
+	if ((v = viol_protect(&wh, EDIM_SYSCALL, ((__u64)(sig & 0xff) << 32 |
 	    tgid) ^ EM_PROTECT, EACT_DENIED)) != NULL) {
 		v->mode = EM_PROTECT;
 		v->syscall = 62;	/* kill; tgkill and the rest land here too */
@@ -154,7 +173,7 @@ int BPF_PROG(enf_lsm_ptrace, struct task_struct *child, unsigned int mode,
 	if (ret != 0 || !protected_id(tgid, EPROT_PROC) || !resolve_wl(&wh) ||
 	    !guarded(&wh))
 		return ret;
-	if ((v = viol_begin(&wh, EDIM_SYSCALL, ((__u64)101 << 40 | tgid) ^
+	if ((v = viol_protect(&wh, EDIM_SYSCALL, ((__u64)101 << 40 | tgid) ^
 	    EM_PROTECT, EACT_DENIED)) != NULL) {
 		v->mode = EM_PROTECT;
 		v->syscall = 101;	/* ptrace, or a call that checks as it */
@@ -179,7 +198,7 @@ pin_hook(struct inode *dir, struct dentry *d, __u32 nr, int ret)
 	if (ret != 0 || BPF_CORE_READ(dir, i_sb, s_magic) != BPF_FS_MAGIC_ ||
 	    !resolve_wl(&wh) || !guarded(&wh))
 		return ret;
-	if ((v = viol_begin(&wh, EDIM_FILE, ((__u64)nr << 40) ^ EM_PROTECT,
+	if ((v = viol_protect(&wh, EDIM_FILE, ((__u64)nr << 40) ^ EM_PROTECT,
 	    EACT_DENIED)) != NULL) {
 		v->mode = EM_PROTECT | EM_WRITE;
 		v->syscall = (__s32)nr;

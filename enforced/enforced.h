@@ -150,13 +150,16 @@ struct ekern_tamper {
 	int	links;		/* links found detached, attached again */
 	int	failed;		/* of those, attached again in vain */
 	int	maps;		/* maps whose contents differ from the seal */
-	int	entries;	/* wl_cg entries with forged modes, fixed */
+	int	entries;	/* wl_cg entries with forged modes (the caller's) */
 	char	what[256];	/* the first of them, in words */
 };
 /* Digest the maps enforced alone writes: what ekern_verify() expects. */
 void	ekern_seal(struct ekern *k);
 /* Check links and maps (see kern.c); the count of differences. */
 int	ekern_verify(struct ekern *k, struct ekern_tamper *t);
+/* wl_cg entries whose modes are not their workload's, put right (or
+ * deleted when no workload has their id); how many, the first in what. */
+int	ekern_fix_cgroups(struct ekern *k, char *what, size_t len);
 /* Held links, and how many are attached now. */
 void	ekern_links(struct ekern *k, int *held, int *attached);
 /* A daemon's tgid, one of its threads, or its process group (EPROT_*). */

@@ -60,6 +60,7 @@ struct ekern {
 	}			 held[HELD_MAX];
 	int			 has_unix;	/* cgroup/connect_unix */
 	uint64_t		 sealed[DIGEST_N];	/* map digests, as set */
+	int			 is_sealed;	/* ekern_seal() ran once */
 	int			 nheld;
 	struct ring_buffer	*rb;
 	char			 pindir[256];
@@ -414,9 +415,9 @@ ekern_hooks(struct ekern *k, const char *cgroot, int syscalls, char *err,
 	    "cgroup-attach")) < 0 ||
 	    (rc = attach_pinned(k, s->progs.enf_fork, "fork")) < 0)
 		goto fail;
-	/* Files and the Redis socket's protection, without LSM. */
-	if (k->lsm == NULL &&
-	    (rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0)
+	/* Files and the Redis socket's protection without LSM; the return of
+	 * a killed link or rename on every host. */
+	if ((rc = attach_pinned(k, s->progs.enf_sys_exit, "sys-exit")) < 0)
 		goto fail;
 	if (syscalls &&
 	    (rc = attach_pinned(k, s->progs.enf_sys_enter, "sys-enter")) < 0)
@@ -720,7 +721,8 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 	    k->skel->progs.enf_connect6, k->skel->progs.enf_sendmsg4,
 	    k->skel->progs.enf_sendmsg6, k->skel->progs.enf_bind4,
 	    k->skel->progs.enf_bind6, k->skel->progs.enf_dns,
-	    k->skel->progs.enf_connect_unix, k->skel->progs.enf_sock_create };
+	    k->skel->progs.enf_dns_q, k->skel->progs.enf_connect_unix,
+	    k->skel->progs.enf_sock_create };
 	char path[512];
 	uint64_t id;
 	size_t i;
@@ -892,8 +894,10 @@ ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data, size_t len),
  *    ctl: its flags, not the generation), against the digests taken by
  *    ekern_seal() after enforced's own last write: a difference is
  *    reported, and the caller writes everything again;
- *  - wl_cg, which the mkdir hook writes too: each entry carries the modes
- *    its workload has in wl_names, or goes.
+ *  - wl_cg, which the mkdir hook writes too (ekern_fix_cgroups(), once
+ *    the maps above are whole again): each entry carries the modes its
+ *    workload has in wl_names, or goes (the caller then registers each
+ *    workload's cgroups again).
  * Every repair retires the cached decisions (ekern_bump).
  */
 static uint64_t
@@ -957,11 +961,11 @@ ekern_seal(struct ekern *k)
 
 	for (i = 0; i < n; i++)
 		k->sealed[i] = map_digest(m[i]);
+	k->is_sealed = 1;
 }
 
-/* wl_cg entries whose modes differ from their workload's in wl_names. */
-static int
-fix_wl_cg(struct ekern *k, char *what, size_t len)
+int
+ekern_fix_cgroups(struct ekern *k, char *what, size_t len)
 {
 	int fn = bpf_map__fd(k->skel->maps.wl_names);
 	int fc = bpf_map__fd(k->skel->maps.wl_cg);
@@ -1005,7 +1009,6 @@ ekern_verify(struct ekern *k, struct ekern_tamper *t)
 	struct bpf_map *m[DIGEST_N];
 	struct bpf_link_info info;
 	struct bpf_link *nl;
-	char scratch[sizeof(t->what)];
 	uint32_t len;
 	int i, n, fd;
 
@@ -1040,18 +1043,16 @@ ekern_verify(struct ekern *k, struct ekern_tamper *t)
 		bpf_link__destroy(k->held[i].l);
 		k->held[i].l = nl;
 	}
-	n = digested(k, m);
+	n = k->is_sealed ? digested(k, m) : 0;	/* nothing to hold to yet */
 	for (i = 0; i < n; i++)
 		if (map_digest(m[i]) != k->sealed[i]) {
 			if (t->maps++ == 0 && t->links == 0)
 				snprintf(t->what, sizeof(t->what), "map %s was "
 				    "changed", bpf_map__name(m[i]));
 		}
-	t->entries = fix_wl_cg(k, t->links || t->maps ? scratch : t->what,
-	    sizeof(scratch));
-	if (t->links || t->maps || t->entries)
+	if (t->links || t->maps)
 		ekern_bump(k);
-	return t->links + t->maps + t->entries;
+	return t->links + t->maps;
 }
 
 /* How many held links there are, and how many are attached now. */

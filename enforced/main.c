@@ -64,10 +64,12 @@ struct xcache {
 
 #define QUAR_PENDING	16
 
-/* A name to quarantine once the call that made it has run. */
+/* A name to quarantine once the call that made it has returned. */
 struct quar {
 	char		 path[EPATH_MAX + 1];
+	uint32_t	 pid;
 	int		 tries;
+	int		 done;		/* its EREC_LINKED came */
 };
 
 /* A policy as applied: kept to write it again after tampering. */
@@ -538,8 +540,8 @@ signal_target(const struct eviol *r, char *path, size_t pathlen, char *sig,
  * but the call ran: the inode now at that name may be a binary or a
  * secret under an allowed name.  It is quarantined: no workload in alert
  * or enforce opens or runs it (the kernel checks `quar` before any rule).
- * The call may still be running in the dying process when its record
- * arrives, so the name is looked up on a 1 ms timer, 50 times at most.
+ * The record comes from the call's entry; the name is looked up once the
+ * call has returned (EREC_LINKED, from its exit), on a 1 ms timer.
  */
 static void
 on_quarantine(uv_timer_t *t)
@@ -551,31 +553,56 @@ on_quarantine(uv_timer_t *t)
 	for (i = 0; i < e->nquar; i++) {
 		struct quar *q = &e->quar[i];
 
-		if (lstat(q->path, &st) == 0 && ekern_quarantine(e->k,
+		if (!q->done) {
+			if (++q->tries < 1000)
+				e->quar[j++] = *q;	/* not returned yet */
+			else
+				log_warnx("%s: not quarantined: its call never "
+				    "returned", q->path);
+		} else if (lstat(q->path, &st) == 0 && ekern_quarantine(e->k,
 		    ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev),
 		    st.st_ino) == 0) {
 			ekern_seal(e->k);
 			log_warnx("%s: quarantined (inode %llu): made by a link "
 			    "or rename outside the policy", q->path,
 			    (unsigned long long)st.st_ino);
-		} else if (++q->tries < 50)
-			e->quar[j++] = *q;	/* not there yet */
+		} else
+			log_warnx("%s: not quarantined: %s", q->path,
+			    strerror(errno));
 	}
 	if ((e->nquar = j) == 0)
 		uv_timer_stop(t);
 }
 
 static void
-quarantine(struct enforcer *e, const char *path)
+quarantine(struct enforcer *e, uint32_t pid, const char *path)
 {
+	struct quar *q;
+
 	if (e->nquar == QUAR_PENDING) {
 		log_warnx("%s: not quarantined: %d names pending already", path,
 		    QUAR_PENDING);
 		return;
 	}
-	snprintf(e->quar[e->nquar].path, sizeof(e->quar[0].path), "%s", path);
-	e->quar[e->nquar++].tries = 0;
-	uv_timer_start(&e->quartimer, on_quarantine, 0, 1);
+	q = &e->quar[e->nquar++];
+	snprintf(q->path, sizeof(q->path), "%s", path);
+	q->pid = pid;
+	q->tries = q->done = 0;
+	uv_timer_start(&e->quartimer, on_quarantine, 1, 1);
+}
+
+/* The call of pid returned ret: its name, if made, can be looked up. */
+static void
+linked(struct enforcer *e, const struct elinked *r)
+{
+	size_t i;
+
+	for (i = 0; i < e->nquar; i++)
+		if (e->quar[i].pid == r->pid && !e->quar[i].done) {
+			e->quar[i].done = 1;
+			if (r->ret != 0)	/* nothing made: nothing to do */
+				e->quar[i].tries = 1000;
+		}
 }
 
 static int
@@ -592,6 +619,10 @@ on_record(void *arg, void *data, size_t len)
 
 	if (len >= sizeof(struct eexec) && r->type == EREC_EXEC) {
 		xc_put(e, data);
+		return 0;
+	}
+	if (len >= sizeof(struct elinked) && r->type == EREC_LINKED) {
+		linked(e, data);
 		return 0;
 	}
 	if (len >= sizeof(r->type) && r->type == EREC_VIOL &&
@@ -673,7 +704,7 @@ on_record(void *arg, void *data, size_t len)
 			    "cgroup: a process moved" : "leaving the "
 			    "workload's cgroup: a cgroup file written";
 		if ((r->mode & EM_LINK) && r->action == EACT_KILLED)
-			quarantine(e, path);
+			quarantine(e, r->pid, path);
 	}
 	if (r->dim == EDIM_NET || r->dim == EDIM_LISTEN) {
 		v.family = r->family;
@@ -795,20 +826,32 @@ check_tamper(struct enforcer *e)
 {
 	struct ekern_tamper t;
 	struct wire_violation v;
-	char err[256], name[400];
+	struct wire_proc self;
+	char err[256], name[400], exe[256] = "", what[256];
 	size_t i;
+	ssize_t n;
 
-	if (e->k == NULL || ekern_verify(e->k, &t) == 0)
+	if (e->k == NULL)
 		return;
-	if (t.maps > 0) {
+	ekern_verify(e->k, &t);
+	if (t.maps > 0) {	/* every policy and protection, again */
 		for (i = 0; i < e->npols; i++)
 			apply(e, e->pols[i].body, e->pols[i].len, 0, err,
 			    sizeof(err));
 		protect_redis(e);
 		protect_pids(e);
-		ekern_bump(e->k);
-		ekern_seal(e->k);
 	}
+	if ((t.entries = ekern_fix_cgroups(e->k, what, sizeof(what))) > 0) {
+		if (t.links + t.maps == 0)
+			snprintf(t.what, sizeof(t.what), "%s", what);
+		for (i = 0; i < e->npols; i++)	/* their cgroups again */
+			apply(e, e->pols[i].body, e->pols[i].len, 0, err,
+			    sizeof(err));
+	}
+	if (t.links + t.maps + t.entries == 0)
+		return;
+	ekern_bump(e->k);
+	ekern_seal(e->k);
 	e->tamper += (uint64_t)(t.links + t.maps + t.entries);
 	snprintf(e->tamper_last, sizeof(e->tamper_last), "%s", t.what);
 	log_warnx("tampering: %s (%d links detached%s, %d maps changed, %d "
@@ -825,6 +868,17 @@ check_tamper(struct enforcer *e)
 	snprintf(name, sizeof(name), "tampering: %s; put back%s", t.what,
 	    t.failed ? " in part" : "");
 	v.name = name;
+	/* Who found it: the enforcer (the workload that did it was killed
+	 * in its bpf() call, and has a violation of its own). */
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
+		exe[n] = '\0';
+	self.pid = (uint32_t)getpid();
+	self.exe = exe;
+	self.args = "paddock-enforced";
+	v.pid = self.pid;
+	v.exe = exe;
+	v.lineage.v = &self;
+	v.lineage.n = 1;
 	stream_publish(e->d->rs, e->k_viol, e->d->conf.redis.maxlen,
 	    WK_VIOLATION, &v, v.workload, v.host, v.ts, 0);
 }

@@ -676,12 +676,17 @@ cmd_violations(struct ctl *ctl, int argc, char **argv)
 	}
 	ctl_key(ctl, "workloads", key, sizeof(key));
 	names = redisCommand(c, "SMEMBERS %s", key);
+	/* Every workload's, then Paddock's own: what enforced found tampered
+	 * with (workload "paddock-enforced", never a workload of the host). */
 	for (j = 0; names && names->type == REDIS_REPLY_ARRAY &&
-	    j < names->elements; j++) {
-		if (only && strcmp(only, names->element[j]->str) != 0)
+	    j <= names->elements; j++) {
+		const char *w = j < names->elements ? names->element[j]->str :
+		    "paddock-enforced";
+
+		if (only && strcmp(only, w) != 0)
 			continue;
 		snprintf(key, sizeof(key), "%sviol:{%s}", ctl->conf.redis.prefix,
-		    names->element[j]->str);
+		    w);
 		r = redisCommand(c, "HVALS %s", key);
 		for (k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements;
 		    k++)
@@ -772,10 +777,33 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 		long long at = u && u->type == REDIS_REPLY_STRING ?
 		    atoll(u->str) : 0;
 
-		json_array_append_new(daemons, json_pack("{s:s, s:I}", "stats",
+		json_t *dm = json_pack("{s:s, s:I}", "stats",
 		    r->element[i]->str + strlen(ctl->conf.redis.prefix) + 6,
-		    "seconds_ago", (json_int_t)(at ? now - at : -1)));
+		    "seconds_ago", (json_int_t)(at ? now - at : -1));
+
 		freeReplyObject(u);
+		u = NULL;
+		if (strncmp(r->element[i]->str + strlen(ctl->conf.redis.prefix) +
+		    6, "enforced:", 9) == 0 && (u = redisCommand(c, "HMGET %s "
+		    "links_held links_attached tamper tamper_last backends",
+		    r->element[i]->str)) != NULL && u->type ==
+		    REDIS_REPLY_ARRAY && u->elements == 5 &&
+		    u->element[0]->type == REDIS_REPLY_STRING) {
+			json_object_set_new(dm, "enforcer", json_pack(
+			    "{s:I, s:I, s:I, s:s, s:s}",
+			    "links_held", (json_int_t)atoll(u->element[0]->str),
+			    "links_attached", (json_int_t)atoll(
+			    u->element[1]->str ? u->element[1]->str : "0"),
+			    "tamper", (json_int_t)atoll(u->element[2]->str ?
+			    u->element[2]->str : "0"),
+			    "tamper_last", u->element[3]->str ?
+			    u->element[3]->str : "",
+			    "backends", u->element[4]->str ?
+			    u->element[4]->str : ""));
+			freeReplyObject(u);
+		} else if (u != NULL)
+			freeReplyObject(u);
+		json_array_append_new(daemons, dm);
 	}
 	freeReplyObject(r);
 	json_object_set_new(o, "daemons", daemons);
@@ -854,9 +882,43 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 				    json_object_get(a, "backends"));
 		printf("\n");
 	}
-	/* What the kernel really does, per dimension, on each host. */
-	json_object_foreach(backends, key2, d)
-		printf("enforcer  %-28s %s\n", key2, json_string_value(d));
+	/* What the kernel really does, per dimension, on each host; and from
+	 * each enforcer's own report: its links attached now, and what it
+	 * found tampered with and put back. */
+	json_array_foreach(daemons, i, d) {
+		const char *st = json_string_value(json_object_get(d, "stats"));
+		json_t *e = json_object_get(d, "enforcer");
+
+		if (e == NULL || strncmp(st, "enforced:", 9) != 0)
+			continue;
+		if (!json_object_get(backends, st + 9))
+			json_object_set(backends, st + 9, json_object_get(e,
+			    "backends"));
+	}
+	json_object_foreach(backends, key2, d) {
+		json_t *e = NULL;
+
+		json_array_foreach(daemons, i, p)
+			if (strcmp(json_string_value(json_object_get(p, "stats")) +
+			    9, key2) == 0 && (e = json_object_get(p, "enforcer")))
+				break;
+		printf("enforcer  %-28s %s", key2, json_string_value(d) ?
+		    json_string_value(d) : "");
+		if (e != NULL) {
+			long long held = json_integer_value(json_object_get(e,
+			    "links_held")), att = json_integer_value(
+			    json_object_get(e, "links_attached"));
+
+			printf("; links %lld/%lld attached%s, tamper %lld",
+			    att, held, att < held ? " (NOT ATTACHED: some)" : "",
+			    (long long)json_integer_value(json_object_get(e,
+			    "tamper")));
+			if (json_integer_value(json_object_get(e, "tamper")) > 0)
+				printf(" (last: %s)", json_string_value(
+				    json_object_get(e, "tamper_last")));
+		}
+		printf("\n");
+	}
 	json_decref(backends);
 	json_decref(o);
 	return CTL_EXIT_OK;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run every Paddock test: the cmocka unit and component tests in
-# build/tests/test_*, then the end-to-end scripts in tests/integration/*.sh.
+# build/tests/test_*, then the end-to-end scripts in tests/integration/*.sh
+# and the attacks of tests/attack/*.sh.
 # Tests that need root (BPF, cgroups) skip with a message when not root.
 #
 #   tests/run.sh [name...]     run only the named tests (test_wire, e2e_...)
@@ -42,7 +43,7 @@ for t in build/tests/test_*; do
 	selected "$n" || continue
 	run_one "$n" timeout 600 "$t"
 done
-for t in tests/integration/*.sh; do
+for t in tests/integration/*.sh tests/attack/*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
 	selected "$n" || continue

@@ -12,6 +12,9 @@
  *                                 127.0.0.1:0 and print "listen PORT"
  *   actor dns SERVER NAME PORT    ask SERVER:53 (UDP) for NAME's A record,
  *                                 then TCP connect to the answer on PORT
+ *   actor dns-forged IP PORT      wait on an ephemeral UDP port (printed as
+ *                                 "listening N") for one datagram, then TCP
+ *                                 connect to IP:PORT
  *   actor unix PATH               connect to the unix stream socket PATH, send
  *                                 "PING\r\n" and print the reply's first line
  *   actor quick                   fork; the child execs /bin/true (it lives
@@ -231,6 +234,37 @@ do_dns(const char *server, const char *name, int port)
 	return 0;
 }
 
+/*
+ * An answer nobody asked for: wait on an ephemeral UDP port (printed) for
+ * one datagram, a DNS answer sent by someone else, then connect to the
+ * address it would have allowed.
+ */
+static int
+do_dns_forged(const char *ip, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct timeval tv = { 10, 0 };
+	socklen_t sl = sizeof(a);
+	unsigned char r[512];
+	int s;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
+		err(1, "socket");
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &sl) < 0)
+		err(1, "bind");
+	printf("listening %d\n", ntohs(a.sin_port));
+	fflush(stdout);
+	if (recv(s, r, sizeof(r), 0) < 12)
+		errx(1, "no datagram");
+	printf("got an answer\n");
+	tcp(AF_INET, ip, port);
+	printf("connected %s\n", ip);
+	return 0;
+}
+
 static int
 do_unix(const char *path)
 {
@@ -356,6 +390,8 @@ main(int argc, char **argv)
 		return do_net(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (argc >= 5 && strcmp(argv[1], "dns") == 0)
 		return do_dns(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 4 && strcmp(argv[1], "dns-forged") == 0)
+		return do_dns_forged(argv[2], atoi(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "unix") == 0)
 		return do_unix(argv[2]);
 	if (argc >= 2 && strcmp(argv[1], "quick") == 0) {

@@ -26,7 +26,7 @@ cleanup() {
 	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
-fail() { echo "FAILED: $*"; exit 1; }
+fail() { echo "FAILED: $*"; [ -n "${PADDOCK_TEST_LOGS:-}" ] && cp "$dir"/*.log "$PADDOCK_TEST_LOGS"/ 2>/dev/null; exit 1; }
 ok() { echo "ok: $*"; }
 printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$conf"
 printf 'profiled:\n  quiet_period: 3s\n' >> "$conf"

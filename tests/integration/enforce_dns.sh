@@ -6,7 +6,9 @@
 #   - the name moves to a new address after the policy: still allowed;
 #   - another name, to another address: refused with EPERM;
 #   - an address learnt from an answer expires with its TTL (+ grace, 0
-#     here): afterwards it is refused unless answered for again.
+#     here): afterwards it is refused unless answered for again;
+#   - an answer the workload never asked for (sent from port 53 by another
+#     process, for an allowed name) opens nothing.
 st_tag=edns
 st_wl=d-agent
 st_enforced='  dns_grace: 0s\n'
@@ -34,7 +36,7 @@ node -e '
 	const net = require("net"), fs = require("fs");
 	const a = net.createServer(c => c.end()).listen(0, "127.0.0.154", () => {
 		const p = a.address().port;
-		for (const h of ["127.0.0.155", "127.0.0.156", "127.0.0.157"])
+		for (const h of ["127.0.0.155", "127.0.0.156", "127.0.0.157", "127.0.0.158"])
 			net.createServer(c => c.end()).listen(p, h);
 		setTimeout(() => fs.writeFileSync(process.argv[1], String(p)), 200);
 	});' "$dir/port" &
@@ -95,6 +97,31 @@ sleep 2.5
 out=$(q evil.paddock.test)
 echo "$out" | grep -q 'Operation not permitted' || fail "an expired address was still allowed: $out"
 ok "127.0.0.157 expired with its TTL (1 s, grace 0)"
+
+# A forged answer: api.paddock.test -> 127.0.0.158, from 127.0.0.159:53
+# (a process outside the workload), to a port the workload listens on,
+# answering no question it sent.  Nothing is opened.  (The target binds
+# and waits, calls it never learnt: syscalls go to alert for this.)
+$ctl demote d-agent --to alert --dimension syscall >/dev/null || fail "demote syscall"
+acked "$(rev)"
+$ctl run --workload d-agent -- "$actor" dns-forged 127.0.0.158 "$P" > "$dir/forged.out" 2>&1 &
+fpid=$!
+for i in $(seq 50); do grep -q '^listening' "$dir/forged.out" && break; sleep 0.1; done
+fport=$(sed -n 's/^listening //p' "$dir/forged.out")
+[ -n "$fport" ] || fail "the forged-answer target did not start: $(cat "$dir/forged.out")"
+node -e '
+	const s = require("dgram").createSocket("udp4"), name = "api.paddock.test";
+	const q = [Buffer.from([0x43, 0x21, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0])];
+	for (const l of name.split(".")) q.push(Buffer.from([l.length]), Buffer.from(l));
+	q.push(Buffer.from([0, 0, 1, 0, 1]));
+	const a = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 158]);
+	s.bind(53, "127.0.0.159", () => s.send(Buffer.concat([...q, a]),
+		+process.argv[1], "127.0.0.1", () => s.close()));' "$fport"
+wait "$fpid" 2>/dev/null || true
+grep -q 'got an answer' "$dir/forged.out" || fail "the forged answer did not arrive: $(cat "$dir/forged.out")"
+grep -q 'Operation not permitted' "$dir/forged.out" ||
+	fail "a forged DNS answer opened 127.0.0.158: $(cat "$dir/forged.out")"
+ok "a forged answer for api.paddock.test (no question sent) opened nothing: EPERM"
 
 $ctl down --disable | grep -q 'enforcement: disabled' || fail "down --disable"
 [ ! -e "$pins" ] || fail "pins left in $pins"
