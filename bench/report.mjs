@@ -1,14 +1,15 @@
 // bench/report.mjs: turn bench/run.sh's raw lines into the results table.
 //   node report.mjs RAW DAEMON BPF EVENTS CLK_TCK OUTDIR N_OPEN N_EXEC N_CONN
-//                   N_MIX PIPE MEM PROP
+//                   N_MIX PIPE MEM PROP [GUARDS]
 // RAW lines: "<config> <workload> <wall_s> <cpu_s> <ops>"; PIPE: "<events>
 // <seconds> <overflow>"; MEM lines: "<workloads> <rss KiB of collectd
 // profiled policyd enforced redis> <redis used bytes> <bpf map bytes>";
-// PROP: propagate's line.
+// PROP: propagate's line; GUARDS lines: "<workload> <program> <ns> <runs>",
+// the self-protection guards' kernel time in one enforce run.
 import fs from 'node:fs';
 import os from 'node:os';
 
-const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn, nMix, pipe, mem, prop] =
+const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn, nMix, pipe, mem, prop, guards] =
   process.argv.slice(2);
 const lines = fs.readFileSync(raw, 'utf8').trim().split('\n').map((l) => l.split(' '));
 const stat = (v) => {
@@ -90,6 +91,30 @@ md += '\nRSS of each daemon; every workload was run once and given a policy in a
 res.propagation = fs.readFileSync(prop, 'utf8').trim();
 md += `\n## Policy propagation\n\nFrom \`paddockctl promote|demote\` to this host's enforcer acknowledging `;
 md += `the revision (sent after the kernel's maps hold it): ${res.propagation}.\n`;
+// The self-protection guards: their kernel time per operation of the exec
+// and connect storms in enforce, against the bare run's time per operation
+// (an upper bound: bpf_stats adds to each run it times).
+res.guards = {};
+if (guards && fs.existsSync(guards)) {
+  const g = fs.readFileSync(guards, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' '));
+  for (const w of ['exec', 'connect']) {
+    const rows = g.filter((l) => l[0] === w), runs = lines.filter((l) => l[0] === 'enforce' && l[1] === w).length;
+    if (!rows.length || !runs || !res.results[w].bare) continue;
+    const ns = rows.reduce((a, l) => a + +l[2], 0) / runs / res.ops[w];
+    const by = {};
+    for (const l of rows) by[l[1]] = +((by[l[1]] || 0) + +l[2] / runs / res.ops[w]).toFixed(1);
+    res.guards[w] = { ns_per_op: +ns.toFixed(1), by_program: by,
+      pct_of_bare: +(ns / (res.results[w].bare.wall.median * 1e9 / res.ops[w]) * 100).toFixed(2) };
+  }
+  if (Object.keys(res.guards).length) {
+    md += '\n## Self-protection guards\n\nKernel time of the guards (fork, cgroup moves, sys_guard, ';
+    md += 'the DNS question hook, socket creation, unix connects) per operation of the storm in enforce, ';
+    md += 'against the bare run\'s wall time per operation:\n\n';
+    for (const [w, v] of Object.entries(res.guards))
+      md += `- ${w}: ${v.ns_per_op} ns per operation, ${v.pct_of_bare} % of bare (`
+        + Object.entries(v.by_program).map(([k, x]) => `${k} ${x}`).join(', ') + ')\n';
+  }
+}
 // Each target, met or missed, and why when missed.
 const ov = (w, c) => (res.results[w] && res.results[w][c] && res.results[w].bare ?
   pct(res.results[w][c].wall.median, res.results[w].bare.wall.median) : NaN);
@@ -111,6 +136,8 @@ const why = {
     + 'each BPF daemon also maps its skeleton and libbpf' : '',
   auditd: 'for novel events Paddock\'s kernel work (lineage, path walk, ring buffer) is of the order '
     + 'of auditd\'s record; only repeats are cheap, deduplicated in the kernel',
+  guards: 'the guards run on every fork, syscall, socket and DNS packet of the host; see their '
+    + 'per-program split above',
   propagation: 'policyd serves commands and profiles in turn on one connection: a change made '
     + 'while the profiles of many workloads arrive waits behind them (the benchmark measures it '
     + 'after promoting 1,000 workloads and the pipeline run)',
@@ -125,6 +152,10 @@ const targets = [
     big ? big.daemons_rss_mib : NaN, 64, 'le', 'memory'],
   ['propagation p99 (ms)', p99, 100, 'le', 'propagation'],
 ];
+for (const w of ['exec', 'connect'])
+  if (res.guards[w])
+    targets.push([`self-protection guards on the ${w} storm (% of bare)`, res.guards[w].pct_of_bare,
+      2, 'le', 'guards']);
 for (const w of ['open', 'exec', 'connect'])
   if (!Number.isNaN(ov(w, 'auditd')))
     targets.push([`auditd's overhead over observe's, ${w} storm (×)`, ov(w, 'auditd') / ov(w, 'observe'),

@@ -38,6 +38,9 @@
 #   propagation  bench/propagate.c: 100 promote/demote changes, from the
 #                command to this host's enforcer acknowledging the revision
 #                (after its maps hold it); min, p50, p99, max
+# and, from the enforce rounds of the exec and connect storms, the kernel
+# time of the self-protection guards (GUARDS below) per fork+exec and per
+# connect, against the bare run's time per operation.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -131,6 +134,16 @@ bpf_stats() {	# "name run_time_ns run_cnt" of our programs
 			if (/^(on_|enf_|obs_)/.test(p.name || "") && p.run_cnt)
 				console.log(p.name, p.run_time_ns, p.run_cnt); });'
 }
+# The self-protection guards' kernel time in one enforce run of a storm
+# (programs that run per fork, per syscall, per socket or packet): the
+# delta of their run time and count, "<workload> <prog> <ns> <runs>".
+GUARDS="enf_fork enf_cgroup_attach enf_sys_guard enf_dns_q enf_sock_create enf_connect_unix"
+guard_delta() {
+	awk -v w="$1" -v g="$GUARDS" 'BEGIN { n = split(g, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+		FNR == NR { ns[$1] += $2; c[$1] += $3; next }
+		($1 in want) { t[$1] += $2; k[$1] += $3 }
+		END { for (p in t) print w, p, t[p] - ns[p], k[p] - c[p] }' "$dir/g0.txt" -
+}
 stat_of() {	# field of the collector's stats hash
 	redis-cli -s "$dir/redis.sock" HGET "paddock:stats:collectd:$(hostname)" "$1"
 }
@@ -169,6 +182,7 @@ echo "== $rounds rounds: bare observe enforce${audit_ok:+ }$([ $audit_ok = 1 ] &
 : > "$dir/daemon.txt"
 : > "$dir/bpf.txt"
 : > "$dir/events.txt"
+: > "$dir/guards.txt"
 for r in $(seq "$rounds"); do
 	printf 'round %s:' "$r"
 	all bare; printf ' bare'
@@ -186,7 +200,12 @@ for r in $(seq "$rounds"); do
 	echo "$(( $(stat_of kernel_seen) - s0 )) $(( $(stat_of kernel_deduplicated) - d0 )) $(( $(stat_of kernel_emitted) - e0 )) $(( $(stat_of ringbuf_full) - l0 ))" >> "$dir/events.txt"
 	promote_all enforce
 	drained
-	all enforce; printf ' enforce'
+	for w in $WORKLOADS; do
+		case $w in exec|connect) bpf_stats > "$dir/g0.txt" ;; esac
+		run enforce "$w"
+		case $w in exec|connect) bpf_stats | guard_delta "$w" >> "$dir/guards.txt" ;; esac
+	done
+	printf ' enforce'
 	promote_all learning
 	$ctl down >/dev/null
 	if [ "$audit_ok" = 1 ]; then
@@ -252,4 +271,4 @@ $ctl down >/dev/null
 
 node bench/report.mjs "$raw" "$dir/daemon.txt" "$dir/bpf.txt" "$dir/events.txt" \
 	"$(getconf CLK_TCK)" bench/results "$N_OPEN" "$N_EXEC" "$N_CONN" "$N_MIX" \
-	"$dir/pipe-rate.txt" "$dir/mem.txt" "$dir/prop.txt"
+	"$dir/pipe-rate.txt" "$dir/mem.txt" "$dir/prop.txt" "$dir/guards.txt"
