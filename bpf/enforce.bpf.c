@@ -445,12 +445,16 @@ int enf_dns_q(struct __sk_buff *skb)
 {
 	struct dnsp p = { .h = FNV1A_INIT };
 	struct ednsq_key qk = {};
+	struct bpf_sock *sk;
 	struct escratch *s;
 	struct ecache wh;
 	__u32 off, zero = 0;
 	__u16 sport, dport;
 	__u8 b[12];
 
+	if ((sk = skb->sk) == NULL || (sk = bpf_sk_fullsock(sk)) == NULL ||
+	    sk->protocol != 17)
+		return 1;	/* not UDP: every TCP packet stops here */
 	if (!dns_udp(skb, 1, &off, qk.addr) ||
 	    bpf_skb_load_bytes(skb, off + 2, &dport, 2) < 0 ||
 	    dport != bpf_htons(53) ||
@@ -490,7 +494,11 @@ int enf_dns(struct __sk_buff *skb)
 	__u16 sport, dport, an, type, rdlen;
 	__u8 b[12], addr[16], src[16];
 	__u64 now, ttl, *qh;
+	struct bpf_sock *sk;
 
+	if ((sk = skb->sk) == NULL || (sk = bpf_sk_fullsock(sk)) == NULL ||
+	    sk->protocol != 17)
+		return 1;	/* not UDP: every TCP packet stops here */
 	if (!dns_udp(skb, 0, &off, src))
 		return 1;
 	if (bpf_skb_load_bytes(skb, off, &sport, 2) < 0 ||
@@ -861,6 +869,25 @@ cgroup_write(const struct ecache *wh, struct file *f)
 	return 0;
 }
 
+/* Self-protection: one of Paddock's secrets opened, in any way. */
+static __always_inline int
+secret_open(const struct ecache *wh, struct file *f)
+{
+	struct epath p;
+	struct eviol *v;
+
+	bpf_send_signal(SIGKILL_);
+	path_of(f, &p);
+	if ((v = viol_protect(wh, EDIM_FILE, p.h ^ EM_PROTECT,
+	    EACT_KILLED)) != NULL) {
+		v->mode = EM_PROTECT | EM_READ;
+		v->path_len = copy_path(v->path, p.n);
+		v->path_flags |= p.flags;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
+}
+
 static __always_inline int
 on_open_exit(long ret)
 {
@@ -875,6 +902,8 @@ on_open_exit(long ret)
 	if ((f = fd_file(ret)) == NULL)
 		return 0;
 	fmode = BPF_CORE_READ(f, f_mode);
+	if (protected_file(f))
+		return secret_open(&wh, f);
 	if ((fmode & FMODE_WRITE_) && BPF_CORE_READ(f, f_inode, i_sb,
 	    s_magic) == CGROUP2_SUPER_MAGIC_)
 		return cgroup_write(&wh, f);
@@ -1555,16 +1584,34 @@ on_link_enter(struct pt_regs *regs, long nr)
 	return 0;
 }
 
-/* The signal, unlink, link and forbidden families only, filtered on the
- * number before anything else: every other syscall costs this program a
- * few compares and one read of the task's status.  With BPF LSM, which
- * refuses signals, ptrace and pin removal before their effect, only the
- * forbidden calls and the link checks are decided here. */
-SEC("raw_tp/sys_enter")
+/* The signal and unlink families (without LSM), filtered on the number. */
+static __always_inline int
+guarded_family(long id)
+{
+	return id == NR_KILL || id == NR_TKILL || id == NR_TGKILL ||
+	    id == NR_RT_SIGQUEUEINFO || id == NR_RT_TGSIGQUEUEINFO ||
+	    id == NR_PIDFD_SEND_SIGNAL || id == NR_FCNTL || id == NR_IOCTL ||
+	    id == NR_PTRACE || id == NR_PROCESS_VM_READV ||
+	    id == NR_PROCESS_VM_WRITEV || id == NR_PIDFD_GETFD ||
+	    id == NR_PRLIMIT64 || id == NR_UNLINK || id == NR_UNLINKAT ||
+	    id == NR_RMDIR;
+}
+
+/*
+ * Every syscall of the host passes here, so the common case is one direct
+ * load (the task's compat bit, through BTF: tp_btf) and a few compares of
+ * the number; maps are looked up only for the families below.  With BPF
+ * LSM, which refuses signals, ptrace and pin removal before their effect,
+ * only the forbidden calls, sockets and the link checks are decided here.
+ */
+SEC("tp_btf/sys_enter")
 int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 {
-	int cls, lsm;
+	struct task_struct *t = bpf_get_current_task_btf();
+	int cls;
 
+	if (t->thread_info.status & TS_COMPAT_)
+		return cur_flags() & EF_LSM ? 0 : on_compat(id);
 	if ((cls = forbidden_class(id)) != 0)
 		return on_forbidden(regs, id, cls);
 	if (id == NR_SOCKET)
@@ -1572,29 +1619,22 @@ int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 	if (id == NR_LINK || id == NR_LINKAT || id == NR_SYMLINK ||
 	    id == NR_SYMLINKAT || id == NR_RENAME || id == NR_RENAMEAT ||
 	    id == NR_RENAMEAT2) {
-		lsm = (cur_flags() & EF_LSM) != 0;
-		if (!lsm && id != NR_LINK && id != NR_LINKAT && id != NR_SYMLINK &&
-		    id != NR_SYMLINKAT)
+		if (!(cur_flags() & EF_LSM) && id != NR_LINK && id != NR_LINKAT &&
+		    id != NR_SYMLINK && id != NR_SYMLINKAT)
 			on_unlink_enter(regs, id);	/* the pins */
 		return on_link_enter(regs, id);
 	}
-	if (cur_flags() & EF_LSM)
+	if (!guarded_family(id) || (cur_flags() & EF_LSM))
 		return 0;
-	if (compat_call())
-		return on_compat(id);
 	if (id == NR_KILL || id == NR_TKILL || id == NR_TGKILL ||
 	    id == NR_RT_SIGQUEUEINFO || id == NR_RT_TGSIGQUEUEINFO ||
 	    id == NR_PIDFD_SEND_SIGNAL)
 		return on_signal_enter(regs, id);
 	if (id == NR_FCNTL || id == NR_IOCTL)
 		return on_setown_enter(regs, id);
-	if (id == NR_PTRACE || id == NR_PROCESS_VM_READV ||
-	    id == NR_PROCESS_VM_WRITEV || id == NR_PIDFD_GETFD ||
-	    id == NR_PRLIMIT64)
-		return on_reach_enter(regs, id);
 	if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RMDIR)
 		return on_unlink_enter(regs, id);
-	return 0;
+	return on_reach_enter(regs, id);
 }
 
 /* ------------------------------------------------------------ syscalls */

@@ -138,6 +138,26 @@ struct {
 	__type(value, __u8);
 } prot_upath SEC(".maps");
 
+/* Paddock's secrets (the operators' keys): no workload in alert or
+ * enforce opens them, whatever its file rules say. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct eprot_inode);
+	__type(value, __u8);
+} prot_file SEC(".maps");
+
+/* 1 when f is one of Paddock's secrets (prot_file). */
+static __always_inline int
+protected_file(struct file *f)
+{
+	struct eprot_inode k;
+
+	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	return bpf_map_lookup_elem(&prot_file, &k) != NULL;
+}
+
 /*
  * Inodes no workload in alert or enforce may open or run: what a link or
  * rename outside the policy left at a name (enforced adds them from the

@@ -77,10 +77,12 @@ int BPF_PROG(enf_lsm_open, struct file *file, int ret)
 
 	if (ret != 0 || (fmode & FMODE_EXEC_) || !resolve_wl(&wh))
 		return ret;
-	/* Self-protection: a cgroup file opened for writing (moving out of
-	 * the workload's cgroup, its limits): refused to a guarded workload. */
-	if ((fmode & FMODE_WRITE_) && guarded(&wh) && BPF_CORE_READ(file,
-	    f_inode, i_sb, s_magic) == CGROUP2_SUPER_MAGIC_) {
+	/* Self-protection: Paddock's secrets, and a cgroup file opened for
+	 * writing (moving out of the workload's cgroup, its limits): refused
+	 * to a guarded workload. */
+	if (guarded(&wh) && (protected_file(file) || ((fmode & FMODE_WRITE_) &&
+	    BPF_CORE_READ(file, f_inode, i_sb, s_magic) ==
+	    CGROUP2_SUPER_MAGIC_))) {
 		struct eviol *v;
 		struct epath p;
 

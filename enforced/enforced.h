@@ -140,6 +140,9 @@ int	ekern_protect_net(struct ekern *k, const uint8_t addr[16],
 /* An inode no workload may open or run (a name a forbidden link or
  * rename made), by the kernel's s_dev and inode number. */
 int	ekern_quarantine(struct ekern *k, uint64_t dev, uint64_t ino);
+/* Replace Paddock's protected files (its secrets) with v[n]. */
+int	ekern_protect_files(struct ekern *k, const struct eprot_inode *v,
+	    size_t n);
 /* Its unix socket by name (FNV-1a 64 of the absolute path), for
  * connect_unix. */
 int	ekern_protect_upath(struct ekern *k, uint64_t hash);
@@ -205,6 +208,10 @@ int		guard_daemon_exe(const char *exe, const char *bindir);
  * (≤ max) or -errno. */
 int		guard_ids(const char *proc, const char *bindir, pid_t also,
 		    struct eprot_id *ids, size_t max);
+/* The regular files in dir (its secrets: keys), as the kernel names
+ * them (s_dev, inode); their count (≤ max) or -errno. */
+int		guard_secrets(const char *dir, struct eprot_inode *out,
+		    size_t max);
 /* bpffs mount points in a /proc/mounts stream (each < EBPFFS_LEN). */
 int		guard_bpffs_mounts(FILE *mounts, char mnts[][EBPFFS_LEN],
 		    size_t max);

@@ -10,12 +10,16 @@
  *   - the Redis server the daemons use, when it runs on this host: the
  *     process holding the socket that listens at enforced's own Redis URL
  *     (a unix socket by path; TCP by port, for a loopback host);
- *   - where bpffs is mounted, for the unlink guard.
+ *   - where bpffs is mounted, for the unlink guard;
+ *   - Paddock's secrets: the files in <state_dir>/operators (the keys that
+ *     sign commands), by inode.
  *
  * The parsing of one line of /proc/net/unix, /proc/net/tcp{,6} and
  * /proc/PID/stat is pure (unit-tested); the rest reads /proc, whose root
  * is a parameter so the tests can point it elsewhere.
  */
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <arpa/inet.h>
 
 #include <dirent.h>
@@ -276,5 +280,28 @@ guard_bpffs_mounts(FILE *mounts, char mnts[][EBPFFS_LEN], size_t max)
 			continue;
 		snprintf(mnts[n++], EBPFFS_LEN, "%s", at);
 	}
+	return (int)n;
+}
+
+int
+guard_secrets(const char *dir, struct eprot_inode *out, size_t max)
+{
+	char path[1024];
+	struct dirent *e;
+	struct stat st;
+	size_t n = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d)) != NULL && n < max) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		out[n].dev = ((uint64_t)major(st.st_dev) << 20) |
+		    minor(st.st_dev);
+		out[n++].ino = st.st_ino;
+	}
+	closedir(d);
 	return (int)n;
 }

@@ -46,7 +46,7 @@
 
 #define HELD_MAX	256
 #define BPF_CGROUP_UNIX_CONNECT_ 49	/* enum bpf_attach_type, Linux 6.7 */
-#define DIGEST_N	13	/* the maps only enforced writes (digested) */
+#define DIGEST_N	14	/* the maps only enforced writes (digested) */
 
 struct ekern {
 	struct enforce_bpf	*skel;
@@ -473,6 +473,41 @@ ekern_protect_upath(struct ekern *k, uint64_t hash)
 
 	return bpf_map__update_elem(k->skel->maps.prot_upath, &key,
 	    sizeof(key), &one, sizeof(one), BPF_ANY);
+}
+
+/* A protected file no longer in the set (set[0].ino is the count). */
+static int
+file_gone(int fd, const void *key, void *arg)
+{
+	const struct eprot_inode *set = arg, *k = key;
+	uint64_t i;
+
+	for (i = 0; i < set[0].ino; i++)
+		if (set[i + 1].dev == k->dev && set[i + 1].ino == k->ino)
+			return 0;
+	return 1;
+}
+
+int
+ekern_protect_files(struct ekern *k, const struct eprot_inode *v, size_t n)
+{
+	int fd = bpf_map__fd(k->skel->maps.prot_file), rc = 0, gone;
+	struct eprot_inode *set;
+	uint8_t one = 1;
+	size_t i;
+
+	if ((set = calloc(n + 1, sizeof(*set))) == NULL)
+		return -ENOMEM;
+	set[0].ino = n;
+	for (i = 0; i < n; i++) {
+		set[i + 1] = v[i];
+		if (bpf_map_update_elem(fd, &v[i], &one, BPF_ANY) < 0)
+			rc = -errno;
+	}
+	if ((gone = prune(fd, sizeof(struct eprot_inode), file_gone, set)) < 0)
+		rc = gone;
+	free(set);
+	return rc;
 }
 
 int
@@ -947,7 +982,8 @@ digested(struct ekern *k, struct bpf_map **out)
 	struct bpf_map *m[DIGEST_N] = { s->maps.wl_names, s->maps.pol,
 	    s->maps.exact, s->maps.pats, s->maps.dns_allow, s->maps.prot_sock,
 	    s->maps.prot_net, s->maps.prot_upath, s->maps.prot_pid,
-	    s->maps.wl_info, s->maps.allow, s->maps.ctl, s->maps.quar };
+	    s->maps.wl_info, s->maps.allow, s->maps.ctl, s->maps.quar,
+	    s->maps.prot_file };
 
 	memcpy(out, m, sizeof(m));
 	return DIGEST_N;

@@ -40,6 +40,7 @@
 
 #include "cgroup.h"
 #include "daemon.h"
+#include "opauth.h"
 #include "log.h"
 #include "enforced.h"
 
@@ -736,17 +737,20 @@ on_expiry(uv_timer_t *t)
 }
 
 #define PROT_MAX	256	/* prot_pid's size */
+#define PROT_FILES	256	/* prot_file's size */
 
 /*
  * What signals may not reach (guard.c): Paddock's daemons and, when it
- * runs here, their Redis (found again only when it changed); and where
- * bpffs is mounted, for the unlink guard.
+ * runs here, their Redis (found again only when it changed); where bpffs
+ * is mounted, for the unlink guard; and Paddock's secrets (the operators'
+ * keys), which no guarded workload may open.
  */
 static void
 protect_pids(struct enforcer *e)
 {
 	struct eprot_id ids[PROT_MAX];
-	char mnts[EBPFFS_N][EBPFFS_LEN];
+	struct eprot_inode secrets[PROT_FILES];
+	char mnts[EBPFFS_N][EBPFFS_LEN], dir[600];
 	unsigned long ino = 0;
 	FILE *f;
 	int n;
@@ -765,6 +769,9 @@ protect_pids(struct enforcer *e)
 		fclose(f);
 		ekern_bpffs_at(e->k, mnts, (size_t)n);
 	}
+	opauth_dir(e->d->conf.state_dir, dir, sizeof(dir));
+	if ((n = guard_secrets(dir, secrets, PROT_FILES)) >= 0)
+		ekern_protect_files(e->k, secrets, (size_t)n);
 }
 
 static void	publish_stats(struct enforcer *);

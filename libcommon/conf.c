@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -129,8 +130,13 @@ static const struct conf_key top_keys[] = {
 void
 conf_defaults(struct paddock_conf *c)
 {
+	const char *sd = getenv("PADDOCK_STATE_DIR");
+
 	memset(c, 0, sizeof(*c));
-	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/paddock");
+	/* paddockctl up gives its daemons the stack's state directory (the
+	 * operators' keys are there); a configuration file still decides. */
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s",
+	    sd != NULL && sd[0] == '/' ? sd : "/var/lib/paddock");
 	snprintf(c->run_dir, sizeof(c->run_dir), "/run/paddock");
 
 	snprintf(c->redis.url, sizeof(c->redis.url),

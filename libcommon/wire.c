@@ -287,6 +287,8 @@ static const struct wire_field command_fields[] = {
 	F(C, "reason", reason, WF_PSTR, 0, 1024, OPT, NULL, NULL),
 	F(C, "force", force, WF_BOOL, 0, 0, OPT, NULL, NULL),
 	F(C, "text", text, WF_PSTR, 0, WIRE_TEXT_MAX, OPT, NULL, NULL),
+	F(C, "deadline", deadline, WF_U64, 0, 0, OPT, NULL, NULL),
+	F(C, "sig", sig, WF_STR, WIRE_HASH_MAX, 0, OPT, NULL, NULL),
 };
 #undef C
 

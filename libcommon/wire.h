@@ -303,6 +303,8 @@ struct wire_command {
 	char		*reason;
 	uint8_t		 force;
 	char		*text;		/* policy YAML for apply */
+	uint64_t	 deadline;	/* ns: never carried out after it */
+	char		 sig[WIRE_HASH_MAX];	/* HMAC-SHA256, hex (opauth.h) */
 };
 
 struct wire_reply {

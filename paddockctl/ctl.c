@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <jansson.h>
 
 #include "jyaml.h"
+#include "opauth.h"
 #include "rstream.h"
 #include "wire.h"
 #include "ctl.h"
@@ -197,4 +199,52 @@ ctl_fit(const char *s, size_t width, char *out, size_t len)
 	snprintf(out, len, "%.*s...%s", (int)head, s,
 	    s + n - (width - 3 - head));
 	return out;
+}
+
+const char *
+ctl_operator(const struct ctl *ctl)
+{
+	const char *u = getenv("PADDOCK_OPERATOR");
+	struct passwd *pw;
+
+	if (u != NULL && *u)
+		return u;
+	if ((u = getenv("SUDO_USER")) != NULL && *u)
+		return u;
+	if ((pw = getpwuid(getuid())) != NULL)
+		return pw->pw_name;
+	return "unknown";
+}
+
+int
+ctl_operator_key(const struct ctl *ctl, int verbose)
+{
+	char sdir[512], dir[600], err[768];
+	const char *me = ctl_operator(ctl);
+	int rc;
+
+	opauth_dir(ctl_state_dir(ctl, sdir, sizeof(sdir)), dir, sizeof(dir));
+	if (!opauth_valid_name(me)) {
+		fprintf(stderr, "paddockctl: \"%s\" cannot name an operator "
+		    "(letters, digits, '.', '_', '-'; set PADDOCK_OPERATOR)\n",
+		    me);
+		return CTL_EXIT_FAIL;
+	}
+	snprintf(err, sizeof(err), "%s/%s.key", dir, me);
+	if (access(err, R_OK) == 0)
+		return 0;
+	if (geteuid() != 0) {
+		fprintf(stderr, "paddockctl: no operator key for \"%s\" that we "
+		    "can read (%s): commands are signed with it; run as root, or "
+		    "ask an administrator\n", me, err);
+		return CTL_EXIT_FAIL;
+	}
+	if ((rc = opauth_keygen(dir, me, err, sizeof(err))) < 0) {
+		fprintf(stderr, "paddockctl: operator key for \"%s\": %s\n",
+		    me, err);
+		return CTL_EXIT_FAIL;
+	}
+	if (rc > 0 || verbose)
+		printf("operator: %s, key %s/%s.key\n", me, dir, me);
+	return 0;
 }

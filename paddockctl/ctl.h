@@ -52,6 +52,14 @@ const char *ctl_state_dir(const struct ctl *ctl, char *buf, size_t len);
  * redis.url, the socket in the default state directory.
  */
 const char *ctl_redis_url(const struct ctl *ctl, char *buf, size_t len);
+/* Who this operator is: $PADDOCK_OPERATOR, $SUDO_USER, the login name. */
+const char *ctl_operator(const struct ctl *ctl);
+/*
+ * Make sure the operator has a key in the stack's operators directory
+ * (opauth.h): made here when missing and we are root (said when verbose
+ * or made); 0, or an exit code after saying why not.
+ */
+int	ctl_operator_key(const struct ctl *ctl, int verbose);
 /* Connect (blocking, 5 s timeout); NULL after printing why. */
 struct redisContext *ctl_connect(const struct ctl *ctl);
 /* prefix + suffix */

@@ -34,28 +34,16 @@
 #include "wire.h"
 #include "ctl.h"
 #include "audit.h"
+#include "opauth.h"
 #include "policy.h"
 
 #define REPLY_WAIT_MS	15000
-
-static const char *
-user_name(void)
-{
-	const char *u = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (u != NULL && *u)
-		return u;
-	if ((pw = getpwuid(getuid())) != NULL)
-		return pw->pw_name;
-	return "unknown";
-}
 
 /* Send one command and wait for policyd's reply; an exit code. */
 static int
 send_command(struct ctl *ctl, struct wire_command *c)
 {
-	char key[128], rkey[200], err[256];
+	char key[128], rkey[200], err[768], sdir[512], odir[600], when[40];
 	unsigned char rnd[8] = { 0 };
 	redisContext *rc;
 	redisReply *r;
@@ -71,7 +59,18 @@ send_command(struct ctl *ctl, struct wire_command *c)
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
 	c->ts = (uint64_t)time(NULL) * 1000000000ull;
-	c->user = (char *)user_name();
+	/* Carried out by policyd only until it is due back here: a command
+	 * that was not answered in time is never applied later. */
+	c->deadline = c->ts + (uint64_t)REPLY_WAIT_MS * 1000000ull;
+	c->user = (char *)ctl_operator(ctl);
+	if ((code = ctl_operator_key(ctl, 0)) != 0)
+		return code;
+	if (opauth_sign(c, opauth_dir(ctl_state_dir(ctl, sdir, sizeof(sdir)),
+	    odir, sizeof(odir)), err, sizeof(err)) < 0) {
+		fprintf(stderr, "paddockctl: cannot sign the command as "
+		    "operator \"%s\": %s\n", c->user, err);
+		return CTL_EXIT_FAIL;
+	}
 	if ((rc = ctl_connect(ctl)) == NULL)
 		return CTL_EXIT_REDIS;
 	ctl_key(ctl, "commands", key, sizeof(key));
@@ -86,9 +85,11 @@ send_command(struct ctl *ctl, struct wire_command *c)
 	r = redisCommand(rc, "XREAD COUNT 1 BLOCK %d STREAMS %s 0",
 	    REPLY_WAIT_MS, rkey);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+		wire_time_iso(c->deadline, when, sizeof(when));
 		fprintf(stderr, "paddockctl: paddock-policyd did not answer "
-		    "within %d s (is it running? paddockctl up starts it)\n",
-		    REPLY_WAIT_MS / 1000);
+		    "within %d s (is it running? paddockctl up starts it); "
+		    "nothing changed: the command expired at %s and is never "
+		    "carried out after that\n", REPLY_WAIT_MS / 1000, when);
 		freeReplyObject(r);
 		redisFree(rc);
 		return CTL_EXIT_DAEMON;

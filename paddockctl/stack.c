@@ -339,6 +339,11 @@ cmd_up(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	}
 	ctl_bindir(bindir, sizeof(bindir));
+	/* The daemons find the stack's state (policyd: the operators' keys)
+	 * where this stack keeps it; and the caller is an operator of it. */
+	setenv("PADDOCK_STATE_DIR", dir, 1);
+	if ((rc = ctl_operator_key(ctl, 1)) != 0)
+		return rc;
 	for (i = 0; daemons[i] != NULL; i++)
 		if ((rc = start_daemon(ctl, dir, bindir, daemons[i], url)) != 0)
 			return rc;

@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "jyaml.h"
 #include "log.h"
+#include "opauth.h"
 #include "rstream.h"
 #include "sysnames.h"
 #include "policyd.h"
@@ -412,7 +413,7 @@ op_stage(struct engine *e, const struct wire_command *c, int promote,
 			return -EINVAL;
 		}
 	}
-	snprintf(actor, sizeof(actor), "user:%s", c->user ? c->user : "?");
+	snprintf(actor, sizeof(actor), "operator:%s", c->user ? c->user : "?");
 	return transition(e, c->workload, &t, actor, c->reason, msg, msglen);
 }
 
@@ -451,7 +452,7 @@ op_apply(struct engine *e, const struct wire_command *c, char *msg,
 		return rc;
 	}
 	json_decref(doc);
-	snprintf(actor, sizeof(actor), "user:%s", c->user ? c->user : "?");
+	snprintf(actor, sizeof(actor), "operator:%s", c->user ? c->user : "?");
 	snprintf(before, sizeof(before), "rev %llu", (unsigned long long)rev);
 	wstate_text(&next, after, sizeof(after));
 	snprintf(after + strlen(after), sizeof(after) - strlen(after),
@@ -557,7 +558,7 @@ op_accept(struct engine *e, const struct wire_command *c, char *msg,
 		json_decref(acc);
 		json_decref(doc);
 	}
-	snprintf(actor, sizeof(actor), "user:%s", c->user ? c->user : "?");
+	snprintf(actor, sizeof(actor), "operator:%s", c->user ? c->user : "?");
 	audit(e, actor, w, "accept", c->arg, what, c->reason);
 	e->changes++;
 	snprintf(msg, msglen, "%s: accepted %s (%s); policy revision %llu", w,
@@ -586,6 +587,56 @@ reply(struct engine *e, const struct wire_command *c, int rc,
 	freeReplyObject(x);
 }
 
+/*
+ * A command is carried out only when an operator signed it with its key
+ * (opauth.h: the identity the audit trail then records is vouched for,
+ * never merely written by the sender), before its deadline (a command
+ * its sender stopped waiting for is never applied later), and once (its
+ * id, remembered until its deadline).  Anything else is refused, said to
+ * the sender and written to the audit trail with the name it claimed.
+ */
+static int
+refused(struct engine *e, const struct wire_command *c, char *msg,
+    size_t msglen)
+{
+	char dir[600], why[768], k[200], actor[300], when[40];
+	uint64_t now = daemon_now_ns();
+	redisReply *r;
+	int rc = 0;
+
+	opauth_dir(e->d->conf.state_dir, dir, sizeof(dir));
+	if (opauth_verify(c, dir, why, sizeof(why)) < 0) {
+		snprintf(msg, msglen, "refused: %s; nothing changed", why);
+		rc = -EACCES;
+	} else if (c->deadline == 0 || now > c->deadline) {
+		wire_time_iso(c->deadline, when, sizeof(when));
+		snprintf(msg, msglen, "refused: it expired at %s, before it "
+		    "could be carried out; nothing changed", when);
+		rc = -ETIMEDOUT;
+	} else {
+		snprintf(k, sizeof(k), "%scmd-seen:%s", e->d->conf.redis.prefix,
+		    c->id);
+		r = cmd(e, "SET %s 1 NX PX %llu", k, (unsigned long long)
+		    ((c->deadline - now) / 1000000ull + 1000));
+		if (r == NULL)
+			return -EIO;
+		if (r->type == REDIS_REPLY_NIL) {
+			snprintf(msg, msglen, "refused: command %s was carried "
+			    "out already (a replay); nothing changed", c->id);
+			rc = -EALREADY;
+		}
+		freeReplyObject(r);
+	}
+	if (rc < 0) {
+		snprintf(actor, sizeof(actor), "%s:%s", rc == -EACCES ?
+		    "unauthenticated" : "operator", c->user ? c->user : "?");
+		audit(e, actor, c->workload[0] ? c->workload : "-", "refused",
+		    c->op, msg, c->reason);
+		log_warnx("%s %s from %s: %s", c->op, c->workload, actor, msg);
+	}
+	return rc;
+}
+
 static int
 on_command(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 {
@@ -600,6 +651,12 @@ on_command(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	if (conn(e) == NULL) {
 		wire_free(WK_COMMAND, &c);
 		return -EAGAIN;
+	}
+	if ((rc = refused(e, &c, msg, sizeof(msg))) < 0) {
+		e->rejected++;
+		reply(e, &c, rc, msg);
+		wire_free(WK_COMMAND, &c);
+		return 0;
 	}
 	if (strcmp(c.op, "accept") != 0 && !known(e, c.workload)) {
 		snprintf(msg, sizeof(msg), "unknown workload \"%s\" (see "

@@ -233,6 +233,36 @@ out=$(run "$atk pread-race $d/secret.txt 50")
 echo "$out" | grep -q 'killed 50 ' || fail "enforce: a denied open was not killed: $out"
 ok "enforce: the multi-threaded read race on a denied file: $(echo "$out" | tail -1)"
 
+# ---------------------------------------------------------------- commands
+# What a workload that got a connection to Redis past every guard could
+# send: a command in an operator's name, unsigned or signed with a key it
+# made up.  policyd carries out neither, replies why and audits the try;
+# and the operator's real key is out of the workload's reach.
+wt=$top/build/tests/helpers/wire_tool
+stage0=$($ctl -o json workloads | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+	console.log(JSON.parse(s).find(w=>w.workload==="a-agent").stage))')
+$wt command "unix://$sock" paddock:commands root demote a-agent learning none >/dev/null ||
+	fail "could not send the unsigned command"
+$wt command "unix://$sock" paddock:commands root demote a-agent learning \
+	"$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >/dev/null ||
+	fail "could not send the forged command"
+for i in $(seq 50); do
+	[ "$($ctl audit | grep -c 'unauthenticated:root')" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$($ctl audit | grep -c 'unauthenticated:root')" -ge 2 ] ||
+	{ $ctl audit | tail -5; fail "the forged commands were not refused and audited"; }
+stage1=$($ctl -o json workloads | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+	console.log(JSON.parse(s).find(w=>w.workload==="a-agent").stage))')
+[ "$stage1" = "$stage0" ] || fail "a forged command changed a-agent from $stage0 to $stage1"
+$ctl audit --verify >/dev/null || fail "audit trail after the refusals"
+out=$(run "cat $dir/operators/root.key; echo after=\$?")
+echo "$out" | grep -Eq '^[0-9a-f]{64}$' && fail "the workload read the operator's key: $out"
+killed "the operator's key" "$out"
+protect "$(viol file killed "x.mode & 128 && x.path === '$dir/operators/root.key'")" ||
+	fail "no violation for the operator's key"
+ok "commands: unsigned and forged ones refused and audited (unauthenticated:root), the stage unchanged; the operator's key out of the workload's reach"
+
 # ---------------------------------------------------------------- tamper
 # What a race past the bpf() kill could do, done here from outside the
 # workload: enforced finds it and puts it back, and says so.

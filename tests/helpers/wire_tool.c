@@ -7,6 +7,11 @@
  *       for net), with a two-step lineage.  Prints the entry id.
  *   wire_tool ack URL STREAM WORKLOAD HOST REV
  *       XADD a policy acknowledgement as HOST's enforcer would.
+ *   wire_tool command URL STREAM USER OP WORKLOAD ARG SIG
+ *       XADD a command as USER would send it (op promote or demote, ARG
+ *       the stage), due in 15 s, signed with SIG (64 hex digits, or
+ *       "none"): a forged command, as a process that reaches Redis but
+ *       holds no operator's key would send it.  Prints its id.
  *   wire_tool tamper-audit URL STREAM N
  *       Rewrite the audit stream with entry N's "after" changed and
  *       everything else, ids included, as it was: what someone editing
@@ -139,6 +144,32 @@ tamper(redisContext *c, char **argv)
 	return done ? 0 : 1;
 }
 
+static int
+command(redisContext *c, char **argv)
+{
+	struct wire_command m;
+	char id[64];
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.id, sizeof(m.id), "f0f0%08lx", (unsigned long)time(NULL));
+	m.ts = daemon_now_ns();
+	m.deadline = m.ts + 15000000000ull;
+	m.user = argv[4];
+	m.op = argv[5];
+	snprintf(m.workload, sizeof(m.workload), "%s", argv[6]);
+	m.arg = argv[7];
+	m.reason = "forged";
+	if (strcmp(argv[8], "none") != 0)
+		snprintf(m.sig, sizeof(m.sig), "%s", argv[8]);
+	if (stream_publish_sync(c, argv[3], 0, WK_COMMAND, &m, m.workload,
+	    "forger", m.ts, id, sizeof(id)) < 0) {
+		fprintf(stderr, "wire_tool: XADD failed\n");
+		return 1;
+	}
+	printf("%s\n", m.id);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -148,9 +179,11 @@ main(int argc, char **argv)
 
 	if (argc < 3 || (strcmp(argv[1], "violation") == 0 && argc != 7) ||
 	    (strcmp(argv[1], "ack") == 0 && argc != 7) ||
+	    (strcmp(argv[1], "command") == 0 && argc != 9) ||
 	    (strcmp(argv[1], "tamper-audit") == 0 && argc != 5)) {
 		fprintf(stderr, "usage: wire_tool violation URL STREAM WORKLOAD "
 		    "DIM WHAT\n       wire_tool ack URL STREAM WORKLOAD HOST REV\n"
+		    "       wire_tool command URL STREAM USER OP WORKLOAD ARG SIG\n"
 		    "       wire_tool tamper-audit URL STREAM N\n");
 		return 2;
 	}
@@ -160,7 +193,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = strcmp(argv[1], "violation") == 0 ? violation(c, argv) :
-	    strcmp(argv[1], "ack") == 0 ? ack(c, argv) : tamper(c, argv);
+	    strcmp(argv[1], "ack") == 0 ? ack(c, argv) :
+	    strcmp(argv[1], "command") == 0 ? command(c, argv) :
+	    tamper(c, argv);
 	redisFree(c);
 	return rc;
 }
