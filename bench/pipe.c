@@ -138,6 +138,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	cf.url = argv[1];
+	/* Paddock's own Redis: as a Paddock user (secret.h), from the env. */
+	cf.user = getenv("PADDOCK_REDIS_USER");
+	cf.password = getenv("PADDOCK_REDIS_PASSWORD");
 	p.stream = argv[2];
 	p.n = strtoull(argv[3], NULL, 10);
 	p.w = strtoull(argv[4], NULL, 10);

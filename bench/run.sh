@@ -256,7 +256,8 @@ echo
 
 echo "== pipeline: $N_PIPE events through collectd's publishing path, Redis, the profiler"
 t0=$(date +%s.%N)
-build/bench/pipe "$url" paddock:events "$N_PIPE" 100 > "$dir/pipe.txt"
+PADDOCK_REDIS_USER=paddock-collectd PADDOCK_REDIS_PASSWORD=$(cat "$dir/secrets/paddock-collectd") \
+	build/bench/pipe "$url" paddock:events "$N_PIPE" 100 > "$dir/pipe.txt"
 drained
 t1=$(date +%s.%N)
 took=$(awk "BEGIN { print $t1 - $t0 }")

@@ -12,7 +12,8 @@
  *     (a unix socket by path; TCP by port, for a loopback host);
  *   - where bpffs is mounted, for the unlink guard;
  *   - Paddock's secrets: the files in <state_dir>/operators (the keys that
- *     sign commands), by inode.
+ *     sign commands) and <state_dir>/secrets (its Redis users' passwords),
+ *     by inode.
  *
  * The parsing of one line of /proc/net/unix, /proc/net/tcp{,6} and
  * /proc/PID/stat is pure (unit-tested); the rest reads /proc, whose root

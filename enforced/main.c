@@ -41,6 +41,7 @@
 #include "cgroup.h"
 #include "daemon.h"
 #include "opauth.h"
+#include "secret.h"
 #include "log.h"
 #include "enforced.h"
 
@@ -743,7 +744,7 @@ on_expiry(uv_timer_t *t)
  * What signals may not reach (guard.c): Paddock's daemons and, when it
  * runs here, their Redis (found again only when it changed); where bpffs
  * is mounted, for the unlink guard; and Paddock's secrets (the operators'
- * keys), which no guarded workload may open.
+ * keys, the Redis users' passwords), which no guarded workload may open.
  */
 static void
 protect_pids(struct enforcer *e)
@@ -753,7 +754,7 @@ protect_pids(struct enforcer *e)
 	char mnts[EBPFFS_N][EBPFFS_LEN], dir[600];
 	unsigned long ino = 0;
 	FILE *f;
-	int n;
+	int n, m;
 
 	if (e->redis_ok)
 		ino = guard_redis_inode("/proc", &e->redis);
@@ -770,8 +771,12 @@ protect_pids(struct enforcer *e)
 		ekern_bpffs_at(e->k, mnts, (size_t)n);
 	}
 	opauth_dir(e->d->conf.state_dir, dir, sizeof(dir));
-	if ((n = guard_secrets(dir, secrets, PROT_FILES)) >= 0)
-		ekern_protect_files(e->k, secrets, (size_t)n);
+	if ((n = guard_secrets(dir, secrets, PROT_FILES)) < 0)
+		n = 0;
+	secret_dir(e->d->conf.state_dir, dir, sizeof(dir));
+	if ((m = guard_secrets(dir, secrets + n, PROT_FILES - (size_t)n)) > 0)
+		n += m;
+	ekern_protect_files(e->k, secrets, (size_t)n);
 }
 
 static void	publish_stats(struct enforcer *);

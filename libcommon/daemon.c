@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "sd.h"
+#include "secret.h"
 #include "sigguard.h"
 
 #define DEFAULT_TICK_MS	1000
@@ -400,6 +401,18 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	d.markfd = -1;	/* `sigmark`, held from the first time it is there */
 	sigguard_marked(d.conf.enforced.bpffs, &d.markfd, 0, &mark);
 
+	/* Paddock's own Redis user for this daemon, when the configuration
+	 * names none and its secret is there (secret.h). */
+	if (d.conf.redis.user[0] == '\0') {
+		char pw[SECRET_HEX];
+
+		if (secret_read(d.conf.state_dir, ops->name, pw) == 0) {
+			snprintf(d.conf.redis.user, sizeof(d.conf.redis.user),
+			    "%s", ops->name);
+			snprintf(d.conf.redis.password,
+			    sizeof(d.conf.redis.password), "%s", pw);
+		}
+	}
 	d.loop = uv_default_loop();
 	memset(&rc_cfg, 0, sizeof(rc_cfg));
 	rc_cfg.url = d.conf.redis.url;

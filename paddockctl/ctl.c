@@ -14,6 +14,7 @@
 
 #include "jyaml.h"
 #include "opauth.h"
+#include "secret.h"
 #include "rstream.h"
 #include "wire.h"
 #include "ctl.h"
@@ -96,9 +97,19 @@ ctl_connect(const struct ctl *ctl)
 	char url[512], err[512];
 	redisContext *c;
 
+	char sdir[512], pw[SECRET_HEX];
+	const char *user = ctl->conf.redis.user, *pass = ctl->conf.redis.password;
+
+	/* Paddock's own Redis: as its operator user (secret.h), whose secret
+	 * root can read; else as the configuration says (or the default user,
+	 * which reads). */
+	if (user[0] == '\0' && secret_read(ctl_state_dir(ctl, sdir,
+	    sizeof(sdir)), "operator", pw) == 0) {
+		user = "operator";
+		pass = pw;
+	}
 	ctl_redis_url(ctl, url, sizeof(url));
-	c = rstream_connect_sync(url, ctl->conf.redis.user,
-	    ctl->conf.redis.password, 5000, err, sizeof(err));
+	c = rstream_connect_sync(url, user, pass, 5000, err, sizeof(err));
 	if (c == NULL)
 		fprintf(stderr, "paddockctl: %s (is the stack up? try "
 		    "`paddockctl up`, or give --redis or --state-dir)\n", err);

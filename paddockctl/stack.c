@@ -37,6 +37,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cgroup.h"
+#include "secret.h"
 #include "ctl.h"
 
 #define REDIS_SERVER	"/usr/bin/redis-server"
@@ -161,9 +162,9 @@ redis_ping(const char *sock)
 }
 
 static int
-start_redis(const char *dir, char *url, size_t urllen)
+start_redis(const char *dir, const char *prefix, char *url, size_t urllen)
 {
-	char sock[600], logf[600], *argv[20];
+	char sock[600], logf[600], acl[600], err[768], *argv[20];
 	pid_t pid;
 	int i, a = 0;
 
@@ -175,7 +176,15 @@ start_redis(const char *dir, char *url, size_t urllen)
 		printf("redis-server: already running (%s)\n", sock);
 		return 0;
 	}
+	/* Its users: the default one reads, Paddock's own write (secret.h). */
+	snprintf(acl, sizeof(acl), "%s/users.acl", dir);
+	if (secret_make_acl(dir, prefix, acl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "paddockctl: Redis users: %s\n", err);
+		return CTL_EXIT_FAIL;
+	}
 	argv[a++] = REDIS_SERVER;
+	argv[a++] = "--aclfile";
+	argv[a++] = acl;
 	argv[a++] = "--port";
 	argv[a++] = "0";
 	argv[a++] = "--unixsocket";
@@ -335,7 +344,7 @@ cmd_up(struct ctl *ctl, int argc, char **argv)
 	if (ctl->redis_opt != NULL || getenv("PADDOCK_REDIS") != NULL) {
 		ctl_redis_url(ctl, url, sizeof(url));
 		printf("redis: using %s\n", url);
-	} else if ((rc = start_redis(dir, url, sizeof(url))) != 0) {
+	} else if ((rc = start_redis(dir, ctl->conf.redis.prefix, url, sizeof(url))) != 0) {
 		return rc;
 	}
 	ctl_bindir(bindir, sizeof(bindir));
@@ -442,14 +451,21 @@ cmd_down(struct ctl *ctl, int argc, char **argv)
 		pid_t rpid = pid_read(dir, "redis");
 		redisContext *c = redisConnectUnixWithTimeout(sock, tv);
 
+		int refused = 1;
+
+		/* SHUTDOWN is Redis's admin's (its ACL: no Paddock user may);
+		 * else SIGTERM, which saves and exits just the same. */
 		if (c != NULL && !c->err) {
 			redisReply *r = redisCommand(c, "SHUTDOWN");
 
+			refused = r != NULL && r->type == REDIS_REPLY_ERROR;
 			if (r != NULL)
 				freeReplyObject(r);
 		}
 		if (c != NULL)
 			redisFree(c);
+		if (refused)
+			kill(rpid, SIGTERM);
 		for (i = 0; i < 50 && pid_runs(rpid, REDIS_SERVER); i++)
 			sleep_ms(100);	/* SHUTDOWN saves first */
 		if (!pid_runs(rpid, REDIS_SERVER))

@@ -22,7 +22,9 @@ cp /usr/bin/touch "$d/evil"
 ln -s "$dir/redis.sock" "$d/r.sock"
 for i in $(seq 0 299); do : > "$d/many/$i"; done
 sock=$dir/redis.sock
-rcli() { redis-cli -s "$sock" "$@"; }
+# redis-cli as the stack's operator (its default user only reads).
+rcli() { redis-cli -s "$sock" --user operator --pass "$(cat "$dir/secrets/operator")" \
+	--no-auth-warning "$@"; }
 
 # A unix service of the agent's own, for the attack tool to learn on.
 node -e 'require("net").createServer(c => c.on("data", () => c.end("PONG\r\n")))
@@ -238,12 +240,18 @@ ok "enforce: the multi-threaded read race on a denied file: $(echo "$out" | tail
 # send: a command in an operator's name, unsigned or signed with a key it
 # made up.  policyd carries out neither, replies why and audits the try;
 # and the operator's real key is out of the workload's reach.
-wt=$top/build/tests/helpers/wire_tool
+# Unauthenticated, Redis itself refuses every write.
+out=$(redis-cli -s "$sock" XADD paddock:commands '*' msgpack x 2>&1 || true)
+echo "$out" | grep -q NOPERM || fail "an unauthenticated client wrote to Redis: $out"
+# With a Redis password it stole (a daemon's), a command in the operator's
+# name: Redis takes it, policyd does not.
+wt() { PADDOCK_REDIS_USER=paddock-collectd \
+	PADDOCK_REDIS_PASSWORD=$(cat "$dir/secrets/paddock-collectd") "$top/build/tests/helpers/wire_tool" "$@"; }
 stage0=$($ctl -o json workloads | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
 	console.log(JSON.parse(s).find(w=>w.workload==="a-agent").stage))')
-$wt command "unix://$sock" paddock:commands root demote a-agent learning none >/dev/null ||
+wt command "unix://$sock" paddock:commands root demote a-agent learning none >/dev/null ||
 	fail "could not send the unsigned command"
-$wt command "unix://$sock" paddock:commands root demote a-agent learning \
+wt command "unix://$sock" paddock:commands root demote a-agent learning \
 	"$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >/dev/null ||
 	fail "could not send the forged command"
 for i in $(seq 50); do
@@ -261,7 +269,10 @@ echo "$out" | grep -Eq '^[0-9a-f]{64}$' && fail "the workload read the operator'
 killed "the operator's key" "$out"
 protect "$(viol file killed "x.mode & 128 && x.path === '$dir/operators/root.key'")" ||
 	fail "no violation for the operator's key"
-ok "commands: unsigned and forged ones refused and audited (unauthenticated:root), the stage unchanged; the operator's key out of the workload's reach"
+out=$(run "cat $dir/secrets/operator; echo after=\$?")
+echo "$out" | grep -Eq '^[0-9a-f]{64}$' && fail "the workload read the operator's Redis password: $out"
+killed "the operator's Redis password" "$out"
+ok "commands: Redis refuses unauthenticated writes; unsigned and forged ones refused by policyd and audited (unauthenticated:root), the stage unchanged; the operator's key and Redis password out of the workload's reach"
 
 # ---------------------------------------------------------------- tamper
 # What a race past the bpf() kill could do, done here from outside the

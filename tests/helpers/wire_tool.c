@@ -1,5 +1,7 @@
 /*
  * wire_tool: what integration tests need that no daemon does on purpose.
+ * It logs in to Redis as $PADDOCK_REDIS_USER with $PADDOCK_REDIS_PASSWORD
+ * (Paddock's own Redis lets no one else write).
  *
  *   wire_tool violation URL STREAM WORKLOAD DIM WHAT
  *       XADD a violation record (as enforced would) of WORKLOAD in
@@ -187,8 +189,10 @@ main(int argc, char **argv)
 		    "       wire_tool tamper-audit URL STREAM N\n");
 		return 2;
 	}
-	if ((c = rstream_connect_sync(argv[2], NULL, NULL, 2000, err,
-	    sizeof(err))) == NULL) {
+	/* As the Redis user the environment names (Paddock's own Redis lets
+	 * the default user read only): PADDOCK_REDIS_USER, _PASSWORD. */
+	if ((c = rstream_connect_sync(argv[2], getenv("PADDOCK_REDIS_USER"),
+	    getenv("PADDOCK_REDIS_PASSWORD"), 2000, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "wire_tool: %s\n", err);
 		return 1;
 	}
