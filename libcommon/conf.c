@@ -173,8 +173,20 @@ conf_defaults(struct paddock_conf *c)
 	c->policyd.alert_quiet_ms = 7 * 86400000ULL;
 	c->policyd.storm_violations = 0;
 
-	snprintf(c->enforced.bpffs, sizeof(c->enforced.bpffs),
-	    "/sys/fs/bpf/paddock");
+	/* A stack of its own (a state directory other than the default)
+	 * pins in a directory of its own: two stacks on one host never touch
+	 * each other's programs and maps. */
+	if (strcmp(c->state_dir, "/var/lib/paddock") != 0) {
+		char *p;
+
+		snprintf(c->enforced.bpffs, sizeof(c->enforced.bpffs),
+		    "/sys/fs/bpf/paddock%.200s", c->state_dir);
+		for (p = c->enforced.bpffs + 19; *p; p++)
+			if (*p == '/' || *p == '.')
+				*p = '-';	/* bpffs takes no dots */
+	} else
+		snprintf(c->enforced.bpffs, sizeof(c->enforced.bpffs),
+		    "/sys/fs/bpf/paddock");
 	c->enforced.dns_grace_ms = 30000;
 	c->enforced.rate_per_sec = 20;
 }

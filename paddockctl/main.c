@@ -99,6 +99,8 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			ctl.state_dir_opt = optarg;
+			/* Its defaults (the pin directory) are the stack's. */
+			setenv("PADDOCK_STATE_DIR", optarg, 1);
 			break;
 		default:
 			usage(stderr);

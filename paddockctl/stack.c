@@ -319,6 +319,12 @@ parse_stack_opts(struct ctl *ctl, int argc, char **argv, const char *usage)
 			return -1;
 		}
 	}
+	/* `up --state-dir DIR`: the configuration's defaults (the pin
+	 * directory) are that stack's, as for `--state-dir DIR up`. */
+	if (ctl->state_dir_opt != NULL &&
+	    (setenv("PADDOCK_STATE_DIR", ctl->state_dir_opt, 1) < 0 ||
+	    ctl_load_conf(ctl) < 0))
+		return -1;
 	if (optind != argc) {
 		fprintf(stderr, "usage: %s\n", usage);
 		return -1;
