@@ -45,7 +45,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define WM_EXEC		0x4
 
 #define NR_OPEN		2
+/* Pseudo-syscalls (libcommon/sysnames.h): beyond every real number. */
+#define CSYS_RAW_SOCKET		500
+#define CSYS_PACKET_SOCKET	501
 #define NR_MMAP		9
+#define NR_SOCKET	41
+#define NR_CONNECT	42
 #define NR_ACCEPT	43
 #define NR_LISTEN	50
 #define NR_CREAT	85
@@ -357,6 +362,21 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	bit = 1ull << (id & 63);
 	if (!(v->w[w] & bit))
 		__sync_fetch_and_or(&v->w[w], bit);
+	/* A raw or packet socket is learnt as a pseudo-syscall of its own
+	 * (CSYS_RAW_SOCKET, CSYS_PACKET_SOCKET): the enforcer refuses them
+	 * to a workload whose baseline does not have them. */
+	if (id == NR_SOCKET) {
+		struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+		long fam = (long)(int)BPF_CORE_READ(regs, di);
+		long type = (long)BPF_CORE_READ(regs, si) & 0xf;
+
+		if (type == 3 /* SOCK_RAW */ && fam != 17)
+			__sync_fetch_and_or(&v->w[CSYS_RAW_SOCKET >> 6],
+			    1ull << (CSYS_RAW_SOCKET & 63));
+		if (fam == 17 /* AF_PACKET */)
+			__sync_fetch_and_or(&v->w[CSYS_PACKET_SOCKET >> 6],
+			    1ull << (CSYS_PACKET_SOCKET & 63));
+	}
 	return 0;
 }
 
@@ -418,6 +438,58 @@ emit_file(__u32 pid, __u64 cgid, struct file *f, __u32 kind, __u32 mode,
 		r->path_flags |= CP_DELETED;
 	r->path_len = walk_path(r->path, BPF_CORE_READ(f, f_path.mnt),
 	    BPF_CORE_READ(f, f_path.dentry), &r->path_flags);
+	count(CC_EMIT);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/*
+ * A connect(2) to a unix socket that has a name: the socket is a file, and
+ * reaching it is learnt as a write of its path (what the kernel asks of a
+ * connecting process too), from the peer the kernel chose: a symlink or a
+ * relative name leads to the socket's own path.  Abstract names are no
+ * file and are not recorded.
+ */
+static __always_inline int
+emit_unix_peer(__u32 pid, __u64 cgid, struct file *f)
+{
+	struct unix_sock *u, *peer;
+	struct cseen_key k = {};
+	struct crec_open *r;
+	struct dentry *d;
+	struct socket *sock;
+
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & 0170000) != 0140000)
+		return 0;	/* not a socket */
+	sock = BPF_CORE_READ(f, private_data);
+	u = (struct unix_sock *)BPF_CORE_READ(sock, sk);
+	if (u == NULL || BPF_CORE_READ(&u->sk, __sk_common.skc_family) != 1)
+		return 0;	/* not AF_UNIX */
+	peer = (struct unix_sock *)BPF_CORE_READ(u, peer);
+	if (peer == NULL || (d = BPF_CORE_READ(peer, path.dentry)) == NULL)
+		return 0;	/* unnamed or abstract */
+	k.cgid = cgid;
+	k.type = CR_OPEN;
+	k.aux = WM_WRITE;
+	k.a = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
+	k.b = BPF_CORE_READ(d, d_inode, i_ino);
+	if (!novel(&k))
+		return 0;
+	if ((r = reserve(sizeof(*r), cgid, &k)) == NULL)
+		return 0;
+	hdr(&r->h, CR_OPEN, pid, cgid);
+	r->kind = CO_OPEN;
+	r->mode = WM_WRITE;
+	r->flags = 0;
+	r->result = 0;
+	r->dirfd = 0;
+	r->dev = k.a;
+	r->ino = k.b;
+	r->path_flags = 0;
+	r->pad = 0;
+	r->pad2 = 0;
+	r->path_len = walk_path(r->path, BPF_CORE_READ(peer, path.mnt), d,
+	    &r->path_flags);
 	count(CC_EMIT);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
@@ -562,6 +634,7 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		upath = NULL;
 		break;
 	case NR_LISTEN:
+	case NR_CONNECT:
 		if (ret != 0)
 			return 0;
 		ret = (int)BPF_CORE_READ(regs, di);
@@ -581,7 +654,7 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	cgid = bpf_get_current_cgroup_id();
 	if (nr != NR_MMAP && nr != NR_LISTEN && nr != NR_ACCEPT &&
-	    nr != NR_ACCEPT4 && (flags & O_PATH_))
+	    nr != NR_ACCEPT4 && nr != NR_CONNECT && (flags & O_PATH_))
 		return 0;	/* O_PATH: no access to the content */
 	if (ret < 0) {
 		if (ret == -EACCES_ || ret == -EPERM_)
@@ -597,6 +670,8 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return emit_file(pid, cgid, f, CO_MMAP_EXEC, WM_EXEC, 0);
 	case NR_LISTEN:
 		return emit_sock(pid, cgid, f, CN_LISTEN);
+	case NR_CONNECT:
+		return emit_unix_peer(pid, cgid, f);
 	case NR_ACCEPT:
 	case NR_ACCEPT4:
 		return emit_sock(pid, cgid, f, CN_ACCEPT);

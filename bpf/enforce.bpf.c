@@ -272,8 +272,9 @@ int enf_bind6(struct bpf_sock_addr *ctx)
 
 /*
  * Raw sockets (a hand-built packet passes no connect or sendmsg hook):
- * for a workload with its network in alert or enforce, reported, and
- * refused (EPERM) in enforce.  This hook runs for inet sockets only:
+ * for a workload with its network in alert or enforce whose baseline has
+ * none (the pseudo-syscall socket_raw), reported, and refused (EPERM) in
+ * enforce.  This hook runs for inet sockets only:
  * AF_PACKET is caught at socket()'s entry (on_socket_enter).
  */
 SEC("cgroup/sock_create")
@@ -285,8 +286,9 @@ int enf_sock_create(struct bpf_sock *sk)
 
 	if (sk->type != 3 /* SOCK_RAW */ && sk->family != 17 /* AF_PACKET */)
 		return 1;
-	if (!resolve_wl(&wh) || (mode = wh.w.mode[EDIM_NET]) == EMODE_OFF)
-		return 1;
+	if (!resolve_wl(&wh) || (mode = wh.w.mode[EDIM_NET]) == EMODE_OFF ||
+	    sys_learnt(wh.w.wid, ESYS_RAW_SOCKET))
+		return 1;	/* outside policy, or in its baseline */
 	if ((v = viol_begin(&wh, EDIM_NET, ((__u64)sk->family << 40 |
 	    (__u64)sk->type << 32 | sk->protocol) ^ 0x7261770000000000ULL,
 	    mode == EMODE_BLOCK ? EACT_DENIED : EACT_ALERTED)) != NULL) {
@@ -924,10 +926,12 @@ on_open_exit(long ret)
 }
 
 /*
- * Self-protection: Paddock's Redis over its unix socket.  After a
- * successful connect(), the peer the kernel chose is compared by inode (so
- * a symlink, a relative path or a hard link to the socket changes
- * nothing); a match is killed before the caller can send a byte.
+ * Unix sockets, after a successful connect(), by the peer the kernel chose
+ * (a symlink, a relative path or a hard link changes nothing).  Paddock's
+ * Redis, compared by inode: killed before the caller can send a byte
+ * (self-protection).  Any other named socket: a write of its path under
+ * the file rules (what the collector learnt): outside them, reported, and
+ * in enforce killed the same way.
  */
 static __always_inline int
 on_connect_exit(long fd)
@@ -953,10 +957,20 @@ on_connect_exit(long fd)
 		return 0;	/* unnamed or abstract */
 	key.dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
-	if (bpf_map_lookup_elem(&prot_sock, &key) == NULL)
-		return 0;
-	bpf_send_signal(SIGKILL_);
 	p.flags = 0;
+	if (bpf_map_lookup_elem(&prot_sock, &key) == NULL) {
+		/* Another socket: a destination of the file rules. */
+		if (wh.w.mode[EDIM_FILE] == EMODE_OFF)
+			return 0;
+		p.n = file_path(BPF_CORE_READ(peer, path.mnt), d, &p.h,
+		    &p.flags);
+		if (!unix_dest_ok(&wh, p.h, p.n, p.flags,
+		    wh.w.mode[EDIM_FILE] == EMODE_BLOCK ? EACT_KILLED :
+		    EACT_ALERTED) && wh.w.mode[EDIM_FILE] == EMODE_BLOCK)
+			bpf_send_signal(SIGKILL_);
+		return 0;
+	}
+	bpf_send_signal(SIGKILL_);
 	p.n = file_path(BPF_CORE_READ(peer, path.mnt), d, &p.h, &p.flags);
 	if ((v = viol_protect(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
 	    EACT_KILLED)) != NULL) {
@@ -1430,7 +1444,8 @@ on_socket_enter(struct pt_regs *regs)
 	__u8 mode;
 
 	if (family != 17 /* AF_PACKET */ || !resolve_wl(&wh) ||
-	    (mode = wh.w.mode[EDIM_NET]) == EMODE_OFF)
+	    (mode = wh.w.mode[EDIM_NET]) == EMODE_OFF ||
+	    sys_learnt(wh.w.wid, ESYS_PACKET_SOCKET))
 		return 0;
 	if (mode == EMODE_BLOCK)
 		bpf_send_signal(SIGKILL_);

@@ -39,6 +39,8 @@
 #define EARGS_MAX	512	/* argv reported per exec */
 #define ELIN_MAX	16	/* ancestors carried by a violation */
 #define ESYS_BYTES	64	/* syscall bitmap: numbers 0..511 */
+#define ESYS_RAW_SOCKET	500	/* pseudo-syscalls: libcommon/sysnames.h */
+#define ESYS_PACKET_SOCKET 501
 
 #define EM_READ		0x1	/* the WM_* bits of wire.h */
 #define EM_WRITE	0x2

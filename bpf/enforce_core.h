@@ -417,6 +417,16 @@ guarded(const struct ecache *wh)
 	    wh->w.mode[3]) != EMODE_OFF;
 }
 
+/* 1 when syscall (or pseudo-syscall) nr is in wid's learnt set. */
+static __always_inline int
+sys_learnt(__u32 wid, long nr)
+{
+	struct epol *pl = bpf_map_lookup_elem(&pol, &wid);
+
+	return pl != NULL && nr >= 0 && nr < ESYS_BYTES * 8 &&
+	    (pl->sys[(nr >> 3) & (ESYS_BYTES - 1)] & (1 << (nr & 7)));
+}
+
 /* 1 when id is one of Paddock's protected ids (prot_pid) as need (EPROT_*). */
 static __always_inline int
 protected_id(__u32 id, __u8 need)
@@ -892,6 +902,31 @@ check_file(const struct ecache *wh, struct file *f, __u32 dim, __u8 want,
 		return 1;
 	path_of(f, &p);
 	return check_path(wh, &fk, gen, dim, want, action, &p);
+}
+
+/*
+ * A connect to the unix socket at the path in escratch.path (n bytes,
+ * hash h: the peer's own path, as the kernel found it): a write of that
+ * path under the file rules.  1 allowed; else reported with action and 0.
+ */
+static __always_inline int
+unix_dest_ok(const struct ecache *wh, __u64 h, __u32 n, __u16 flags,
+    __u8 action)
+{
+	struct eviol *v;
+
+	if (wh->w.mode[EDIM_FILE] == EMODE_OFF ||
+	    granted(wh->w.wid, EDIM_FILE, h, n, flags, EM_WRITE) == EM_WRITE)
+		return 1;
+	if ((v = viol_begin(wh, EDIM_FILE, h ^ EM_WRITE ^ 0x756e6978ULL,
+	    action)) != NULL) {
+		v->mode = EM_WRITE;
+		v->syscall = 42;	/* connect */
+		v->path_len = copy_path(v->path, n);
+		v->path_flags |= flags;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return 0;
 }
 
 #endif

@@ -128,8 +128,19 @@ int BPF_PROG(enf_lsm_unix, struct socket *sock, struct sock *other,
 		return ret;
 	key.dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
-	if (bpf_map_lookup_elem(&prot_sock, &key) == NULL)
-		return 0;
+	if (bpf_map_lookup_elem(&prot_sock, &key) == NULL) {
+		/* Another socket: a destination of the file rules. */
+		struct epath p = { .flags = 0 };
+		__u8 fm = wh.w.mode[EDIM_FILE];
+
+		if (fm == EMODE_OFF)
+			return 0;
+		p.n = file_path(BPF_CORE_READ(u, path.mnt), d, &p.h, &p.flags);
+		if (unix_dest_ok(&wh, p.h, p.n, p.flags, fm == EMODE_BLOCK ?
+		    EACT_DENIED : EACT_ALERTED) || fm != EMODE_BLOCK)
+			return 0;
+		return -EPERM_;
+	}
 	if ((v = viol_protect(&wh, EDIM_NET, key.ino ^ EM_PROTECT,
 	    EACT_DENIED)) != NULL) {
 		v->mode = EM_PROTECT;

@@ -370,11 +370,25 @@ static const char *const names[SYSNAMES_MAX] = {
 	[450] = "set_mempolicy_home_node",
 };
 
+/* The collector's pseudo-syscalls: what a syscall number cannot say. */
+static const struct {
+	int		 nr;
+	const char	*name;
+} pseudo[] = {
+	{ SYS_RAW_SOCKET, "socket_raw" },
+	{ SYS_PACKET_SOCKET, "socket_packet" },
+};
+
 const char *
 sysname(int nr)
 {
+	size_t i;
+
 	if (nr < 0 || nr >= SYSNAMES_MAX)
 		return NULL;
+	for (i = 0; i < sizeof(pseudo) / sizeof(pseudo[0]); i++)
+		if (pseudo[i].nr == nr)
+			return pseudo[i].name;
 	return names[nr];
 }
 
@@ -386,7 +400,7 @@ sysnum(const char *name)
 	int i;
 
 	for (i = 0; i < SYSNAMES_MAX; i++)
-		if (names[i] != NULL && strcmp(names[i], name) == 0)
+		if (sysname(i) != NULL && strcmp(sysname(i), name) == 0)
 			return i;
 	if (strncmp(name, "sys_", 4) != 0 || name[4] == '\0')
 		return -1;

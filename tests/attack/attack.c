@@ -497,7 +497,8 @@ unix_race_child(struct race *r)
 	pthread_create(&t, NULL, unix_writer, r);
 	atomic_store(&r->go, 1);
 	usleep(50);
-	connect(s, (struct sockaddr *)&sun, sizeof(sun));
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		printf("connect: %s\n", strerror(errno));
 	usleep(20000);
 }
 

@@ -27,11 +27,17 @@ rcli() { redis-cli -s "$sock" --user operator --pass "$(cat "$dir/secrets/operat
 	--no-auth-warning "$@"; }
 
 # A unix service of the agent's own, for the attack tool to learn on.
-node -e 'require("net").createServer(c => c.on("data", () => c.end("PONG\r\n")))
+node -e 'require("net").createServer(c => c.on("error", () => {}).on("data", () => c.end("PONG\r\n")))
 	.listen(process.argv[1])' "$d/echo.sock" &
 bg="$bg $!"
 for i in $(seq 50); do [ -S "$d/echo.sock" ] && break; sleep 0.1; done
 mkdir -p "$d/ok"; : > "$d/ok/0"
+# Another local service, never used in learning (a forwarder that would
+# reach out for the workload).
+node -e 'require("net").createServer(c => c.on("error", () => {}).on("data", () => c.end("FWD\r\n")))
+	.listen(process.argv[1])' "$d/fwd.sock" &
+bg="$bg $!"
+for i in $(seq 50); do [ -S "$d/fwd.sock" ] && break; sleep 0.1; done
 
 # Learn: read allowed.txt, run the tool, and run the attack tool itself
 # the benign way (threads, forks, its own unix service, execs of true), so
@@ -180,6 +186,13 @@ viol file alerted "x.path === '$d/secret.txt'" >/dev/null ||
 	fail "alert: after a flood of 300, the secret's read was not recorded by its path"
 ok "alert: a flood of 300 violations does not hide the next new one"
 
+# A unix socket never reached in learning: a write of its path, reported.
+out=$(run "$atk unix-race $d/fwd.sock PING 1")
+echo "$out" | grep -q 'won 1$' || fail "alert: the unix connect was stopped: $out"
+viol file alerted "x.path === '$d/fwd.sock' && x.mode === 2" >/dev/null ||
+	fail "alert: no violation for the unix socket $d/fwd.sock"
+ok "alert: a unix socket outside the baseline is reported as a write of its path"
+
 # A hard link in alert: reported, not stopped.
 out=$(run "$atk link $d/secret.txt $d/alias.txt; echo after=\$?")
 echo "$out" | grep -q '^linked' || fail "alert: link stopped: $out"
@@ -197,6 +210,20 @@ out=$(run "cat $d/allowed.txt; $d/tool -u")
 0" ] || fail "allowed behaviour broke: $out"
 self_protection enforce
 raw_sockets enforce denied
+
+# Unix sockets: the one learnt works, another one kills its caller at the
+# connect (by the socket's own path, whatever name was used), before the
+# reply can be read.
+out=$(run "$atk unix-race $d/echo.sock PING 1")
+echo "$out" | grep -q 'killed 0 won 1$' || fail "enforce: the learnt unix socket broke: $out"
+ln -sf "$d/fwd.sock" "$d/fwd-link.sock"
+for s in "$d/fwd.sock" "$d/fwd-link.sock"; do
+	out=$(run "$atk unix-race $s PING 1")
+	echo "$out" | grep -q 'killed 1 ' || fail "enforce: a connect to $s was not stopped: $out"
+done
+viol file killed "x.path === '$d/fwd.sock' && x.mode === 2" >/dev/null ||
+	fail "enforce: no violation naming $d/fwd.sock"
+ok "enforce: unix sockets as learnt: echo.sock works, fwd.sock (directly or by a symlink) kills its caller"
 
 # Hard links and renames over a learnt name: the maker is killed, and the
 # inode left at that name is quarantined, so it never runs or is read.
@@ -314,6 +341,25 @@ if find "$pslice" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null &&
 else
 	fail "paddock.slice could not be removed to try its recreation: $(find "$pslice" -name cgroup.procs -exec cat {} +)"
 fi
+
+# Raw and packet sockets are refused unless learnt: a workload that made
+# them in learning (pseudo-syscalls socket_raw, socket_packet in its
+# baseline) keeps them in enforce.
+$ctl run --workload r-agent -- sh -c "i=0; while [ \$i -lt 40 ]; do
+	$atk raw 9 >/dev/null; $atk packet >/dev/null; sleep 0.2; i=\$((i+1)); done" >/dev/null 2>&1 &
+rl=$!
+st_wl=r-agent wait_stable
+kill "$rl" 2>/dev/null || true; wait "$rl" 2>/dev/null || true
+$ctl profile r-agent | grep -q socket_raw || { $ctl profile r-agent; fail "socket_raw was not learnt"; }
+$ctl profile r-agent | grep -q socket_packet || fail "socket_packet was not learnt"
+$ctl promote r-agent --to enforce --reason "raw learnt" >/dev/null || fail "promote r-agent"
+for i in $(seq 100); do
+	$ctl status | grep -q "^policy *r-agent .* $(hostname): rev" && break; sleep 0.1
+done
+out=$($ctl run --workload r-agent -- sh -c "$atk raw 9; $atk packet; echo after=\$?" 2>&1 || true)
+echo "$out" | grep -q '^sent' || fail "r-agent's learnt raw socket was refused: $out"
+echo "$out" | grep -q '^opened' || fail "r-agent's learnt packet socket was refused: $out"
+ok "raw and packet sockets learnt by r-agent (socket_raw, socket_packet) work in enforce"
 
 $ctl audit --verify >/dev/null || fail "audit trail"
 echo "attack: all checks passed"
