@@ -1634,8 +1634,10 @@ int BPF_PROG(enf_sys_guard, struct pt_regs *regs, long id)
 	if (id == NR_LINK || id == NR_LINKAT || id == NR_SYMLINK ||
 	    id == NR_SYMLINKAT || id == NR_RENAME || id == NR_RENAMEAT ||
 	    id == NR_RENAMEAT2) {
-		if (!(cur_flags() & EF_LSM) && id != NR_LINK && id != NR_LINKAT &&
-		    id != NR_SYMLINK && id != NR_SYMLINKAT)
+		if (cur_flags() & EF_LSM)
+			return 0;	/* path_link, path_rename, path_symlink */
+		if (id != NR_LINK && id != NR_LINKAT && id != NR_SYMLINK &&
+		    id != NR_SYMLINKAT)
 			on_unlink_enter(regs, id);	/* the pins */
 		return on_link_enter(regs, id);
 	}

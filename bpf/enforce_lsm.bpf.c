@@ -241,3 +241,126 @@ int BPF_PROG(enf_lsm_rename, struct inode *old_dir, struct dentry *old_dentry,
 {
 	return pin_hook(old_dir, old_dentry, 316, ret);	/* renameat2 */
 }
+
+/* ------------------------------------------------------------ names */
+
+/*
+ * link, rename and symlink, before they take effect: the new name is a
+ * write of its path under the file rules, the old name of a link a read
+ * and of a rename a write (RENAME_EXCHANGE writes both names anyway).
+ * Refused (EPERM) in enforce, reported in alert.  The fallback's entry
+ * check (enf_sys_guard) stands aside where these decide.
+ */
+
+/* dentry d's name under directory dir, laid out in escratch.path. */
+static __always_inline __u32
+name_in(const struct path *dir, struct dentry *d, __u64 *h, __u16 *flags)
+{
+	struct escratch *s;
+	__u32 zero = 0, off;
+	int dummy = 0;
+	long m;
+
+	off = file_path(BPF_CORE_READ(dir, mnt), BPF_CORE_READ(dir, dentry), h,
+	    flags);
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL ||
+	    off > EPATH_MAX / 2 - 2) {
+		*flags |= EP_TRUNC;
+		return off;
+	}
+	barrier_var(off);
+	off &= EPATH_MAX / 2 - 1;
+	if (off > 1)
+		s->path[off++ & (EPATH_MAX - 1)] = '/';
+	else
+		off = 1;
+	barrier_var(off);
+	off &= EPATH_MAX / 2 - 1;
+	if ((m = bpf_probe_read_kernel_str(s->path + off, EPAT_MAX,
+	    BPF_CORE_READ(d, d_name.name))) <= 1) {
+		*flags |= EP_TRUNC;
+		return off;
+	}
+	s->lay.pos = off + (__u32)m - 1;
+	s->lay.h = FNV1A_INIT;
+	bpf_loop(EPATH_MAX, hash_step, &dummy, 0);
+	*h = s->lay.h;
+	return s->lay.pos;
+}
+
+/* The path in escratch.path (n, h), wanted as want by syscall nr. */
+static __always_inline int
+name_decide(const struct ecache *wh, __u64 h, __u32 n, __u16 flags,
+    __u8 want, __u32 nr)
+{
+	__u8 mode = wh->w.mode[EDIM_FILE];
+	struct eviol *v;
+
+	if (granted(wh->w.wid, EDIM_FILE, h, n, flags, want) == want)
+		return 0;
+	if ((v = viol_begin(wh, EDIM_FILE, h ^ want ^ ((__u64)nr << 40),
+	    mode == EMODE_BLOCK ? EACT_DENIED : EACT_ALERTED)) != NULL) {
+		v->mode = want | EM_LINK;
+		v->syscall = (__s32)nr;
+		v->path_len = copy_path(v->path, n);
+		v->path_flags |= flags;
+		bpf_ringbuf_submit(v, 0);
+	}
+	return mode == EMODE_BLOCK ? -EPERM_ : 0;
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(enf_lsm_link, struct dentry *old_dentry,
+    const struct path *new_dir, struct dentry *new_dentry, int ret)
+{
+	struct ecache wh;
+	__u16 fl = 0;
+	__u64 h;
+	__u32 n;
+	int rc;
+
+	if (ret != 0 || !resolve_wl(&wh) || wh.w.mode[EDIM_FILE] == EMODE_OFF)
+		return ret;
+	n = name_in(new_dir, new_dentry, &h, &fl);
+	if ((rc = name_decide(&wh, h, n, fl, EM_WRITE, 265)) != 0)
+		return rc;
+	fl = 0;
+	n = file_path(BPF_CORE_READ(new_dir, mnt), old_dentry, &h, &fl);
+	return name_decide(&wh, h, n, fl, EM_READ, 265);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(enf_lsm_prename, const struct path *old_dir,
+    struct dentry *old_dentry, const struct path *new_dir,
+    struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct ecache wh;
+	__u16 fl = 0;
+	__u64 h;
+	__u32 n;
+	int rc;
+
+	if (ret != 0 || !resolve_wl(&wh) || wh.w.mode[EDIM_FILE] == EMODE_OFF)
+		return ret;
+	n = name_in(new_dir, new_dentry, &h, &fl);
+	if ((rc = name_decide(&wh, h, n, fl, EM_WRITE, 316)) != 0)
+		return rc;
+	fl = 0;
+	n = name_in(old_dir, old_dentry, &h, &fl);
+	return name_decide(&wh, h, n, fl, EM_WRITE, 316);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(enf_lsm_symlink, const struct path *dir, struct dentry *dentry,
+    const char *old_name, int ret)
+{
+	struct ecache wh;
+	__u16 fl = 0;
+	__u64 h;
+	__u32 n;
+
+	if (ret != 0 || !resolve_wl(&wh) || wh.w.mode[EDIM_FILE] == EMODE_OFF)
+		return ret;
+	n = name_in(dir, dentry, &h, &fl);
+	return name_decide(&wh, h, n, fl, EM_WRITE, 266);
+}

@@ -50,6 +50,7 @@ walk_step(__u32 i, void *arg)
 	const unsigned char *name;
 	struct walk *w = arg;
 	__u32 zero = 0;
+	int last = 0;
 	long n;
 	typeof(WALK_SCRATCH.value) s;
 
@@ -68,12 +69,20 @@ walk_step(__u32 i, void *arg)
 	if (d == mroot || d == parent) {
 		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
 
-		if (d != mroot || m == mp)
+		if (d == mroot && m == mp)
 			goto done;	/* the global root (or detached) */
-		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
-		w->m = (__u64)mp;
-		w->vm = (__u64)mp + bpf_core_field_offset(struct mount, mnt);
-		return 0;
+		if (d == mroot) {
+			w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+			w->m = (__u64)mp;
+			w->vm = (__u64)mp + bpf_core_field_offset(struct mount, mnt);
+			return 0;
+		}
+		/*
+		 * Its own parent but not its mount's root: a pseudo file in
+		 * no tree (memfd:NAME, anon inodes).  Its name is all it has;
+		 * the path is "/" and that name, as d_path() shows it.
+		 */
+		last = 1;
 	}
 	if (w->off > WALK_MAX - WALK_NAME || w->n >= WALK_DEPTH) {
 		w->flags |= WALK_TRUNC;
@@ -82,13 +91,14 @@ walk_step(__u32 i, void *arg)
 	name = BPF_CORE_READ(d, d_name.name);
 	n = bpf_probe_read_kernel_str(WALK_BUF(s) + (w->off & (WALK_MAX - 1)),
 	    WALK_NAME, name);
-	if (n <= 0)
-		goto done;
+	if (n <= 0 || (last && n == 1))
+		goto done;	/* unreadable, or a pseudo file's empty name */
 	w->offs[w->n & (WALK_DEPTH - 1)] = (__u16)w->off;
 	w->n++;
 	w->off += (__u32)n;
 	w->d = (__u64)parent;
-	return 0;
+	if (!last)
+		return 0;
 done:
 	w->done = 1;
 	return 1;

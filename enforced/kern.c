@@ -367,7 +367,13 @@ probe_lsm(struct ekern *k)
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_rmdir,
 	    "lsm-rmdir")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_rename,
-	    "lsm-rename")) < 0) {
+	    "lsm-rename")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_link,
+	    "lsm-link")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_prename,
+	    "lsm-prename")) < 0 ||
+	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_symlink,
+	    "lsm-symlink")) < 0) {
 		snprintf(k->why, sizeof(k->why), "the kernel refused the BPF "
 		    "LSM programs: %s", strerror(-rc));
 		drop_held(k, "link-lsm-");	/* none half attached */

@@ -37,6 +37,8 @@
  *   rename OLD NEW             rename(OLD, NEW)
  *   flood DIR N PATH           open DIR/0..N-1, then PATH; print PATH's
  *   syscall-storm N            N getppid()s (a syscall storm)
+ *   memfd-exec BIN ARG         copy BIN into a memfd and fexecve it with
+ *                              ARG (fileless exec)
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -602,6 +604,26 @@ flood(const char *dir, int n, const char *path)
 	return 0;
 }
 
+static int
+memfd_exec(const char *bin, const char *arg)
+{
+	char buf[65536], *const av[] = { "x", (char *)arg, NULL };
+	extern char **environ;
+	ssize_t n;
+	int in, fd;
+
+	if ((in = open(bin, O_RDONLY)) < 0)
+		return fail(bin);
+	if ((fd = memfd_create("payload", MFD_CLOEXEC)) < 0)
+		return fail("memfd_create");
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			return fail("write");
+	close(in);
+	fexecve(fd, av, environ);
+	return fail("fexecve");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -662,6 +684,8 @@ main(int argc, char **argv)
 		    (printf("renamed\n"), 0);
 	if (argc == 5 && strcmp(c, "flood") == 0)
 		return flood(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 4 && strcmp(c, "memfd-exec") == 0)
+		return memfd_exec(argv[2], argv[3]);
 	if (argc == 3 && strcmp(c, "syscall-storm") == 0) {
 		long i, n = atol(argv[2]);
 

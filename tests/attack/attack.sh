@@ -43,10 +43,11 @@ for i in $(seq 50); do [ -S "$d/fwd.sock" ] && break; sleep 0.1; done
 # the benign way (threads, forks, its own unix service, execs of true), so
 # that in enforce only what each attack adds is outside the baseline.
 $ctl run --workload a-agent -- sh -c "i=0; while [ \$i -lt 60 ]; do
-	cat $d/allowed.txt >/dev/null; $d/tool -u >/dev/null
+	cat $d/allowed.txt $d/evil >/dev/null; $d/tool -u >/dev/null
 	$atk pread-race $d/allowed.txt 1 >/dev/null; $atk flood $d/ok 1 $d/allowed.txt >/dev/null
 	$atk unix-race $d/echo.sock PING 1 >/dev/null; $atk handle-name $d/allowed.txt >/dev/null
 	$atk exec-toctou /usr/bin/true /usr/bin/true $d/m 1 >/dev/null
+	$atk memfd-exec $d/allowed.txt x >/dev/null 2>&1
 	sleep 0.2; i=\$((i+1)); done" >/dev/null 2>&1 &
 learner=$!
 wait_stable
@@ -201,6 +202,12 @@ rm -f "$d/alias.txt"
 ok "alert: a hard link outside the policy is reported"
 
 # ---------------------------------------------------------------- enforce
+# A process of the workload that was already running before enforcement
+# (the startup gap): it waits, then reaches for the secret.
+rm -f "$d/go"
+$ctl run --workload a-agent -- sh -c "while [ ! -e $d/go ]; do sleep 0.1; done;
+	cat $d/secret.txt; echo after=\$?" > "$dir/early.out" 2>&1 &
+early=$!
 $ctl promote a-agent --to enforce --reason "attack: enforce" >/dev/null || fail "promote enforce"
 acked "$(rev)"
 export PHASE_REV=$(rev)
@@ -210,6 +217,31 @@ out=$(run "cat $d/allowed.txt; $d/tool -u")
 0" ] || fail "allowed behaviour broke: $out"
 self_protection enforce
 raw_sockets enforce denied
+
+touch "$d/go"
+wait "$early" 2>/dev/null || true
+grep -q TOP-SECRET "$dir/early.out" && fail "enforce: a process from before the policy read the secret"
+grep -q 'after=137' "$dir/early.out" || fail "enforce: the early process was not stopped: $(cat "$dir/early.out")"
+ok "enforce: a process running since before the policy is enforced like a new one"
+
+# Fileless and indirect execs: a memfd (filled from a file the workload
+# may read, as a payload fetched through an allowed channel would be), the
+# dynamic loader run on a binary, a copy of a binary under a new name.
+# None runs.
+for how in memfd ldso copy; do
+	rm -f "$d/marker"
+	case $how in
+	memfd) out=$(run "$atk memfd-exec $d/evil $d/marker; echo after=\$?") ;;
+	ldso)  out=$(run "/lib64/ld-linux-x86-64.so.2 $d/evil $d/marker; echo after=\$?") ;;
+	copy)  cp /usr/bin/touch "$d/copy-of-touch"
+	       out=$(run "$d/copy-of-touch $d/marker; echo after=\$?") ;;
+	esac
+	[ -e "$d/marker" ] && fail "enforce: the $how exec ran"
+	killed "enforce: $how exec" "$out"
+done
+viol exec killed "x.path && x.path.startsWith('/memfd:payload')" >/dev/null ||
+	fail "enforce: no violation naming the memfd"
+ok "enforce: memfd, ld.so and copied binaries never run; the memfd is named /memfd:payload"
 
 # Unix sockets: the one learnt works, another one kills its caller at the
 # connect (by the socket's own path, whatever name was used), before the
