@@ -40,6 +40,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
 #define WM_READ		0x1
 #define WM_WRITE	0x2
 #define WM_EXEC		0x4
@@ -764,6 +766,97 @@ SEC("cgroup/sendmsg6")
 int obs_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	sa6(ctx, CN_SENDTO);
+	return 1;
+}
+
+/*
+ * A unix address before the kernel looks it up (cgroup/connect_unix and
+ * sendmsg_unix, Linux 6.7; kern.c types these programs, or leaves them
+ * out): an abstract name, which is no file and which no exit sees, and
+ * the name a datagram send gives, which sets no peer.  Each is learnt as
+ * a write of its name, "@name" for an abstract one; a relative name is
+ * made absolute in user space, from the working directory (CO_UNIX,
+ * dirfd -100).  A named connect is learnt at its exit (emit_unix_peer).
+ */
+static __always_inline void
+emit_unix_addr(struct bpf_sock_addr *ctx, int send)
+{
+	struct bpf_sock_addr_kern *sa = bpf_cast_to_kern_ctx(ctx);
+	struct cseen_key k = {};
+	struct crec_open *r;
+	struct scratch *s;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32, zero = 0, n, i;
+	__u64 cgid, h = 14695981039346656037ull;
+	__u16 pf = 0;
+	long m = 0;
+
+	if (pid == self_tgid ||
+	    (s = bpf_map_lookup_elem(&scratch_map, &zero)) == NULL)
+		return;
+	n = sa->uaddrlen;
+	if (n <= 2)
+		return;		/* autobind: no name */
+	n -= 2;
+	if (n > 108)
+		n = 108;
+	if (bpf_probe_read_kernel(s->buf, 1, (char *)sa->uaddr + 2) < 0)
+		return;
+	barrier_var(n);		/* keep the masks for the verifier */
+	if (s->buf[0] == '\0') {
+		/* "@", n - 1 bytes of name and a NUL; fewer: a NUL inside. */
+		s->buf[0] = '@';
+		m = bpf_probe_read_kernel_str(s->buf + 1, n & 127,
+		    (char *)sa->uaddr + 3);
+		if (m >= 0 && (__u32)m < n)
+			pf |= CP_TRUNC;
+	} else if (send)
+		m = bpf_probe_read_kernel_str(s->buf, (n + 1) & 127,
+		    (char *)sa->uaddr + 2);
+	else
+		return;		/* a named connect: at its exit */
+	if (m <= 0)
+		return;
+	for (i = 0; i < 108 && s->buf[i]; i++)
+		h = (h ^ (__u8)s->buf[i]) * 1099511628211ull;
+	cgid = bpf_get_current_cgroup_id();
+	k.cgid = cgid;
+	k.type = CR_OPEN + 200;
+	k.aux = WM_WRITE;
+	k.a = h;
+	if (s->buf[0] != '/' && s->buf[0] != '@')	/* relative: per cwd */
+		k.b = (__u64)BPF_CORE_READ((struct task_struct *)
+		    bpf_get_current_task(), fs, pwd.dentry);
+	if (!novel(&k) || (r = reserve(sizeof(*r), cgid, &k)) == NULL)
+		return;
+	hdr(&r->h, CR_OPEN, pid, cgid);
+	r->kind = CO_UNIX;
+	r->mode = WM_WRITE;
+	r->flags = 0;
+	r->result = 0;
+	r->dirfd = -100;
+	r->dev = 0;
+	r->ino = 0;
+	r->path_flags = pf;
+	r->pad = 0;
+	r->pad2 = 0;
+	r->path_len = i;
+	if (bpf_probe_read_kernel(r->path, 109, s->buf) < 0)
+		r->path[0] = '\0';
+	count(CC_EMIT);
+	bpf_ringbuf_submit(r, 0);
+}
+
+SEC("cgroup/connect4")
+int obs_connect_unix(struct bpf_sock_addr *ctx)
+{
+	emit_unix_addr(ctx, 0);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int obs_sendmsg_unix(struct bpf_sock_addr *ctx)
+{
+	emit_unix_addr(ctx, 1);
 	return 1;
 }
 

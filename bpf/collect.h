@@ -39,6 +39,8 @@ enum copen_kind {
 	CO_OPEN = 0,
 	CO_MMAP_EXEC = 1,
 	CO_FAILED = 2,		/* open failed; path is the caller's string */
+	CO_UNIX = 3,		/* a unix address: "@name", or the name given
+				 * (dirfd -100: relative to the cwd) */
 };
 
 enum cnet_kind {

@@ -15,8 +15,12 @@
  *   raw_tp/sys_exit (open*, creat)  file fallback: the file the new fd
  *                                   refers to, against the file rules;
  *                                   SIGKILL before the caller sees the fd
- *   raw_tp/sys_exit (connect)       self-protection: a unix connect whose
- *                                   peer is Paddock's Redis socket
+ *   raw_tp/sys_exit (connect)       a unix connect's peer: Paddock's
+ *                                   Redis socket (self-protection), else
+ *                                   a write of its path (file rules)
+ *   cgroup/connect_unix,            a unix address before the kernel
+ *   cgroup/sendmsg_unix             looks it up: Redis's name, abstract
+ *                                   names, datagram destinations (6.7+)
  *   raw_tp/sys_enter (kill family)  self-protection: a signal to one of
  *                                   Paddock's daemons (also F_SETOWN), a
  *                                   ptrace or the like of one; an
@@ -966,7 +970,7 @@ on_connect_exit(long fd)
 		    &p.flags);
 		if (!unix_dest_ok(&wh, p.h, p.n, p.flags,
 		    wh.w.mode[EDIM_FILE] == EMODE_BLOCK ? EACT_KILLED :
-		    EACT_ALERTED) && wh.w.mode[EDIM_FILE] == EMODE_BLOCK)
+		    EACT_ALERTED, 42) && wh.w.mode[EDIM_FILE] == EMODE_BLOCK)
 			bpf_send_signal(SIGKILL_);
 		return 0;
 	}
@@ -1031,17 +1035,60 @@ int enf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
- * Paddock's Redis over its unix socket, refused before the connection:
- * the name a connect gives, as cgroup/connect_unix sees it before the
- * kernel looks it up (connect(2) and io_uring's connect alike), taken
- * from the working directory when relative (pat_at).  A name through a
- * symlink, a hard link, a bind mount or with "." or ".." in it is not
- * this name: the exit of connect(2) catches those by the peer's inode
- * and kills the caller (on_connect_exit).  kern.c loads this program as
- * connect_unix where the kernel has that hook (6.7 and later).
+ * An abstract unix name (the address in escratch.pat, n bytes, the first
+ * one NUL) laid out in escratch.path as "@name", the way ss(8) and systemd
+ * write it, and hashed.  Returns its length; *flags EP_TRUNC when the name
+ * has a NUL inside (no rule names such a socket: denied, never confused
+ * with the name before the NUL).
  */
-SEC("cgroup/connect4")
-int enf_connect_unix(struct bpf_sock_addr *ctx)
+static __always_inline __u32
+abstract_at(__u32 n, __u64 *h, __u16 *flags)
+{
+	struct escratch *s;
+	__u32 zero = 0;
+	int dummy = 0;
+	long m;
+
+	if ((s = bpf_map_lookup_elem(&escratch, &zero)) == NULL) {
+		*flags |= EP_TRUNC;
+		return 0;
+	}
+	s->path[0] = '@';
+	/* n - 1 bytes of name and a NUL; fewer: a NUL inside. */
+	if ((m = bpf_probe_read_kernel_str(s->path + 1, n & 127,
+	    s->pat + 1)) < 0) {
+		*flags |= EP_TRUNC;
+		return 0;
+	}
+	if ((__u32)m < n)
+		*flags |= EP_TRUNC;
+	s->lay.pos = (__u32)m;		/* "@" and the name */
+	s->lay.h = FNV1A_INIT;
+	bpf_loop(EPATH_MAX, hash_step, &dummy, 0);
+	*h = s->lay.h;
+	return (__u32)m;
+}
+
+/*
+ * A unix address given to connect (cgroup/connect_unix) or to a datagram
+ * send (cgroup/sendmsg_unix), as the kernel has it before it looks the
+ * name up: connect(2), sendto(2), sendmsg(2) and io_uring's connect and
+ * sendmsg alike.  1 lets it go on; 0 is EPERM before any byte moves.
+ *
+ *  - Paddock's Redis socket, by its name: refused, always (self-
+ *    protection).  A name through a symlink, a hard link, a bind mount or
+ *    with "." or ".." in it is not this name: the exit of connect(2)
+ *    catches those by the peer's inode and kills the caller
+ *    (on_connect_exit); a datagram cannot reach Redis's stream socket.
+ *  - An abstract name: a write of "@name" under the file rules, decided
+ *    here, before the connection (no other hook sees it).
+ *  - A named socket given to a datagram send: a write of that name (made
+ *    absolute from the working directory, no symlink followed) under the
+ *    file rules.  A named connect is decided at its exit, by the peer the
+ *    kernel found (on_connect_exit), or by the LSM.
+ */
+static __always_inline int
+unix_addr(struct bpf_sock_addr *ctx, int send)
 {
 	struct bpf_sock_addr_kern *sa;
 	struct eprot_upath key;
@@ -1050,6 +1097,7 @@ int enf_connect_unix(struct bpf_sock_addr *ctx)
 	struct eviol *v;
 	__u32 zero = 0, n;
 	__u16 flags = 0;
+	__u8 fm;
 
 	if (!resolve_wl(&wh) || !guarded(&wh) ||
 	    (s = bpf_map_lookup_elem(&escratch, &zero)) == NULL)
@@ -1057,7 +1105,7 @@ int enf_connect_unix(struct bpf_sock_addr *ctx)
 	sa = bpf_cast_to_kern_ctx(ctx);
 	n = sa->uaddrlen;
 	if (n <= 2)
-		return 1;
+		return 1;	/* autobind: no name */
 	n -= 2;			/* sun_family */
 	if (n > 108)
 		n = 108;
@@ -1065,18 +1113,42 @@ int enf_connect_unix(struct bpf_sock_addr *ctx)
 		return 1;
 	barrier_var(n);		/* keep the mask for the verifier */
 	s->pat[n & (EPAT_MAX - 1)] = '\0';
-	if (s->pat[0] == '\0')
-		return 1;	/* abstract: no file name */
-	n = pat_at(AT_FDCWD_, &key.hash, &flags);
-	if (bpf_map_lookup_elem(&prot_upath, &key) == NULL)
-		return 1;
-	if ((v = viol_protect(&wh, EDIM_NET, key.hash ^ EM_PROTECT,
-	    EACT_DENIED)) != NULL) {
-		v->mode = EM_PROTECT;
-		v->path_len = copy_path(v->path, n);
-		bpf_ringbuf_submit(v, 0);
+	fm = wh.w.mode[EDIM_FILE];
+	if (s->pat[0] == '\0') {
+		if (fm == EMODE_OFF)
+			return 1;
+		n = abstract_at(n, &key.hash, &flags);
+	} else {
+		n = pat_at(AT_FDCWD_, &key.hash, &flags);
+		if (bpf_map_lookup_elem(&prot_upath, &key) != NULL) {
+			if ((v = viol_protect(&wh, EDIM_NET,
+			    key.hash ^ EM_PROTECT, EACT_DENIED)) != NULL) {
+				v->mode = EM_PROTECT;
+				v->path_len = copy_path(v->path, n);
+				bpf_ringbuf_submit(v, 0);
+			}
+			return 0;
+		}
+		if (!send || fm == EMODE_OFF)
+			return 1;
 	}
-	return 0;
+	return unix_dest_ok(&wh, key.hash, n, flags, fm == EMODE_BLOCK ?
+	    EACT_DENIED : EACT_ALERTED, send ? 44 : 42) || fm != EMODE_BLOCK;
+}
+
+/* kern.c loads these as connect_unix and sendmsg_unix where the kernel
+ * has those hooks (6.7 and later); the section names are placeholders
+ * that libbpf 1.1 knows. */
+SEC("cgroup/connect4")
+int enf_connect_unix(struct bpf_sock_addr *ctx)
+{
+	return unix_addr(ctx, 0);
+}
+
+SEC("cgroup/sendmsg4")
+int enf_sendmsg_unix(struct bpf_sock_addr *ctx)
+{
+	return unix_addr(ctx, 1);
 }
 
 /* ------------------------------------------------------------ signals */

@@ -905,13 +905,15 @@ check_file(const struct ecache *wh, struct file *f, __u32 dim, __u8 want,
 }
 
 /*
- * A connect to the unix socket at the path in escratch.path (n bytes,
- * hash h: the peer's own path, as the kernel found it): a write of that
- * path under the file rules.  1 allowed; else reported with action and 0.
+ * A connect (nr 42) or datagram send (nr 44) to the unix socket named in
+ * escratch.path (n bytes, hash h: the peer's own path as the kernel found
+ * it, the name a send gave, or "@name" for an abstract socket): a write of
+ * that name under the file rules.  1 allowed; else reported with action
+ * and 0.
  */
 static __always_inline int
 unix_dest_ok(const struct ecache *wh, __u64 h, __u32 n, __u16 flags,
-    __u8 action)
+    __u8 action, int nr)
 {
 	struct eviol *v;
 
@@ -921,7 +923,7 @@ unix_dest_ok(const struct ecache *wh, __u64 h, __u32 n, __u16 flags,
 	if ((v = viol_begin(wh, EDIM_FILE, h ^ EM_WRITE ^ 0x756e6978ULL,
 	    action)) != NULL) {
 		v->mode = EM_WRITE;
-		v->syscall = 42;	/* connect */
+		v->syscall = nr;
 		v->path_len = copy_path(v->path, n);
 		v->path_flags |= flags;
 		bpf_ringbuf_submit(v, 0);

@@ -137,7 +137,7 @@ int BPF_PROG(enf_lsm_unix, struct socket *sock, struct sock *other,
 			return 0;
 		p.n = file_path(BPF_CORE_READ(u, path.mnt), d, &p.h, &p.flags);
 		if (unix_dest_ok(&wh, p.h, p.n, p.flags, fm == EMODE_BLOCK ?
-		    EACT_DENIED : EACT_ALERTED) || fm != EMODE_BLOCK)
+		    EACT_DENIED : EACT_ALERTED, 42) || fm != EMODE_BLOCK)
 			return 0;
 		return -EPERM_;
 	}

@@ -392,7 +392,19 @@ on_open(struct collect *c, const void *data)
 		return -EINVAL;
 	ev_init(c, &ev, EV_OPEN, &r->h);
 	fill_proc(c, &ev);
-	if (r->kind == CO_FAILED) {
+	if (r->kind == CO_UNIX) {
+		/* A unix address, as given: "@name" (abstract), or a name,
+		 * relative to the working directory when not absolute. */
+		char rel[CPATH_MAX + 1];
+
+		memcpy(rel, r->path, r->path_len);
+		rel[r->path_len < CPATH_MAX ? r->path_len : CPATH_MAX] = '\0';
+		if (rel[0] == '@')
+			copy_str(path, sizeof(path), rel);
+		else
+			absolutise(c, r->h.pid, -100, rel, path, sizeof(path));
+		ev.resolved = 0;
+	} else if (r->kind == CO_FAILED) {
 		char rel[CPATH_MAX + 1];
 
 		memcpy(rel, r->path, r->path_len);

@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "kfeat.h"
 #include "log.h"
 #include "collectd.h"
 #include "collect.skel.h"
@@ -33,7 +34,7 @@ struct kern {
 	struct collect_bpf	*skel;
 	struct ring_buffer	*rb;
 	int			 cgfd;
-	struct bpf_link		*links[16];
+	struct bpf_link		*links[24];
 	int			 nlinks;
 	int			 ncpus;
 	int			(*fn)(void *, void *, size_t);
@@ -120,7 +121,7 @@ kern_open(const struct kern_conf *kc, char *err, size_t errlen)
 {
 	struct kern *k = calloc(1, sizeof(*k));
 	struct collect_bpf *s;
-	int tracing, rawtp, sockaddr, sock, skb, rc;
+	int tracing, rawtp, sockaddr, sock, skb, unixa, rc;
 	uint32_t rb_bytes;
 
 	if (k == NULL) {
@@ -133,11 +134,13 @@ kern_open(const struct kern_conf *kc, char *err, size_t errlen)
 	sockaddr = probe(BPF_PROG_TYPE_CGROUP_SOCK_ADDR);
 	sock = probe(BPF_PROG_TYPE_CGROUP_SOCK);
 	skb = probe(BPF_PROG_TYPE_CGROUP_SKB);
+	unixa = sockaddr && kfeat_attach_type("BPF_CGROUP_UNIX_SENDMSG");
 	feature(k, "tp_btf", tracing);
 	feature(k, "raw_tp", rawtp);
 	feature(k, "cgroup_sock_addr", sockaddr);
 	feature(k, "cgroup_sock", sock);
 	feature(k, "cgroup_skb", skb);
+	feature(k, "cgroup_unix", unixa);
 	/* For the operator; the collector needs neither. */
 	feature(k, "fentry", probe(BPF_PROG_TYPE_TRACING));
 	feature(k, "lsm", probe(BPF_PROG_TYPE_LSM));
@@ -170,6 +173,15 @@ kern_open(const struct kern_conf *kc, char *err, size_t errlen)
 	bpf_program__set_autoload(s->progs.obs_connect6, sockaddr);
 	bpf_program__set_autoload(s->progs.obs_sendmsg4, sockaddr);
 	bpf_program__set_autoload(s->progs.obs_sendmsg6, sockaddr);
+	/* Unix addresses (Linux 6.7): typed here; libbpf 1.1 lacks them. */
+	bpf_program__set_autoload(s->progs.obs_connect_unix, unixa);
+	bpf_program__set_autoload(s->progs.obs_sendmsg_unix, unixa);
+	if (unixa) {
+		bpf_program__set_expected_attach_type(
+		    s->progs.obs_connect_unix, KFEAT_CGROUP_UNIX_CONNECT);
+		bpf_program__set_expected_attach_type(
+		    s->progs.obs_sendmsg_unix, KFEAT_CGROUP_UNIX_SENDMSG);
+	}
 	bpf_program__set_autoload(s->progs.obs_bind4, sock);
 	bpf_program__set_autoload(s->progs.obs_bind6, sock);
 	bpf_program__set_autoload(s->progs.obs_dns, skb && kc->dns);
@@ -195,6 +207,8 @@ kern_open(const struct kern_conf *kc, char *err, size_t errlen)
 	    attach(k, s->progs.obs_connect6, 1) < 0 ||
 	    attach(k, s->progs.obs_sendmsg4, 1) < 0 ||
 	    attach(k, s->progs.obs_sendmsg6, 1) < 0 ||
+	    attach(k, s->progs.obs_connect_unix, 1) < 0 ||
+	    attach(k, s->progs.obs_sendmsg_unix, 1) < 0 ||
 	    attach(k, s->progs.obs_bind4, 1) < 0 ||
 	    attach(k, s->progs.obs_bind6, 1) < 0 ||
 	    attach(k, s->progs.obs_dns, 1) < 0) {

@@ -35,6 +35,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
+#include "kfeat.h"
 #include "log.h"
 #include "enforced.h"
 #include "enforce.skel.h"
@@ -45,7 +46,6 @@
 #endif
 
 #define HELD_MAX	256
-#define BPF_CGROUP_UNIX_CONNECT_ 49	/* enum bpf_attach_type, Linux 6.7 */
 #define DIGEST_N	14	/* the maps only enforced writes (digested) */
 
 struct ekern {
@@ -58,7 +58,7 @@ struct ekern {
 		char		    path[300];
 		char		    cgdir[256];	/* "": not a cgroup link */
 	}			 held[HELD_MAX];
-	int			 has_unix;	/* cgroup/connect_unix */
+	int			 has_unix;	/* cgroup/{connect,sendmsg}_unix */
 	uint64_t		 sealed[DIGEST_N];	/* map digests, as set */
 	int			 is_sealed;	/* ekern_seal() ran once */
 	int			 nheld;
@@ -666,28 +666,6 @@ on_rb(void *ctx, void *data, size_t len)
 	return k->fn ? k->fn(k->arg, data, len) : 0;
 }
 
-/* Does the running kernel know attach type name (its BTF says)? */
-static int
-has_attach_type(const char *name)
-{
-	const struct btf_type *t;
-	const struct btf_enum *e;
-	struct btf *btf;
-	int id, i, found = 0;
-
-	if ((btf = btf__load_vmlinux_btf()) == NULL)
-		return 0;
-	if ((id = btf__find_by_name_kind(btf, "bpf_attach_type",
-	    BTF_KIND_ENUM)) > 0 && (t = btf__type_by_id(btf, id)) != NULL) {
-		e = btf_enum(t);
-		for (i = 0; i < btf_vlen(t) && !found; i++)
-			found = strcmp(btf__name_by_offset(btf, e[i].name_off),
-			    name) == 0;
-	}
-	btf__free(btf);
-	return found;
-}
-
 struct ekern *
 ekern_open(const char *pindir, char *err, size_t errlen)
 {
@@ -706,14 +684,20 @@ ekern_open(const char *pindir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the enforce programs");
 		goto fail;
 	}
-	/* cgroup/connect_unix (Linux 6.7): libbpf may not know its section
-	 * name, so the program is typed here, or left out. */
-	if ((k->has_unix = has_attach_type("BPF_CGROUP_UNIX_CONNECT")))
+	/* cgroup/connect_unix and sendmsg_unix (Linux 6.7): libbpf may not
+	 * know their section names, so the programs are typed here, or left
+	 * out. */
+	if ((k->has_unix = kfeat_attach_type("BPF_CGROUP_UNIX_SENDMSG"))) {
 		bpf_program__set_expected_attach_type(
-		    k->skel->progs.enf_connect_unix, BPF_CGROUP_UNIX_CONNECT_);
-	else
+		    k->skel->progs.enf_connect_unix, KFEAT_CGROUP_UNIX_CONNECT);
+		bpf_program__set_expected_attach_type(
+		    k->skel->progs.enf_sendmsg_unix, KFEAT_CGROUP_UNIX_SENDMSG);
+	} else {
 		bpf_program__set_autoload(k->skel->progs.enf_connect_unix,
 		    false);
+		bpf_program__set_autoload(k->skel->progs.enf_sendmsg_unix,
+		    false);
+	}
 	pin_maps(k->skel->obj, pindir);
 	if ((rc = enforce_bpf__load(k->skel)) < 0) {
 		snprintf(err, errlen, "loading the enforce programs failed: %s",
@@ -763,7 +747,7 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 	    k->skel->progs.enf_sendmsg6, k->skel->progs.enf_bind4,
 	    k->skel->progs.enf_bind6, k->skel->progs.enf_dns,
 	    k->skel->progs.enf_dns_q, k->skel->progs.enf_connect_unix,
-	    k->skel->progs.enf_sock_create };
+	    k->skel->progs.enf_sendmsg_unix, k->skel->progs.enf_sock_create };
 	char path[512];
 	uint64_t id;
 	size_t i;
@@ -780,7 +764,9 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]) && rc == 0; i++) {
 		snprintf(path, sizeof(path), "%s/link-%llu-%s", k->pindir,
 		    (unsigned long long)id, bpf_program__name(progs[i]));
-		if (progs[i] == k->skel->progs.enf_connect_unix && !k->has_unix)
+		if ((progs[i] == k->skel->progs.enf_connect_unix ||
+		    progs[i] == k->skel->progs.enf_sendmsg_unix) &&
+		    !k->has_unix)
 			continue;
 		if ((rc = link_pinned(k, progs[i], fd, cgdir, path)) < 0)
 			snprintf(err, errlen, "attaching %s to %s: %s",

@@ -320,7 +320,8 @@ rules_paths(const struct wire_policy *p, uint32_t wid, struct pathset *out)
 		size_t len;
 
 		if ((r->dim != WD_EXEC && r->dim != WD_FILE) ||
-		    r->pattern == NULL || r->pattern[0] != '/')
+		    r->pattern == NULL ||
+		    (r->pattern[0] != '/' && r->pattern[0] != '@'))
 			continue;
 		len = strlen(r->pattern);
 		if (strchr(r->pattern, '*') == NULL) {

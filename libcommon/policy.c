@@ -459,9 +459,10 @@ policy_parse(const char *name, const char *text, json_t **out, char *err,
 			bad(&e, m, "files: each item needs path and mode");
 			continue;
 		}
-		if (p != NULL && p[0] != '/') {
-			bad(&e, ymap_get(m, "path"), "path: \"%s\" is not "
-			    "absolute", p);
+		/* "@name": an abstract unix socket (reached as a write). */
+		if (p != NULL && p[0] != '/' && (p[0] != '@' || p[1] == '\0')) {
+			bad(&e, ymap_get(m, "path"), "path: \"%s\" is neither "
+			    "absolute nor an abstract socket's @name", p);
 			continue;
 		}
 		if (mode != NULL && strspn(mode, "rwx") != strlen(mode)) {

@@ -68,6 +68,26 @@ pattern(const char *p, unsigned flags, char *out, size_t len)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * The same for a file item, which may also be an abstract unix socket,
+ * "@name": a name that looks like a path is generalised as one ("@/tmp/
+ * .X11-unix/X0"), any other as one component.
+ */
+static int
+file_pattern(const char *p, char *out, size_t len)
+{
+	int rc;
+
+	if (p == NULL || p[0] != '@')
+		return pattern(p, 0, out, len);
+	if (len < 2)
+		return -ENAMETOOLONG;
+	out[0] = '@';
+	rc = p[1] == '/' ? gen_path_ex(p + 1, 0, out + 1, len - 1) :
+	    gen_component(p + 1, strlen(p + 1), 0, out + 1, len - 1);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 observe_exec(const struct wire_event *ev, struct obs *o)
 {
@@ -148,7 +168,7 @@ observe(const struct wire_event *ev, struct obs *o)
 	case EV_OPEN:
 		if (ev->result != 0)
 			break;
-		if ((rc = pattern(ev->path, 0, path, sizeof(path))) < 0)
+		if ((rc = file_pattern(ev->path, path, sizeof(path))) < 0)
 			break;
 		rc = add(o, WD_FILE, path, NULL, ev->mode & (WM_READ |
 		    WM_WRITE | WM_EXEC), 0, 0, ev->path, ev->host);

@@ -39,6 +39,15 @@
  *   syscall-storm N            N getppid()s (a syscall storm)
  *   memfd-exec BIN ARG         copy BIN into a memfd and fexecve it with
  *                              ARG (fileless exec)
+ *   unix-stream ADDR MSG       connect to unix ADDR (a path, or @name for
+ *                              an abstract socket; %00 in it is a NUL),
+ *                              send MSG, print the reply
+ *   unix-dgram ADDR MSG        sendto(ADDR) of MSG from an unbound
+ *                              datagram socket
+ *   unix-serve stream|dgram ADDR OUT
+ *                              (the services, outside the workload)
+ *                              listen at ADDR, append what comes to OUT;
+ *                              a stream peer gets "PONG"
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -58,6 +67,7 @@
 #include <linux/sched.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -624,6 +634,91 @@ memfd_exec(const char *bin, const char *arg)
 	return fail("fexecve");
 }
 
+/* ADDR as a unix address: a path, or "@name" (abstract; "%00" a NUL). */
+static socklen_t
+unix_addr(const char *a, struct sockaddr_un *sun)
+{
+	size_t n = 0;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (a[0] != '@') {
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", a);
+		return sizeof(*sun);
+	}
+	for (a++, n = 1; *a && n < sizeof(sun->sun_path); n++)
+		if (strncmp(a, "%00", 3) == 0) {
+			sun->sun_path[n] = '\0';
+			a += 3;
+		} else
+			sun->sun_path[n] = *a++;
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+}
+
+static int
+unix_stream(const char *addr, const char *msg)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_addr(addr, &sun);
+	char buf[128];
+	ssize_t n;
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (connect(s, (struct sockaddr *)&sun, len) < 0)
+		return fail("connect");
+	if (write(s, msg, strlen(msg)) < 0)
+		return fail("write");
+	n = read(s, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	printf("reply: %s\n", buf);
+	return 0;
+}
+
+static int
+unix_dgram(const char *addr, const char *msg)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_addr(addr, &sun);
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	if (sendto(s, msg, strlen(msg), 0, (struct sockaddr *)&sun, len) < 0)
+		return fail("sendto");
+	printf("sent\n");
+	return 0;
+}
+
+static int
+unix_serve(const char *kind, const char *addr, const char *out)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_addr(addr, &sun);
+	int dgram = strcmp(kind, "dgram") == 0, s, c, o;
+	char buf[256];
+	ssize_t n;
+
+	s = socket(AF_UNIX, dgram ? SOCK_DGRAM : SOCK_STREAM, 0);
+	if (bind(s, (struct sockaddr *)&sun, len) < 0 ||
+	    (!dgram && listen(s, 16) < 0))
+		return fail("bind");
+	if ((o = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
+		return fail(out);
+	for (;;) {
+		c = dgram ? s : accept(s, NULL, NULL);
+		if (c < 0)
+			continue;
+		if ((n = read(c, buf, sizeof(buf) - 1)) > 0) {
+			buf[n++] = '\n';
+			if (write(o, buf, (size_t)n) < 0)
+				return fail("write");
+		}
+		if (!dgram) {
+			if (write(c, "PONG", 4) < 0)
+				perror("write");
+			close(c);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -686,6 +781,12 @@ main(int argc, char **argv)
 		return flood(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 4 && strcmp(c, "memfd-exec") == 0)
 		return memfd_exec(argv[2], argv[3]);
+	if (argc == 4 && strcmp(c, "unix-stream") == 0)
+		return unix_stream(argv[2], argv[3]);
+	if (argc == 4 && strcmp(c, "unix-dgram") == 0)
+		return unix_dgram(argv[2], argv[3]);
+	if (argc == 5 && strcmp(c, "unix-serve") == 0)
+		return unix_serve(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(c, "syscall-storm") == 0) {
 		long i, n = atol(argv[2]);
 

@@ -38,6 +38,16 @@ node -e 'require("net").createServer(c => c.on("error", () => {}).on("data", () 
 	.listen(process.argv[1])' "$d/fwd.sock" &
 bg="$bg $!"
 for i in $(seq 50); do [ -S "$d/fwd.sock" ] && break; sleep 0.1; done
+# Unix services with no file: abstract sockets (the agent's own, and a
+# forwarder), and datagram sinks at paths (the agent's log sink, and a
+# forwarder's), served by the attack tool outside the workload.
+an=paddock-attack-$$
+for s in "stream @$an-ok $d/abs-ok.out" "stream @$an-fwd $d/abs-fwd.out" \
+    "dgram $d/ok.dgram $d/dgram-ok.out" "dgram $d/fwd.dgram $d/dgram-fwd.out"; do
+	$atk unix-serve $s &
+	bg="$bg $!"
+done
+for i in $(seq 50); do [ -S "$d/fwd.dgram" ] && [ -S "$d/ok.dgram" ] && break; sleep 0.1; done
 
 # Learn: read allowed.txt, run the tool, and run the attack tool itself
 # the benign way (threads, forks, its own unix service, execs of true), so
@@ -48,6 +58,7 @@ $ctl run --workload a-agent -- sh -c "i=0; while [ \$i -lt 60 ]; do
 	$atk unix-race $d/echo.sock PING 1 >/dev/null; $atk handle-name $d/allowed.txt >/dev/null
 	$atk exec-toctou /usr/bin/true /usr/bin/true $d/m 1 >/dev/null
 	$atk memfd-exec $d/allowed.txt x >/dev/null 2>&1
+	$atk unix-stream @$an-ok PING >/dev/null; $atk unix-dgram $d/ok.dgram HI >/dev/null
 	sleep 0.2; i=\$((i+1)); done" >/dev/null 2>&1 &
 learner=$!
 wait_stable
@@ -194,6 +205,18 @@ viol file alerted "x.path === '$d/fwd.sock' && x.mode === 2" >/dev/null ||
 	fail "alert: no violation for the unix socket $d/fwd.sock"
 ok "alert: a unix socket outside the baseline is reported as a write of its path"
 
+# An abstract socket and a datagram destination never reached in
+# learning: writes of "@name" and of the path, reported, delivered.
+out=$(run "$atk unix-stream @$an-fwd LEAK-A")
+echo "$out" | grep -q '^reply: PONG' || fail "alert: the abstract connect was stopped: $out"
+viol file alerted "x.path === '@$an-fwd' && x.mode === 2" >/dev/null ||
+	fail "alert: no violation naming @$an-fwd"
+out=$(run "$atk unix-dgram $d/fwd.dgram LEAK-B")
+echo "$out" | grep -q '^sent' || fail "alert: the datagram was stopped: $out"
+viol file alerted "x.path === '$d/fwd.dgram' && x.mode === 2 && (x.syscall === 44 || x.syscall === 'sendto')" >/dev/null ||
+	fail "alert: no violation naming $d/fwd.dgram"
+ok "alert: an abstract socket and a datagram destination outside the baseline are reported (@name, path)"
+
 # A hard link in alert: reported, not stopped.
 out=$(run "$atk link $d/secret.txt $d/alias.txt; echo after=\$?")
 echo "$out" | grep -q '^linked' || fail "alert: link stopped: $out"
@@ -256,6 +279,28 @@ done
 viol file killed "x.path === '$d/fwd.sock' && x.mode === 2" >/dev/null ||
 	fail "enforce: no violation naming $d/fwd.sock"
 ok "enforce: unix sockets as learnt: echo.sock works, fwd.sock (directly or by a symlink) kills its caller"
+
+# Abstract sockets and datagram destinations: the learnt ones work;
+# another one, or a learnt name with a NUL and more after it (another
+# abstract socket), is refused with EPERM before a byte moves.
+out=$(run "$atk unix-stream @$an-ok PING; $atk unix-dgram $d/ok.dgram HI")
+[ "$out" = "reply: PONG
+sent" ] || fail "enforce: the learnt abstract socket or datagram sink broke: $out"
+for a in "@$an-fwd" "@$an-ok%00x"; do
+	out=$(run "$atk unix-stream $a LEAK-C; echo after=\$?")
+	echo "$out" | grep -q 'refused: connect: Operation not permitted' ||
+		fail "enforce: the connect to $a was not refused: $out"
+done
+out=$(run "$atk unix-dgram $d/fwd.dgram LEAK-D; echo after=\$?")
+echo "$out" | grep -q 'refused: sendto: Operation not permitted' ||
+	fail "enforce: the datagram to $d/fwd.dgram was not refused: $out"
+sleep 0.2
+grep -q 'LEAK-[CD]' "$d/abs-fwd.out" "$d/dgram-fwd.out" && fail "enforce: a refused unix message arrived"
+viol file denied "x.path === '@$an-fwd' && x.mode === 2" >/dev/null ||
+	fail "enforce: no violation naming @$an-fwd"
+viol file denied "x.path === '$d/fwd.dgram' && x.mode === 2" >/dev/null ||
+	fail "enforce: no violation naming $d/fwd.dgram"
+ok "enforce: abstract and datagram unix destinations as learnt: the rest refused (EPERM) before a byte, and named"
 
 # Hard links and renames over a learnt name: the maker is killed, and the
 # inode left at that name is quarantined, so it never runs or is read.

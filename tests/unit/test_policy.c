@@ -203,6 +203,17 @@ test_policy_errors_name_line_and_column(void **state)
 	assert_non_null(strstr(err, "p.yaml:14:11: port: \"70000\""));
 	assert_non_null(strstr(err, "p.yaml:16:18: syscalls: \"frobnicate\""));
 	assert_non_null(strstr(err, "p.yaml:17:1: unknown key \"colour\""));
+	/* A file item is a path or an abstract socket's @name. */
+	assert_int_equal(policy_parse("s.yaml", "workload: a\nstages:\n  exec: "
+	    "alert\n  file: alert\n  net: alert\n  syscall: alert\nfiles:\n"
+	    "  - path: tmp/x\n    mode: w\n", &doc, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "s.yaml:8:11: path: \"tmp/x\" is neither "
+	    "absolute nor"));
+	assert_int_equal(policy_parse("s.yaml", "workload: a\nstages:\n  exec: "
+	    "alert\n  file: alert\n  net: alert\n  syscall: alert\nfiles:\n"
+	    "  - path: \"@agent-bus\"\n    mode: w\n", &doc, err, sizeof(err)),
+	    0);
+	json_decref(doc);
 	/* Broken YAML is named too. */
 	assert_int_equal(policy_parse("q.yaml", "workload: [x\n", &doc, err,
 	    sizeof(err)), -EINVAL);

@@ -536,6 +536,18 @@ test_observe_events(void **state)
 	obs_free(&o);
 	ev.path = "relative";
 	assert_int_equal(observe(&ev, &o), -EINVAL);
+	/* An abstract unix socket: "@name", generalised as a path when it
+	 * looks like one, as one component otherwise. */
+	ev.path = "@/tmp/.X11-unix/X0";
+	ev.mode = WM_WRITE;
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_string_equal(o.entries.v[0].key, "@/tmp/.X11-unix/X0");
+	obs_free(&o);
+	ev.path = "@agent-bus-550e8400-e29b-41d4-a716-446655440000";
+	assert_int_equal(observe(&ev, &o), 0);
+	assert_string_equal(o.entries.v[0].key, "@agent-bus-*");
+	assert_int_equal(o.entries.v[0].mode, WM_WRITE);
+	obs_free(&o);
 
 	/* A name beats the address. */
 	memset(&ev, 0, sizeof(ev));
