@@ -358,6 +358,34 @@ transition(struct engine *e, const char *w, struct transition *t,
 	view = profile_view(e, w);
 	acc = accepted_view(e, w);
 	doc = policy_compile(w, rev + 1, view, acc, &next);
+	{
+		int empty[WD_NDIMS] = {
+			[WD_EXEC] = json_array_size(json_object_get(doc,
+			    "exec")) == 0,
+			[WD_FILE] = json_array_size(json_object_get(doc,
+			    "files")) == 0,
+			[WD_SYSCALL] = json_array_size(json_object_get(doc,
+			    "syscalls")) == 0,
+		};
+
+		if ((rc = stage_nodata(&cur, &next, empty, err,
+		    sizeof(err))) < 0) {
+			/* A person is told, and the trail says so; a rule
+			 * simply waits for the data (it retries each
+			 * second: no trail entry, no warning each time). */
+			snprintf(msg, msglen, "%s: %s", w, err);
+			if (!t->automatic) {
+				audit(e, actor, w, "refused", t->promote ?
+				    "promote" : "demote", msg, reason);
+				log_warnx("%s by %s refused: %s", t->promote ?
+				    "promote" : "demote", actor, msg);
+			}
+			json_decref(view);
+			json_decref(acc);
+			json_decref(doc);
+			return rc;
+		}
+	}
 	rc = policy_store(e, w, doc, rev + 1, err, sizeof(err));
 	json_decref(view);
 	json_decref(acc);

@@ -39,4 +39,14 @@ struct transition {
 int	stage_apply(const struct wstate *cur, const struct transition *t,
 	    struct wstate *next, char *err, size_t errlen);
 
+/*
+ * A dimension moved into enforce by cur -> next whose policy would allow
+ * nothing where "nothing" can only mean "not observed yet" (empty[d]: no
+ * exec, no file or no syscall; every process execs, maps its libraries
+ * and makes syscalls, while an empty egress list is a real baseline):
+ * -EAGAIN and why in err, whatever --force says.  0 otherwise.
+ */
+int	stage_nodata(const struct wstate *cur, const struct wstate *next,
+	    const int empty[WD_NDIMS], char *err, size_t errlen);
+
 #endif

@@ -64,3 +64,32 @@ stage_apply(const struct wstate *cur, const struct transition *t,
 	}
 	return 0;
 }
+
+int
+stage_nodata(const struct wstate *cur, const struct wstate *next,
+    const int empty[WD_NDIMS], char *err, size_t errlen)
+{
+	static const char *const what[WD_NDIMS] = {
+		[WD_EXEC] = "no exec", [WD_FILE] = "no file",
+		[WD_SYSCALL] = "no syscall set (the collector reads them "
+		    "every collectd.syscall_interval)",
+	};
+	int d;
+
+	for (d = 0; d < WD_NDIMS; d++)
+		if (what[d] != NULL && empty[d] &&
+		    next->dim[d] == CONF_STAGE_ENFORCE &&
+		    cur->dim[d] != CONF_STAGE_ENFORCE) {
+			snprintf(err, errlen, "%s: %s observed yet; a policy "
+			    "allowing nothing would kill the workload's first "
+			    "%s. --force overrules stability, never missing "
+			    "data: let it run until the profile has %s, or "
+			    "promote the other dimensions with --dim; nothing "
+			    "changed", wire_dim_name(d), what[d],
+			    d == WD_SYSCALL ? "syscall" : d == WD_EXEC ?
+			    "exec" : "open", d == WD_SYSCALL ? "syscalls" :
+			    d == WD_EXEC ? "execs" : "files");
+			return -EAGAIN;
+		}
+	return 0;
+}

@@ -106,6 +106,38 @@ test_stage_per_dimension(void **state)
 	    "syscall=alert");
 }
 
+/* --force overrules stability, never missing data. */
+static void
+test_stage_nodata(void **state)
+{
+	struct wstate s, n;
+	struct transition t = { .to = E, .dim = -1, .promote = 1, .force = 1,
+	    .profile_status = WS_LEARNING };
+	int none[WD_NDIMS] = { 0 }, nosys[WD_NDIMS] = { [WD_SYSCALL] = 1 };
+	char err[512];
+
+	wstate_init(&s, L);
+	assert_int_equal(stage_apply(&s, &t, &n, err, sizeof(err)), 0);
+	assert_int_equal(stage_nodata(&s, &n, none, err, sizeof(err)), 0);
+	assert_int_equal(stage_nodata(&s, &n, nosys, err, sizeof(err)),
+	    -EAGAIN);
+	assert_non_null(strstr(err, "syscall: no syscall set"));
+	assert_non_null(strstr(err, "nothing changed"));
+	/* Alert allows all and reports: no data is no danger there. */
+	t.to = A;
+	assert_int_equal(stage_apply(&s, &t, &n, err, sizeof(err)), 0);
+	assert_int_equal(stage_nodata(&s, &n, nosys, err, sizeof(err)), 0);
+	/* The other dimensions alone may go to enforce. */
+	t.to = E;
+	t.dim = WD_NET;
+	assert_int_equal(stage_apply(&s, &t, &n, err, sizeof(err)), 0);
+	assert_int_equal(stage_nodata(&s, &n, nosys, err, sizeof(err)), 0);
+	/* Empty egress is a baseline (a workload with no network). */
+	nosys[WD_NET] = 1;
+	assert_int_equal(stage_nodata(&s, &n, nosys, err, sizeof(err)), 0);
+	(void)state;
+}
+
 static const char *view_json =
 "{\"exec\": [{\"path\": \"/usr/bin/node\"}, {\"path\": \"/usr/bin/ls\"}],"
 " \"edges\": [{\"parent\": \"/usr/bin/node\", \"child\": \"/usr/bin/ls\"}],"
@@ -310,6 +342,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stage_machine),
 		cmocka_unit_test(test_stage_per_dimension),
+		cmocka_unit_test(test_stage_nodata),
 		cmocka_unit_test(test_compile_and_roundtrip),
 		cmocka_unit_test(test_policy_errors_name_line_and_column),
 		cmocka_unit_test(test_audit_chain_catches_tampering),
