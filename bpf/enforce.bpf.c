@@ -43,8 +43,9 @@
  *
  * The global hooks are attached only once some policy needs them (exec,
  * and without LSM sys_exit and sys_guard, with the first policy; sys_enter
- * with the first syscall dimension in alert or enforce); until then a
- * host pays nothing for them.
+ * with the first syscall dimension in alert or enforce; the DNS pair,
+ * cgroup_skb egress and ingress, with the first destination allowed by
+ * name); until then a host pays nothing for them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

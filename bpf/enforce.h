@@ -286,6 +286,8 @@ struct eviol {
 	__u64	cgid;
 	__u64	start;		/* the offender's start_boottime */
 	__u64	suppressed;	/* same behaviour, not reported, since */
+	__u64	dropped;	/* other behaviours of the workload, not
+				 * reported (rate, full ring buffer), since */
 	__u32	wid;
 	__u8	dim;
 	__u8	action;		/* EACT_* */

@@ -726,9 +726,10 @@ fill_lineage(struct eviol *v, const struct ecache *wh)
 /*
  * A violation record, unless the same behaviour was reported less than a
  * second ago or the workload is over its rate.  Nothing is lost without a
- * trace: what is not sent is counted, and the next record of the same
- * behaviour (deduplication) or of the workload (rate, full ring buffer)
- * carries the count in suppressed.  The caller fills the behaviour and
+ * trace: what is not sent is counted, in the next record of the same
+ * behaviour (suppressed: its repeats) or, when the rate or a full ring
+ * buffer held a record back, in the workload's next record (dropped:
+ * other behaviours, with the repeats they carried).  The caller fills the behaviour and
  * submits it.  A workload reaching for Paddock (viol_protect) is never
  * held back by the rate: only the same attempt within a second is
  * counted instead of sent.
@@ -763,11 +764,19 @@ viol_begin_ex(const struct ecache *wh, __u32 dim, __u64 what, __u8 action,
 	}
 	if ((rt->sent >= EVIOL_RATE && due != 2 && !protect) ||
 	    (v = bpf_ringbuf_reserve(&viol, sizeof(*v), 0)) == NULL) {
-		__sync_fetch_and_add(&rt->dropped, 1);
+		/* This one and the repeats it would have carried.  A first
+		 * one stays new: its next time is recorded in full. */
+		__sync_fetch_and_add(&rt->dropped, 1 + supp);
+		if (due == 2) {
+			struct evseen_key k = { .wid = wid, .dim = dim,
+			    .what = what ^ ((__u64)action << 62) };
+
+			bpf_map_delete_elem(&vseen, &k);
+		}
 		return NULL;
 	}
 	rt->sent++;
-	supp += __sync_lock_test_and_set(&rt->dropped, 0);
+	v->dropped = __sync_lock_test_and_set(&rt->dropped, 0);
 	v->type = EREC_VIOL;
 	v->pid = bpf_get_current_pid_tgid() >> 32;
 	v->ts = now;

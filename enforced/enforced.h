@@ -128,9 +128,10 @@ const char *ekern_backends(struct ekern *k);
 /* Why the LSM backend is not in use (NULL when it is). */
 const char *ekern_why_not_lsm(struct ekern *k);
 /* Attach the global hooks a policy needs, and the network programs on
- * the cgroup2 root cgroot (once; links pinned). */
+ * the cgroup2 root cgroot (once; links pinned); the DNS pair only once
+ * some policy (dns) allows a destination by name. */
 int	ekern_hooks(struct ekern *k, const char *cgroot, int syscalls,
-	    char *err, size_t errlen);
+	    int dns, char *err, size_t errlen);
 /* Pin again every held link and map whose pin was removed; how many. */
 int	ekern_guard(struct ekern *k);
 /* Self-protection: Paddock's Redis (socket inode, TCP endpoints), daemons. */

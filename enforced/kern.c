@@ -59,6 +59,7 @@ struct ekern {
 		char		    cgdir[256];	/* "": not a cgroup link */
 	}			 held[HELD_MAX];
 	int			 has_unix;	/* cgroup/{connect,sendmsg}_unix */
+	int			 dns_on;	/* the DNS hooks are wanted */
 	uint64_t		 sealed[DIGEST_N];	/* map digests, as set */
 	int			 is_sealed;	/* ekern_seal() ran once */
 	int			 nheld;
@@ -404,12 +405,14 @@ ekern_why_not_lsm(struct ekern *k)
 }
 
 int
-ekern_hooks(struct ekern *k, const char *cgroot, int syscalls, char *err,
-    size_t errlen)
+ekern_hooks(struct ekern *k, const char *cgroot, int syscalls, int dns,
+    char *err, size_t errlen)
 {
 	struct enforce_bpf *s = k->skel;
 	int rc;
 
+	if (dns)
+		k->dns_on = 1;	/* from then on, like the syscall hook */
 	/* The network programs on the cgroup2 root: a workload's cgroup, or
 	 * its parent, made again (a slice removed and recreated, a container
 	 * first started after its policy) is covered all the same. */
@@ -767,6 +770,11 @@ ekern_attach(struct ekern *k, const char *cgdir, char *err, size_t errlen)
 		if ((progs[i] == k->skel->progs.enf_connect_unix ||
 		    progs[i] == k->skel->progs.enf_sendmsg_unix) &&
 		    !k->has_unix)
+			continue;
+		/* Every UDP packet of the host passes the DNS pair: only
+		 * once some policy allows a destination by name. */
+		if ((progs[i] == k->skel->progs.enf_dns ||
+		    progs[i] == k->skel->progs.enf_dns_q) && !k->dns_on)
 			continue;
 		if ((rc = link_pinned(k, progs[i], fd, cgdir, path)) < 0)
 			snprintf(err, errlen, "attaching %s to %s: %s",

@@ -12,7 +12,7 @@
  * policy-acks with the backend of each dimension.  Violations come from
  * the kernel's ring buffer and go to the violations stream with the
  * process lineage, rate-limited per workload (enforced.rate_per_sec; the
- * rest are counted as suppressed in the next record).
+ * rest are counted as dropped in the workload's next record).
  *
  * Backends, chosen by a probe at start-up and reported per dimension in
  * every acknowledgement (so `paddockctl status` says what the kernel
@@ -51,7 +51,7 @@ struct rate {
 	uint32_t	 wid;
 	uint64_t	 sec;
 	uint32_t	 sent;
-	uint64_t	 suppressed;
+	uint64_t	 dropped;	/* held back: counted into the next */
 };
 
 #define XCACHE_SLOTS	4096
@@ -238,13 +238,16 @@ ack(struct enforcer *e, const struct wire_policy *p, int ok, const char *msg)
 
 /* The global hooks this policy needs, attached once for all. */
 static int
-hooks(struct enforcer *e, const struct wire_policy *p, char *err,
+hooks(struct enforcer *e, const struct wire_policy *p, int names, char *err,
     size_t errlen)
 {
 	int sys = e->syscalls_on || p->modes[WD_SYSCALL] != WMODE_OFF;
 	int rc;
 
-	if ((rc = ekern_hooks(e->k, e->mnt, sys, err, errlen)) < 0)
+	/* names: the policy allows some destination by its DNS name, so the
+	 * questions and answers of the host must be read (enf_dns_q,
+	 * enf_dns); until one does, UDP packets pay nothing for them. */
+	if ((rc = ekern_hooks(e->k, e->mnt, sys, names, err, errlen)) < 0)
 		return rc;
 	e->syscalls_on = sys;
 	return 0;
@@ -333,7 +336,7 @@ apply(struct enforcer *e, const void *body, size_t blen, int fresh,
 	    1000), &ds)) < 0 ||
 	    (rc = ekern_set_dns(e->k, w.wid, &ds)) < 0 ||
 	    (rc = ekern_set_paths(e->k, w.wid, &ps, p.syscalls)) < 0 ||
-	    (rc = hooks(e, &p, perr, sizeof(perr))) < 0 ||
+	    (rc = hooks(e, &p, ds.n > 0, perr, sizeof(perr))) < 0 ||
 	    place(e, p.workload, wkind_of(e, p.workload), &w, perr,
 	    sizeof(perr)) < 0) {
 		snprintf(msg, sizeof(msg), "rev %llu not applied: %s",
@@ -655,7 +658,7 @@ on_record(void *arg, void *data, size_t len)
 	if (rt->sent >= e->d->conf.enforced.rate_per_sec &&
 	    !(r->mode & (EM_PROTECT | EM_COMPAT)) &&
 	    !(r->path_flags & EP_NEW)) {
-		rt->suppressed += 1 + r->suppressed;
+		rt->dropped += 1 + r->suppressed + r->dropped;
 		e->suppressed++;
 		return 0;
 	}
@@ -675,8 +678,9 @@ on_record(void *arg, void *data, size_t len)
 	v.mode = r->mode & (EM_READ | EM_WRITE | EM_EXEC | EM_PROTECT |
 	    EM_COMPAT);
 	v.syscall = r->syscall;
-	v.suppressed = rt->suppressed + r->suppressed;
-	rt->suppressed = 0;
+	v.suppressed = r->suppressed;
+	v.dropped = rt->dropped + r->dropped;
+	rt->dropped = 0;
 	if (r->mode & EM_RAW) {
 		snprintf(sig, sizeof(sig), "raw socket (family %u, type %u, "
 		    "protocol %d)", r->target >> 16, r->target & 0xffff,

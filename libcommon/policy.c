@@ -596,13 +596,15 @@ policy_violation_json(const struct wire_violation *v, const char *id)
 		    (int)v->lineage.v[i].pid, "exe", v->lineage.v[i].exe, "args",
 		    v->lineage.v[i].args));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:s?, s:s?, "
-	    "s:I, s:s, s:i, s:i, s:s?, s:I, s:o, s:b}", "id", id, "time", when,
+	    "s:I, s:s, s:i, s:i, s:s?, s:I, s:I, s:o, s:b}", "id", id, "time",
+	    when,
 	    "host", v->host, "workload", v->workload, "dimension",
 	    wire_dim_name(v->dim), "action", wire_action_name(v->action), "rev",
 	    (json_int_t)v->rev, "pid", (int)v->pid, "exe", v->exe, "path",
 	    v->path, "mode", (json_int_t)v->mode, "addr", v->addr, "port",
 	    (int)v->port, "proto", (int)v->proto, "name", v->name, "suppressed",
-	    (json_int_t)v->suppressed, "lineage", lin, "accepted", 0);
+	    (json_int_t)v->suppressed, "dropped", (json_int_t)v->dropped,
+	    "lineage", lin, "accepted", 0);
 	if (o != NULL && v->syscall >= 0) {
 		json_object_set_new(o, "syscall", json_integer(v->syscall));
 		json_object_set_new(o, "syscall_name", json_string(

@@ -255,6 +255,7 @@ static const struct wire_field violation_fields[] = {
 	F(V, "name", name, WF_PSTR, 0, 255, OPT, NULL, NULL),
 	F(V, "syscall", syscall, WF_I32, 0, 0, OPT, NULL, NULL),
 	F(V, "suppressed", suppressed, WF_U64, 0, 0, OPT, NULL, NULL),
+	F(V, "dropped", dropped, WF_U64, 0, 0, OPT, NULL, NULL),
 	F(V, "lineage", lineage, WF_ARRAY, sizeof(struct wire_proc),
 	    WIRE_LINEAGE_MAX, OPT, NULL, &proc_table),
 };

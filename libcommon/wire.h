@@ -274,7 +274,9 @@ struct wire_violation {
 	uint16_t	 port;
 	char		*name;
 	int32_t		 syscall;	/* -1 when not a syscall violation */
-	uint64_t	 suppressed;	/* similar events rate-limited away */
+	uint64_t	 suppressed;	/* its repeats not recorded, since */
+	uint64_t	 dropped;	/* the workload's other violations not
+					 * recorded (rate, full buffer), since */
 	struct wire_lineage lineage;
 };
 

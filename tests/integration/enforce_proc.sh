@@ -150,7 +150,16 @@ ok "self-protection: Redis's socket refused by path and via symlink; not accepta
 # which still receives the signal, finds the sender marked and refuses it.
 epid=$(cat "$dir/enforced.pid"); ppid=$(cat "$dir/policyd.pid")
 eexe=$(readlink "/proc/$epid/exe")
-for how in kill group tgkill tkill queue pidfd int80; do
+# The i386 entry (int 0x80) exists only where the kernel (or its
+# hypervisor) has 32-bit emulation on: tried on this test's own shell
+# first, outside any workload.  Where it faults there is no such door to
+# guard, and the case is skipped, loudly.
+ways="kill group tgkill tkill queue pidfd int80"; marked=6; i386=yes
+if ! "$actor" signal int80 $$ 0 >/dev/null 2>&1; then
+	echo "SKIP: int 0x80 faults on this kernel (no 32-bit syscalls): the i386 kill is not tried"
+	ways="kill group tgkill tkill queue pidfd"; marked=5; i386=no
+fi
+for how in $ways; do
 	stopped "SIGTERM to enforced by $how" "$actor signal $how $epid 15" '^sent'
 done
 # A pipe pointed at enforced (F_SETOWN, F_SETSIG): the kernel itself
@@ -174,10 +183,10 @@ stopped "SIGWINCH to Redis" "$actor signal kill $rpid 28"
 sleep 1
 kill -0 "$epid" && kill -0 "$ppid" || fail "a signal from the workload stopped a daemon"
 if [ $act = killed ]; then
-	# Six senders marked by the kernel (all but sigqueue's, refused for
+	# Six senders (five without int 0x80) marked by the kernel (all but sigqueue's, refused for
 	# its origin): else the test proves nothing.
 	n=$(grep -c "SIGTERM from pid [0-9]* refused: its sender is a workload" "$dir/enforced.log" || true)
-	[ "$n" = 6 ] || fail "enforced refused $n SIGTERMs from marked senders, not 6"
+	[ "$n" = $marked ] || fail "enforced refused $n SIGTERMs from marked senders, not $marked"
 	n=$(grep -c "SIGTERM from pid [0-9]* refused: its origin" "$dir/enforced.log" || true)
 	[ "$n" -ge 1 ] || fail "enforced did not refuse sigqueue's SIGTERM for its origin"
 	$ctl violations --workload x-agent | grep -q "fcntl: SIG[A-Z]* to pid $epid" ||
@@ -206,11 +215,11 @@ for sc in ptrace process_vm_readv pidfd_getfd; do
 done
 $ctl violations --workload x-agent | grep -q "kill: SIGWINCH to pid $rpid" ||
 	fail "no violation for the signal to Redis"
-if [ $act = killed ]; then	# the i386 kill: a violation of its own
+if [ $act = killed ] && [ $i386 = yes ]; then	# the i386 kill: a violation of its own
 	$ctl violations --workload x-agent | grep -q "i386 syscall 37" ||
 		fail "no violation for the 32-bit kill"
 fi
-ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd, i386 kill, F_SETOWN, SIGUSR1 to policyd, SIGWINCH to Redis; ptrace, process_vm_readv, pidfd_getfd of enforced: caller $act, daemons run on"
+ok "self-protection: SIGTERM to enforced by kill, kill(-pgid), tgkill, tkill, sigqueue, pidfd, i386 kill (where there is one: $i386), F_SETOWN, SIGUSR1 to policyd, SIGWINCH to Redis; ptrace, process_vm_readv, pidfd_getfd of enforced: caller $act, daemons run on"
 
 # Pins: removed from inside the workload, four ways.  With BPF LSM each is
 # refused.  Without it the remover is killed in the call (which still

@@ -185,7 +185,7 @@ test_other_kinds_roundtrip(void **state)
 	struct wire_violation v = { .ts = 1, .dim = WD_NET,
 	    .action = WA_DENIED, .rev = 3, .pid = 55, .exe = "/usr/bin/curl",
 	    .family = 4, .proto = WP_TCP, .port = 443, .syscall = -1,
-	    .suppressed = 2 };
+	    .suppressed = 2, .dropped = 7 };
 	struct wire_audit au = { .seq = 1, .ts = 2, .actor = "user:root",
 	    .action = "promote", .before = "learning", .after = "alert",
 	    .reason = "ready" };
@@ -242,6 +242,8 @@ test_other_kinds_roundtrip(void **state)
 	v.lineage.n = 1;
 	roundtrip(WK_VIOLATION, &v, &d.v);
 	assert_int_equal(d.v.syscall, -1);
+	assert_int_equal(d.v.suppressed, 2);
+	assert_int_equal(d.v.dropped, 7);
 	assert_int_equal(d.v.lineage.n, 1);
 	wire_free(WK_VIOLATION, &d.v);
 
