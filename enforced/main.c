@@ -370,8 +370,9 @@ apply(struct enforcer *e, const void *body, size_t blen, int fresh,
 	    wire_mode_name(p.modes[WD_SYSCALL]), ps.nexact, ps.npat, ks.n,
 	    ds.n, unresolved);
 	if (ps.skipped > 0)
-		log_warnx("%s: %zu patterns longer than %d bytes match nothing",
-		    p.workload, ps.skipped, EPAT_MAX - 1);
+		log_warnx("%s: %zu patterns match nothing (longer than %d "
+		    "bytes, or \\x00 in them)", p.workload, ps.skipped,
+		    EPAT_MAX - 1);
 	log_info("%s: %s", p.workload, msg);
 	ack(e, &p, 1, msg);
 	e->applied++;

@@ -317,16 +317,22 @@ rules_paths(const struct wire_policy *p, uint32_t wid, struct pathset *out)
 		uint32_t dim = r->dim == WD_EXEC ? EDIM_EXEC : EDIM_FILE;
 		uint8_t modes = r->dim == WD_EXEC ? EM_EXEC :
 		    (uint8_t)(r->mode & (EM_READ | EM_WRITE | EM_EXEC));
+		char pat[WIRE_PATH_MAX];
 		size_t len;
 
 		if ((r->dim != WD_EXEC && r->dim != WD_FILE) ||
 		    r->pattern == NULL ||
 		    (r->pattern[0] != '/' && r->pattern[0] != '@'))
 			continue;
-		len = strlen(r->pattern);
-		if (strchr(r->pattern, '*') == NULL) {
+		/* Wire text to the bytes the kernel sees ("\xff" is 0xff). */
+		if (wire_unescape(r->pattern, pat, sizeof(pat)) < 0) {
+			out->skipped++;	/* never matches: denies, logged */
+			continue;
+		}
+		len = strlen(pat);
+		if (strchr(pat, '*') == NULL) {
 			struct eexact_key key = { .wid = wid, .dim = dim,
-			    .hash = rules_path_hash(r->pattern) };
+			    .hash = rules_path_hash(pat) };
 
 			/* One path, several rules: their modes together. */
 			for (k = 0; k < out->nexact; k++)
@@ -357,7 +363,7 @@ rules_paths(const struct wire_policy *p, uint32_t wid, struct pathset *out)
 		out->pat[out->npat].key.idx = (uint16_t)out->npat_dim[dim];
 		out->pat[out->npat].v.len = (uint16_t)len;
 		out->pat[out->npat].v.modes = modes;
-		memcpy(out->pat[out->npat].v.s, r->pattern, len);
+		memcpy(out->pat[out->npat].v.s, pat, len);
 		out->npat_dim[dim]++;
 		out->npat++;
 	}

@@ -342,8 +342,8 @@ scope_stem(const char *c, size_t n)
 	return stem;
 }
 
-void
-cgroup_identity(const char *path, struct cgroup_ident *id)
+static void
+identity_raw(const char *path, struct cgroup_ident *id)
 {
 	const char *comp[64];
 	size_t clen[64], nc = 0, i;
@@ -444,4 +444,22 @@ cgroup_identity(const char *path, struct cgroup_ident *id)
 		}
 	}
 	snprintf(id->name, sizeof(id->name), "-.slice");
+}
+
+/*
+ * A unit's name is systemd's unescaping of its cgroup, so any bytes: the
+ * name is kept as wire text (wire.h), the same in every daemon, so that
+ * the name a policy carries is the name enforced derives here.
+ */
+void
+cgroup_identity(const char *path, struct cgroup_ident *id)
+{
+	char raw[sizeof(id->name)];
+	int cut;
+
+	identity_raw(path, id);
+	if (wire_text_ok(id->name, strlen(id->name)))
+		return;
+	memcpy(raw, id->name, sizeof(raw));
+	wire_escape(id->name, sizeof(id->name), raw, strlen(raw), 0, &cut);
 }

@@ -38,6 +38,7 @@ enum wf_type {
 	WF_ARRAY,	/* struct wire_vec of sub records */
 	WF_U32ARR,	/* uint32_t[size] */
 	WF_ENUMARR,	/* uint8_t[size], strings on the wire */
+	WF_I32N,	/* int32_t where -1 is "none" (0 is a value) */
 };
 
 struct wire_table;
@@ -85,7 +86,7 @@ const char *const wire_dim_names[] = {
 const char *const wire_mode_names[] = { "off", "alert", "block", NULL };
 const char *const wire_action_names[] = { "alerted", "denied", "killed", NULL };
 const char *const wire_status_names[] = {
-	"learning", "stable", "too-large", NULL,
+	"learning", "stable", "too-large", "expired", NULL,
 };
 static const char *const wire_kind_names[] = {
 	"?", "event", "profile", "policy", "policy-ack", "violation", "audit",
@@ -253,7 +254,7 @@ static const struct wire_field violation_fields[] = {
 	F(V, "addr", addr, WF_STR, WIRE_ADDR_MAX, 0, OPT, NULL, NULL),
 	F(V, "port", port, WF_U16, 0, 0, OPT, NULL, NULL),
 	F(V, "name", name, WF_PSTR, 0, 255, OPT, NULL, NULL),
-	F(V, "syscall", syscall, WF_I32, 0, 0, OPT, NULL, NULL),
+	F(V, "syscall", syscall, WF_I32N, 0, 0, OPT, NULL, NULL),
 	F(V, "suppressed", suppressed, WF_U64, 0, 0, OPT, NULL, NULL),
 	F(V, "dropped", dropped, WF_U64, 0, 0, OPT, NULL, NULL),
 	F(V, "lineage", lineage, WF_ARRAY, sizeof(struct wire_proc),
@@ -418,6 +419,137 @@ wire_argv_join(const struct wire_argv *a, char *dst, size_t dstlen)
 		memcpy(dst + dstlen - 4, "...", 4);
 }
 
+/* ---------------------------------------------------------------- UTF-8 */
+
+/* Length of the well-formed UTF-8 sequence at s (n bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;	/* overlong, beyond Unicode, a surrogate */
+	return len;
+}
+
+static int
+is_hexc(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/* Does s[i] start "\xHH", which on the wire always means byte HH? */
+static int
+at_escape(const char *s, size_t n, size_t i)
+{
+	return s[i] == '\\' && i + 3 < n &&
+	    s[i + 1] == 'x' && is_hexc((unsigned char)s[i + 2]) &&
+	    is_hexc((unsigned char)s[i + 3]);
+}
+
+int
+wire_text_ok(const char *s, size_t n)
+{
+	size_t i, l;
+
+	for (i = 0; i < n; i += l)
+		if ((l = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
+			return 0;
+	return 1;
+}
+
+int
+wire_text_plain(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!wire_text_ok(s, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (at_escape(s, n, i))
+			return 0;
+	return 1;
+}
+
+size_t
+wire_escape(char *dst, size_t dstlen, const char *src, size_t n, int exact,
+    int *cut)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, o = 0, l;
+
+	*cut = 0;
+	if (dstlen == 0)
+		return 0;
+	while (i < n) {
+		l = utf8_seq((const unsigned char *)src + i, n - i);
+		if (l == 0 || (exact && at_escape(src, n, i))) {
+			unsigned char b = (unsigned char)src[i];
+
+			if (o + 4 >= dstlen)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[b >> 4];
+			dst[o++] = hex[b & 15];
+			i++;
+			continue;
+		}
+		if (o + l >= dstlen)
+			break;
+		memcpy(dst + o, src + i, l);
+		o += l;
+		i += l;
+	}
+	*cut = i < n;
+	dst[o] = '\0';
+	return o;
+}
+
+long
+wire_unescape(const char *src, char *dst, size_t dstlen)
+{
+	size_t i, o = 0, n = strlen(src);
+
+	for (i = 0; i < n; i++) {
+		char c = src[i];
+
+		if (at_escape(src, n, i)) {
+			char h[3] = { src[i + 2], src[i + 3], 0 };
+
+			c = (char)strtol(h, NULL, 16);
+			i += 3;
+		}
+		if (c == '\0' || o + 1 >= dstlen)
+			return c == '\0' ? -EINVAL : -ENAMETOOLONG;
+		dst[o++] = c;
+	}
+	if (dstlen == 0)
+		return -ENAMETOOLONG;
+	dst[o] = '\0';
+	return (long)o;
+}
+
 /* --------------------------------------------------------------- encoding */
 
 void
@@ -453,6 +585,7 @@ struct wenc {
 	char		*err;
 	size_t		 errlen;
 	int		 rc;
+	int		 exact;		/* a record of the kernel's bytes */
 };
 
 static int
@@ -467,11 +600,44 @@ enc_fail(struct wenc *e, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static void
-enc_str(struct wenc *e, const char *s, size_t len)
+/*
+ * A string as wire text: bytes that are not UTF-8 become "\xHH", and when
+ * exact (the paths, argv and names of an event or a violation: the
+ * kernel's bytes, which enforced may need back) so does a backslash that
+ * would read as an escape.  Inline names (workload, host, ids) are
+ * identities, never unescaped, so "dev-disk-by\x2duuid" stays as systemd
+ * wrote it; and text that came off the wire (a profile's patterns, a
+ * policy) is never escaped twice.  When escaping makes it longer than the
+ * field's bound max, it is cut at a whole character and ends in "...", as
+ * collectd marks a cut path.  Text already plain costs one scan.
+ */
+static size_t
+enc_str(struct wenc *e, const char *s, size_t len, size_t max, int exact)
 {
-	msgpack_pack_str(&e->pk, len);
-	msgpack_pack_str_body(&e->pk, s, len);
+	char *t;
+	size_t n;
+	int cut;
+
+	if (exact ? wire_text_plain(s, len) : wire_text_ok(s, len)) {
+		msgpack_pack_str(&e->pk, len);
+		msgpack_pack_str_body(&e->pk, s, len);
+		return len;
+	}
+	if ((t = malloc(max + 1)) == NULL) {
+		enc_fail(e, "no memory to escape a string");
+		e->rc = -ENOMEM;
+		return 0;
+	}
+	n = wire_escape(t, max + 1, s, len, exact, &cut);
+	if (cut) {
+		n = max >= 3 ? wire_escape(t, max - 2, s, len, exact, &cut) : 0;
+		memcpy(t + n, "...", max >= 3 ? 4 : 1);
+		n += max >= 3 ? 3 : 0;
+	}
+	msgpack_pack_str(&e->pk, n);
+	msgpack_pack_str_body(&e->pk, t, n);
+	free(t);
+	return n;
 }
 
 /* Should this field be written for this variant? */
@@ -493,6 +659,8 @@ field_present(const struct wire_field *f, const void *rec, unsigned var)
 		return *(const uint32_t *)p != 0;
 	case WF_I32:
 		return *(const int32_t *)p != 0;
+	case WF_I32N:
+		return *(const int32_t *)p != -1;
 	case WF_U64:
 		return *(const uint64_t *)p != 0;
 	case WF_F64:
@@ -531,7 +699,7 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 		return msgpack_pack_uint32(&e->pk, *(const uint32_t *)p);
 	case WF_U64:
 		return msgpack_pack_uint64(&e->pk, *(const uint64_t *)p);
-	case WF_I32:
+	case WF_I32: case WF_I32N:
 		return msgpack_pack_int32(&e->pk, *(const int32_t *)p);
 	case WF_F64:
 		return msgpack_pack_double(&e->pk, *(const double *)p);
@@ -541,7 +709,7 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 
 		if (strcmp(nm, "?") == 0)
 			return enc_fail(e, "%s: value %u out of range", f->key, v);
-		enc_str(e, nm, strlen(nm));
+		enc_str(e, nm, strlen(nm), 64, 0);
 		return 0;
 	}
 	case WF_ENUMARR:
@@ -551,14 +719,14 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 
 			if (strcmp(nm, "?") == 0)
 				return enc_fail(e, "%s[%u]: out of range", f->key, i);
-			enc_str(e, nm, strlen(nm));
+			enc_str(e, nm, strlen(nm), 64, 0);
 		}
 		return 0;
 	case WF_STR:
 		n = strnlen(p, f->size);
 		if (n >= f->size)
 			return enc_fail(e, "%s: not terminated", f->key);
-		enc_str(e, p, n);
+		enc_str(e, p, n, f->size - 1, 0);
 		return 0;
 	case WF_PSTR: {
 		const char *s = *(char *const *)p;
@@ -569,7 +737,7 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 		if (n > f->max)
 			return enc_fail(e, "%s: %zu bytes, more than %u", f->key,
 			    n, f->max);
-		enc_str(e, s, n);
+		enc_str(e, s, n, f->max, e->exact);
 		return 0;
 	}
 	case WF_BIN:
@@ -583,14 +751,17 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 		return 0;
 	case WF_ARGV: {
 		const struct wire_argv *a = (const void *)p;
-		size_t off = 0;
+		size_t off = 0, slack, w;
 
 		if (a->argc > WIRE_ARGC_MAX || a->len > WIRE_ARGV_MAX)
 			return enc_fail(e, "%s: too long", f->key);
+		/* The bound is on the whole: escapes spend what is left. */
+		slack = WIRE_ARGV_MAX - a->len;
 		msgpack_pack_array(&e->pk, a->argc);
 		for (i = 0; i < a->argc; i++) {
 			n = strnlen(a->buf + off, a->len - off);
-			enc_str(e, a->buf + off, n);
+			w = enc_str(e, a->buf + off, n, n + slack, e->exact);
+			slack -= w > n ? w - n : 0;
 			off += n + 1;
 		}
 		return 0;
@@ -606,7 +777,7 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 			n = strlen(l->v[i]);
 			if (n >= f->size)
 				return enc_fail(e, "%s[%u]: too long", f->key, i);
-			enc_str(e, l->v[i], n);
+			enc_str(e, l->v[i], n, f->size - 1, e->exact);
 		}
 		return 0;
 	}
@@ -641,7 +812,7 @@ enc_record(struct wenc *e, const struct wire_table *t, const void *rec)
 	for (i = 0; i < t->nf; i++) {
 		if (!field_present(&t->f[i], rec, var))
 			continue;
-		enc_str(e, t->f[i].key, strlen(t->f[i].key));
+		enc_str(e, t->f[i].key, strlen(t->f[i].key), 64, 0);
 		if (enc_field(e, &t->f[i], rec) < 0 || e->rc < 0)
 			return e->rc < 0 ? e->rc : -ENOMEM;
 	}
@@ -659,6 +830,10 @@ wire_encode(enum wire_kind kind, const void *rec, struct wire_buf *b,
 		snprintf(err, errlen, "unknown record kind %d", kind);
 		return -EINVAL;
 	}
+	/* Events and violations hold what the kernel saw, byte for byte:
+	 * escaped exactly here, their one way onto the wire.  Every other
+	 * record carries text that came off the wire already. */
+	e.exact = kind == WK_EVENT || kind == WK_VIOLATION;
 	b->len = 0;
 	msgpack_packer_init(&e.pk, b, wire_buf_write);
 	if (msgpack_pack_array(&e.pk, 3) < 0 ||
@@ -852,6 +1027,9 @@ dec_strobj(struct wdec *d, const char *key, const msgpack_object *o, size_t max)
 		    o->via.str.size, max);
 	if (memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 		return dec_fail(d, key, "string contains a NUL byte");
+	if (!wire_text_ok(o->via.str.ptr, o->via.str.size))
+		return dec_fail(d, key, "string is not UTF-8 (a sender writes "
+		    "other bytes as \\xHH)");
 	return 0;
 }
 
@@ -917,7 +1095,7 @@ dec_field(struct wdec *d, const struct wire_field *f, const msgpack_object *o,
 		return 0;
 	case WF_U64:
 		return dec_uint(d, f->key, o, UINT64_MAX, (uint64_t *)(void *)p);
-	case WF_I32:
+	case WF_I32: case WF_I32N:
 		if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 		    o->via.u64 <= INT32_MAX)
 			*(int32_t *)p = (int32_t)o->via.u64;
@@ -1081,6 +1259,10 @@ dec_record(struct wdec *d, const struct wire_table *t, const msgpack_object *o,
 		    obj_type_name(o));
 		return -EPROTO;
 	}
+	/* A value that may be 0 is -1 when absent (the syscall read is 0). */
+	for (i = 0; i < t->nf; i++)
+		if (t->f[i].type == WF_I32N)
+			*(int32_t *)(void *)((char *)rec + t->f[i].off) = -1;
 	/* The variant decides what else is allowed, so read it first. */
 	if (t->variant >= 0) {
 		const struct wire_field *vf = &t->f[t->variant];
@@ -1383,6 +1565,17 @@ wire_summary(enum wire_kind kind, const void *rec, char *dst, size_t n)
 	default:
 		snprintf(dst, n, "?");
 		break;
+	}
+	/* Wire text too: it is read with redis-cli, next to the body. */
+	if (n > 0 && !wire_text_ok(dst, strlen(dst))) {
+		char *raw = strdup(dst);
+		int cut;
+
+		if (raw != NULL)
+			wire_escape(dst, n, raw, strlen(raw), 0, &cut);
+		else
+			snprintf(dst, n, "?");
+		free(raw);
 	}
 }
 

@@ -14,7 +14,11 @@
  * never as a crash.  docs/wire-format.md is the human copy of the tables.
  *
  * Kinds and enum values are append-only.  Strings are UTF-8 without NUL
- * bytes.  Times are nanoseconds since the Unix epoch.
+ * bytes: the encoder writes any other byte as "\xHH" (and, in the paths,
+ * argv and names of events and violations, which hold the kernel's bytes,
+ * a backslash that would read as such an escape as "\x5c"); the decoder
+ * refuses a string that is not UTF-8.  Times are nanoseconds
+ * since the Unix epoch.
  */
 #ifndef PADDOCK_WIRE_H
 #define PADDOCK_WIRE_H
@@ -124,6 +128,7 @@ enum wire_status {
 	WS_LEARNING = 0,
 	WS_STABLE = 1,
 	WS_TOO_LARGE = 2,
+	WS_EXPIRED = 3,		/* forgotten: idle, never promoted */
 	WS__MAX,
 };
 
@@ -375,6 +380,22 @@ void	wire_argv_join(const struct wire_argv *a, char *dst, size_t dstlen);
 
 /* "2026-11-28T15:20:01.123Z": the "time" field of a stream entry. */
 void	wire_time_iso(uint64_t ns, char *dst, size_t dstlen);
+
+/*
+ * Wire text (see above).  wire_text_ok: is s (n bytes) UTF-8?
+ * wire_text_plain: UTF-8 with no "\xHH" in it, so it stands for itself?
+ * wire_escape: s as wire text in dst (NUL-terminated, cut at a whole
+ * character when dst is short, *cut then set); exact: a backslash that
+ * reads as an escape is escaped too (what wire_unescape reverses exactly);
+ * else only bytes that are not UTF-8 (names).  The length written.
+ * wire_unescape: the bytes wire text stands for (a NUL among them is
+ * -EINVAL); the length, or -ENAMETOOLONG.
+ */
+int	wire_text_ok(const char *s, size_t n);
+int	wire_text_plain(const char *s, size_t n);
+size_t	wire_escape(char *dst, size_t dstlen, const char *s, size_t n,
+	    int exact, int *cut);
+long	wire_unescape(const char *s, char *dst, size_t dstlen);
 
 /* One line for humans, used as the "what" field of a stream entry. */
 void	wire_summary(enum wire_kind kind, const void *rec, char *dst,

@@ -130,11 +130,16 @@ event_json(const struct wire_event *e, const char *id)
 static void
 show(struct evq *q, const struct wire_event *e, const char *id)
 {
-	if (q->ctl->output == CTL_OUT_JSON) {
+	if (q->ctl->output == CTL_OUT_JSON || q->ctl->output == CTL_OUT_YAML) {
 		json_t *o = event_json(e, id);
 
 		if (q->array != NULL) {
 			json_array_append_new(q->array, o);
+		} else if (q->ctl->output == CTL_OUT_YAML) {
+			printf("---\n");	/* one document each */
+			ctl_print_yaml(stdout, o);
+			json_decref(o);
+			fflush(stdout);
 		} else {
 			char *s = json_dumps(o, JSON_COMPACT);
 
@@ -240,7 +245,8 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 		return CTL_EXIT_REDIS;
 	ctl_key(ctl, "events", key, sizeof(key));
 	q.seen = json_object();
-	if (ctl->output == CTL_OUT_JSON && !q.follow)
+	if ((ctl->output == CTL_OUT_JSON || ctl->output == CTL_OUT_YAML) &&
+	    !q.follow)
 		q.array = json_array();
 	for (;;) {
 		char start[80];
@@ -264,7 +270,9 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 		if (i < PAGE)
 			break;
 	}
-	if (q.array != NULL) {
+	if (q.array != NULL && ctl->output == CTL_OUT_YAML)
+		ctl_print_yaml(stdout, q.array);
+	else if (q.array != NULL) {
 		char *s = json_dumps(q.array, JSON_INDENT(2));
 
 		printf("%s\n", s);

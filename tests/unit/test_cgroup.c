@@ -81,6 +81,11 @@ static const struct {
 	{ "/paddock.slice/paddock-demo\\x2dagent.slice/run-1a2b3c.scope/child",
 	  "demo-agent", WL_PADDOCK },
 	{ "/paddock.slice/paddock-rag_bot.slice", "rag_bot", WL_PADDOCK },
+	/* systemd's unescaping gives bytes; the name stays wire text */
+	{ "/paddock.slice/paddock-r\\xff\\xfeg.slice", "r\\xff\\xfeg",
+	  WL_PADDOCK },
+	{ "/system.slice/caf\xc3\xa9\\xff.service", "caf\xc3\xa9\\xff.service",
+	  WL_SYSTEMD },
 	{ "/paddock.slice", "paddock.slice", WL_HOST },
 	/* something that merely looks like one is not */
 	{ "/system.slice/paddock-x.slice", "paddock-x.slice", WL_HOST },

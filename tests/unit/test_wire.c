@@ -246,6 +246,13 @@ test_other_kinds_roundtrip(void **state)
 	assert_int_equal(d.v.dropped, 7);
 	assert_int_equal(d.v.lineage.n, 1);
 	wire_free(WK_VIOLATION, &d.v);
+	/* read is syscall 0: a number like any other, never "absent". */
+	v.syscall = 0;
+	v.dim = WD_SYSCALL;
+	roundtrip(WK_VIOLATION, &v, &d.v);
+	assert_int_equal(d.v.syscall, 0);
+	wire_free(WK_VIOLATION, &d.v);
+	v.syscall = -1;
 
 	snprintf(au.workload, sizeof(au.workload), "w");
 	memset(au.prev, '0', 64);
@@ -273,6 +280,119 @@ encoded_exec(void)
 	assert_int_equal(wire_encode(WK_EVENT, sample_exec(), &b, err,
 	    sizeof(err)), 0);
 	return b;
+}
+
+/*
+ * Names are bytes, the wire is text: what is not UTF-8 travels as \xHH
+ * (and a backslash that would read as an escape as \x5c), so every field
+ * survives a JSON or YAML printer; a raw byte on the wire is refused.
+ */
+static void
+test_non_utf8_escaped_never_dropped(void **state)
+{
+	struct wire_event e, d;
+	struct wire_buf b = { 0 };
+	char back[64], longp[WIRE_PATH_MAX];
+	static const char argv[] = "cat\0/tmp/\xc3\0";
+	char *raw;
+	int cut;
+
+	memset(&e, 0, sizeof(e));
+	e.type = EV_OPEN;
+	e.ts = 1;
+	snprintf(e.workload, sizeof(e.workload), "w\xff");
+	snprintf(e.host, sizeof(e.host), "h");
+	e.pid = 7;
+	e.exe = "/bin/caf\xc3\xa9";		/* UTF-8: kept as is */
+	e.path = "/tmp/\xff\xfe \\x41 \\q";
+	e.mode = WM_READ;
+	assert_int_equal(wire_encode(WK_EVENT, &e, &b, err, sizeof(err)), 0);
+	assert_int_equal(wire_decode(WK_EVENT, b.data, b.len, &d, err,
+	    sizeof(err)), 0);
+	assert_string_equal(d.path, "/tmp/\\xff\\xfe \\x5cx41 \\q");
+	assert_string_equal(d.workload, "w\\xff");
+	assert_string_equal(d.exe, "/bin/caf\xc3\xa9");
+	/* The escape is exact: back to the very bytes. */
+	assert_int_equal(wire_unescape(d.path, back, sizeof(back)),
+	    (long)strlen(e.path));
+	assert_string_equal(back, e.path);
+	wire_free(WK_EVENT, &d);
+	wire_buf_free(&b);
+
+	/* argv: a lone lead byte is escaped too. */
+	memset(&e, 0, sizeof(e));
+	e.type = EV_EXEC;
+	e.ts = 1;
+	snprintf(e.workload, sizeof(e.workload), "w");
+	snprintf(e.host, sizeof(e.host), "h");
+	e.exe = "/usr/bin/cat";
+	e.argv.buf = (char *)argv;
+	e.argv.len = sizeof(argv) - 1;
+	e.argv.argc = 2;
+	assert_int_equal(wire_encode(WK_EVENT, &e, &b, err, sizeof(err)), 0);
+	assert_int_equal(wire_decode(WK_EVENT, b.data, b.len, &d, err,
+	    sizeof(err)), 0);
+	assert_string_equal(d.argv.buf + 4, "/tmp/\\xc3");
+	wire_free(WK_EVENT, &d);
+	wire_buf_free(&b);
+
+	/* Longer than the bound once escaped: cut whole, marked "...". */
+	memset(longp, 0xff, sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	memset(&e, 0, sizeof(e));
+	e.type = EV_OPEN;
+	e.ts = 1;
+	snprintf(e.workload, sizeof(e.workload), "w");
+	snprintf(e.host, sizeof(e.host), "h");
+	e.exe = "/bin/x";
+	e.path = longp;
+	assert_int_equal(wire_encode(WK_EVENT, &e, &b, err, sizeof(err)), 0);
+	assert_int_equal(wire_decode(WK_EVENT, b.data, b.len, &d, err,
+	    sizeof(err)), 0);
+	assert_true(strlen(d.path) <= WIRE_PATH_MAX);
+	assert_memory_equal(d.path, "/\\xff\\xff", 9);
+	assert_string_equal(d.path + strlen(d.path) - 7, "\\xff...");
+	wire_free(WK_EVENT, &d);
+	wire_buf_free(&b);
+
+	/* A sender that did not escape: refused, said why. */
+	e.path = "/tmp/@@";
+	assert_int_equal(wire_encode(WK_EVENT, &e, &b, err, sizeof(err)), 0);
+	raw = memmem(b.data, b.len, "/tmp/@@", 7);
+	assert_non_null(raw);
+	raw[5] = (char)0xff;
+	raw[6] = (char)0xfe;
+	assert_int_equal(wire_decode(WK_EVENT, b.data, b.len, &d, err,
+	    sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "\"path\": string is not UTF-8"));
+	wire_buf_free(&b);
+
+	/* Text that came off the wire is never escaped twice: a record
+	 * other than an event or a violation keeps its escapes as they are
+	 * (only bytes that are not UTF-8 would be escaped there). */
+	{
+		struct wire_audit a, da;
+
+		memset(&a, 0, sizeof(a));
+		a.actor = "rule:x";
+		a.action = "policy-apply";
+		a.before = "/tmp/\\x5cx41 /tmp/\\xff";
+		snprintf(a.workload, sizeof(a.workload), "dev-disk-by\\x2duuid");
+		roundtrip(WK_AUDIT, &a, &da);
+		assert_string_equal(da.before, a.before);
+		assert_string_equal(da.workload, a.workload);
+		wire_free(WK_AUDIT, &da);
+	}
+
+	/* Overlong forms and surrogates are not UTF-8 either. */
+	assert_false(wire_text_ok("\xc0\xaf", 2));
+	assert_false(wire_text_ok("\xed\xa0\x80", 3));
+	assert_false(wire_text_ok("\xf4\x90\x80\x80", 4));
+	assert_true(wire_text_ok("\xf0\x9f\x90\x8e", 4));
+	wire_escape(back, 8, "\xff\xfe\xfd", 3, 1, &cut);
+	assert_string_equal(back, "\\xff");
+	assert_true(cut);
 }
 
 static void
@@ -604,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_event_exec_roundtrip),
 		cmocka_unit_test(test_event_variants_roundtrip),
 		cmocka_unit_test(test_other_kinds_roundtrip),
+		cmocka_unit_test(test_non_utf8_escaped_never_dropped),
 		cmocka_unit_test(test_truncated_rejected),
 		cmocka_unit_test(test_trailing_bytes_rejected),
 		cmocka_unit_test(test_unknown_version_and_kind_rejected),
