@@ -72,6 +72,7 @@ static const struct conf_key redis_keys[] = {
 	U64(struct conf_redis, batch, 1, 10000),
 	U64(struct conf_redis, maxlen_events, 1000, UINT32_MAX),
 	U64(struct conf_redis, maxlen, 1000, UINT32_MAX),
+	U64(struct conf_redis, maxmemory_mb, 64, 1048576),
 	DUR(struct conf_redis, block_ms, "block"),
 	DUR(struct conf_redis, claim_idle_ms, "claim_idle"),
 	END,
@@ -93,6 +94,7 @@ static const struct conf_key profiled_keys[] = {
 	U64(struct conf_profiled, fanout, 2, 100000),
 	U64(struct conf_profiled, max_entries, 16, 1000000),
 	U64(struct conf_profiled, cidr_siblings, 2, 256),
+	DUR(struct conf_profiled, idle_expiry_ms, "idle_expiry"),
 	STR(struct conf_profiled, signatures),
 	STR(struct conf_profiled, signatures_dir),
 	END,
@@ -146,6 +148,7 @@ conf_defaults(struct paddock_conf *c)
 	c->redis.batch = 256;
 	c->redis.maxlen_events = 1000000;
 	c->redis.maxlen = 100000;
+	c->redis.maxmemory_mb = 1024;
 	c->redis.block_ms = 1000;
 	c->redis.claim_idle_ms = 30000;
 
@@ -161,6 +164,7 @@ conf_defaults(struct paddock_conf *c)
 	c->profiled.fanout = 8;
 	c->profiled.max_entries = 20000;
 	c->profiled.cidr_siblings = 8;
+	c->profiled.idle_expiry_ms = 7 * 86400000ULL;
 	snprintf(c->profiled.signatures, sizeof(c->profiled.signatures),
 	    "/usr/local/share/paddock/signatures.yaml");
 	snprintf(c->profiled.signatures_dir, sizeof(c->profiled.signatures_dir),

@@ -25,6 +25,7 @@ struct conf_redis {
 	uint64_t	batch;		/* XADDs per pipelined batch */
 	uint64_t	maxlen_events;	/* MAXLEN ~ for the events stream */
 	uint64_t	maxlen;		/* MAXLEN ~ for the other streams */
+	uint64_t	maxmemory_mb;	/* paddockctl up's Redis; doctor checks */
 	uint64_t	block_ms;	/* XREADGROUP BLOCK */
 	uint64_t	claim_idle_ms;	/* XAUTOCLAIM min-idle-time */
 };
@@ -44,6 +45,7 @@ struct conf_profiled {
 	uint64_t	fanout;		/* distinct children before collapse */
 	uint64_t	max_entries;	/* beyond this the profile is too-large */
 	uint64_t	cidr_siblings;	/* addresses sharing a /24 before CIDR */
+	uint64_t	idle_expiry_ms;	/* never promoted, idle: forgotten; 0 never */
 	char		signatures[256];
 	char		signatures_dir[256];
 };

@@ -56,7 +56,8 @@ log_vlog(int pri, const char *fmt, va_list ap)
 		if (log_journal)
 			fprintf(stderr, "<%d>", pri);
 		else
-			fprintf(stderr, "%s: ", log_name);
+			fprintf(stderr, "%s: %s", log_name, pri <= LOG_ERR ?
+			    "error: " : pri == LOG_WARNING ? "warning: " : "");
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 		fflush(stderr);

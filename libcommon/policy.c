@@ -398,9 +398,20 @@ policy_parse(const char *name, const char *text, json_t **out, char *err,
 	    ymap_get(root, "workload") == NULL)
 		bad(&e, root, "missing \"workload\"");
 	json_object_set_new(doc, "workload", json_string(w ? w : ""));
-	if ((n = ymap_get(root, "revision")) != NULL)
-		json_object_set_new(doc, "revision", json_integer(
-		    strtoll(n->str ? n->str : "0", NULL, 10)));
+	if ((n = ymap_get(root, "revision")) != NULL) {
+		char *end = NULL;
+		long long v = n->type == YN_SCALAR && n->plain && n->len > 0 ?
+		    strtoll(n->str, &end, 10) : -1;
+
+		if (end == NULL || *end != '\0' || v < 0)
+			bad(&e, n, "revision: expected the whole number of the "
+			    "revision this file was edited from, not %s%s%s",
+			    n->type == YN_SCALAR ? "\"" : "a ",
+			    n->type == YN_SCALAR ? n->str : n->type == YN_MAP ?
+			    "map" : "list", n->type == YN_SCALAR ? "\"" : "");
+		else
+			json_object_set_new(doc, "revision", json_integer(v));
+	}
 	/* Stages: all four, valid names. */
 	a = json_object();
 	n = ymap_get(root, "stages");
@@ -501,6 +512,92 @@ policy_parse(const char *name, const char *text, json_t **out, char *err,
 	}
 	*out = doc;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- broad */
+
+static void
+broad_add(char *why, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*off >= len)
+		return;
+	if (*off > 0)
+		*off += (size_t)snprintf(why + *off, len - *off, "; ");
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	*off += (size_t)vsnprintf(why + *off, len - *off, fmt, ap);
+	va_end(ap);
+}
+
+/* Does the address or CIDR text cover every address of its family? */
+static int
+every_addr(const char *a)
+{
+	const char *sl = strchr(a, '/');
+
+	if (sl != NULL)
+		return strcmp(sl, "/0") == 0;
+	return strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0 ||
+	    strcmp(a, "*") == 0;
+}
+
+int
+policy_broad(json_t *doc, char *why, size_t len)
+{
+	static const char *const anything[] = { "/**", "/*/**", "/**/*",
+	    NULL };
+	unsigned char seen[SYSNAMES_MAX] = { 0 };
+	size_t i, off = 0;
+	json_t *x;
+	int k, nr, nseen = 0, nall = 0;
+
+	why[0] = '\0';
+	json_array_foreach(json_object_get(doc, "exec"), i, x)
+		for (k = 0; anything[k] != NULL; k++)
+			if (json_is_string(x) &&
+			    strcmp(json_string_value(x), anything[k]) == 0)
+				broad_add(why, len, &off, "exec \"%s\" runs "
+				    "every program", anything[k]);
+	json_array_foreach(json_object_get(doc, "files"), i, x) {
+		const char *p = json_string_value(json_object_get(x, "path"));
+
+		for (k = 0; p != NULL && anything[k] != NULL; k++)
+			if (strcmp(p, anything[k]) == 0)
+				broad_add(why, len, &off, "files \"%s\" (%s) "
+				    "opens every file", p, json_string_value(
+				    json_object_get(x, "mode")));
+	}
+	json_array_foreach(json_object_get(doc, "egress"), i, x) {
+		const char *a = json_string_value(json_object_get(x, "dest"));
+
+		if (a != NULL && every_addr(a) && json_integer_value(
+		    json_object_get(x, "port")) == 0)
+			broad_add(why, len, &off, "egress \"%s\" port 0 "
+			    "reaches every address on every port", a);
+	}
+	json_array_foreach(json_object_get(doc, "listeners"), i, x) {
+		const char *a = json_string_value(json_object_get(x, "addr"));
+
+		if (a != NULL && every_addr(a) && json_integer_value(
+		    json_object_get(x, "port")) == 0)
+			broad_add(why, len, &off, "listeners \"%s\" port 0 "
+			    "listens on every port", a);
+	}
+	json_array_foreach(json_object_get(doc, "syscalls"), i, x)
+		if ((nr = sysnum(json_string_value(x))) >= 0 &&
+		    nr < SYSNAMES_MAX && !seen[nr]) {
+			seen[nr] = 1;
+			nseen++;
+		}
+	for (nr = 0; nr < SYSNAMES_MAX; nr++)
+		nall += sysname(nr) != NULL;
+	if (nseen > 0 && nseen >= nall)
+		broad_add(why, len, &off, "syscalls lists every one of this "
+		    "architecture's %d", nall);
+	return off > 0;
 }
 
 /* ---------------------------------------------------------------- wire */

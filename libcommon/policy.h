@@ -60,6 +60,13 @@ json_t	*policy_violation_json(const struct wire_violation *v, const char *id);
  */
 int	policy_parse(const char *name, const char *text, json_t **out,
 	    char *err, size_t errlen);
+/*
+ * Does the parsed policy doc allow everything in some dimension (exec or
+ * files of every path, egress or listeners on every address and port,
+ * every syscall)?  1 with the reasons in why, else 0.  Such a policy is applied
+ * only with --force.
+ */
+int	policy_broad(json_t *doc, char *why, size_t len);
 /* The wire record for enforced (modes from the stages; digest of yaml). */
 int	policy_wire(json_t *doc, const char *yaml, struct wire_policy *p,
 	    char *err, size_t errlen);

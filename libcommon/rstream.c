@@ -40,6 +40,7 @@
 
 #include "log.h"
 #include "rstream.h"
+#include "sd.h"
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
@@ -53,6 +54,8 @@ struct rconn {
 	redisAsyncContext	*ac;
 	int			 ready;		/* connected, authenticated */
 	int			 was_up;	/* for log-once on outages */
+	int			 warned;	/* said "unreachable" */
+	uint64_t		 fails;		/* tries since it last worked */
 	int			 auth_pending;	/* AUTH/SELECT replies owed */
 	int			 closing;	/* graceful disconnect under way */
 	uint64_t		 backoff_ms;
@@ -362,6 +365,31 @@ rconn_schedule(struct rconn *c)
 	uv_timer_start(&c->retry, rconn_retry_cb, c->backoff_ms, 0);
 }
 
+/*
+ * A try that did not get through: said at warning level, and to systemd
+ * as STATUS=, the first time and then every 60 tries (5 minutes at the
+ * longest backoff), so that a daemon that never reached Redis is as loud
+ * as one that lost it.
+ */
+static void
+rconn_failed(struct rconn *c, const char *why)
+{
+	char where[300], st[600];
+
+	if (c->rs->stopping)
+		return;
+	if (c->warned && ++c->fails % 60 != 0)
+		return;
+	url_where(&c->rs->url, where, sizeof(where));
+	log_warnx("redis %s (%s): unreachable: %s; retrying every %u s at "
+	    "most (%llu tries so far)", where, c->what, why,
+	    BACKOFF_MAX_MS / 1000, (unsigned long long)c->fails + 1);
+	snprintf(st, sizeof(st), "STATUS=redis %s unreachable (%s): %s; "
+	    "retrying", where, c->what, why);
+	sd_notify_msg(st);
+	c->warned = 1;
+}
+
 static void
 rconn_down(struct rconn *c, const char *why)
 {
@@ -370,13 +398,18 @@ rconn_down(struct rconn *c, const char *why)
 	c->ac = NULL;
 	c->ready = 0;
 	if (c->was_up && !c->rs->stopping) {
-		char where[300];
+		char where[300], st[600];
 
 		url_where(&c->rs->url, where, sizeof(where));
 		log_warnx("redis %s (%s): connection lost: %s; retrying",
 		    where, c->what, why);
+		snprintf(st, sizeof(st), "STATUS=redis %s lost (%s): %s; "
+		    "retrying", where, c->what, why);
+		sd_notify_msg(st);
 		c->was_up = 0;
-	}
+		c->warned = 1;
+	} else
+		rconn_failed(c, why);
 	if (was_ready && c->on_down != NULL)
 		c->on_down(c);
 	rconn_schedule(c);
@@ -388,12 +421,24 @@ rconn_set_ready(struct rconn *c)
 	c->ready = 1;
 	c->backoff_ms = 0;
 	if (!c->was_up) {
-		char where[300];
+		char where[300], st[600];
 
 		url_where(&c->rs->url, where, sizeof(where));
-		log_info("redis %s (%s): connected", where, c->what);
+		if (c->warned)
+			log_warnx("redis %s (%s): connected again after %llu "
+			    "tries", where, c->what,
+			    (unsigned long long)c->fails + 1);
+		else
+			log_info("redis %s (%s): connected", where, c->what);
+		if (c->warned) {
+			snprintf(st, sizeof(st), "STATUS=redis %s connected "
+			    "(%s)", where, c->what);
+			sd_notify_msg(st);
+		}
 	}
 	c->was_up = 1;
+	c->warned = 0;
+	c->fails = 0;
 	if (c->on_up != NULL)
 		c->on_up(c);
 }
@@ -408,6 +453,7 @@ rconn_authed(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis (%s): AUTH/SELECT refused: %s", c->what, r->str);
+		rconn_failed(c, r->str);
 		redisAsyncDisconnect(ac);
 		return;
 	}
@@ -482,8 +528,7 @@ rconn_connect(struct rconn *c)
 		return;
 	}
 	if (ac->err) {
-		if (c->was_up || c->backoff_ms == 0)
-			log_debug("redis (%s): %s", c->what, ac->errstr);
+		rconn_failed(c, ac->errstr);
 		redisAsyncFree(ac);
 		rconn_schedule(c);
 		return;

@@ -14,6 +14,9 @@
 #define CTL_EXIT_UNKNOWN	4
 #define CTL_EXIT_DAEMON		5
 
+/* Seconds a change waits for policyd's reply (--wait). */
+#define CTL_WAIT_DEFAULT	15
+
 enum ctl_output {
 	CTL_OUT_TABLE,
 	CTL_OUT_JSON,
@@ -31,6 +34,7 @@ struct ctl {
 	int			 output_set;
 	int			 verbose;
 	int			 disable;	/* down --disable */
+	int			 wait_s;	/* --wait: for policyd's reply */
 };
 
 struct ctl_cmd {

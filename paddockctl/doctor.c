@@ -21,6 +21,13 @@
 #include "cgroup.h"
 #include "ctl.h"
 
+/* The sizing rule's figures (docs/architecture.md, "Limits and sizing"),
+ * measured by make bench: Redis bytes per entry of the events stream, per
+ * record of the other streams, per workload. */
+#define SIZING_EVENT_BYTES	480
+#define SIZING_RECORD_BYTES	1024
+#define SIZING_WORKLOAD_BYTES	16384
+
 struct verdicts {
 	int	fail, warn;
 };
@@ -36,6 +43,62 @@ say(struct verdicts *v, int level, const char *what, const char *detail,
 		printf("      %-28s fix: %s\n", "", fix);
 	v->fail += level == 2;
 	v->warn += level == 1;
+}
+
+/* A number after "name:" in an INFO reply, or 0. */
+static unsigned long long
+info_u64(const char *info, const char *name)
+{
+	const char *p = strstr(info, name);
+
+	return p != NULL ? strtoull(p + strlen(name), NULL, 10) : 0;
+}
+
+/*
+ * Redis's memory: a limit, a policy that never evicts (any other may drop
+ * Paddock's state: stages, policies, the audit trail), and room for full
+ * streams by the sizing rule of docs/architecture.md ("Limits and
+ * sizing"), whose per-entry figures are make bench's.
+ */
+static void
+redis_memory(struct ctl *ctl, redisContext *c, struct verdicts *v)
+{
+	const struct conf_redis *rc = &ctl->conf.redis;
+	unsigned long long max, used, need;
+	char pol[32] = "", detail[200], fix[200];
+	redisReply *r = redisCommand(c, "INFO memory");
+	const char *p;
+
+	if (r == NULL || r->type != REDIS_REPLY_STRING) {
+		freeReplyObject(r);
+		say(v, 1, "redis memory", "INFO memory unreadable", NULL);
+		return;
+	}
+	max = info_u64(r->str, "\nmaxmemory:");
+	used = info_u64(r->str, "\nused_memory:");
+	if ((p = strstr(r->str, "maxmemory_policy:")) != NULL)
+		snprintf(pol, sizeof(pol), "%.*s", (int)strcspn(p + 17, "\r\n"),
+		    p + 17);
+	freeReplyObject(r);
+	need = (unsigned long long)rc->maxlen_events * SIZING_EVENT_BYTES +
+	    (unsigned long long)rc->maxlen * 5 * SIZING_RECORD_BYTES;
+	snprintf(detail, sizeof(detail), "limit %llu MiB, %s, %llu MiB used; "
+	    "full streams need about %llu MiB", max >> 20, pol[0] ? pol : "?",
+	    used >> 20, need >> 20);
+	if (strcmp(pol, "noeviction") != 0) {
+		say(v, 2, "redis memory", detail, "maxmemory-policy noeviction:"
+		    " any other policy may evict Paddock's state");
+		return;
+	}
+	if (max == 0) {
+		say(v, 1, "redis memory", detail, "set maxmemory (redis."
+		    "maxmemory_mb; docs/architecture.md, Limits and sizing)");
+		return;
+	}
+	snprintf(fix, sizeof(fix), "raise maxmemory to at least %llu MiB "
+	    "plus %u KiB per workload, or lower redis.maxlen_events",
+	    (need >> 20) + 64, SIZING_WORKLOAD_BYTES / 1024);
+	say(v, max < need + (64ull << 20) ? 1 : 0, "redis memory", detail, fix);
 }
 
 static int
@@ -128,6 +191,7 @@ cmd_doctor(struct ctl *ctl, int argc, char **argv)
 		    1 : 2, "redis", buf[0] ? buf : url, "Redis 7 (XAUTOCLAIM "
 		    "with deleted-entry reporting; Debian 12 ships 7.0)");
 		freeReplyObject(r);
+		redis_memory(ctl, c, &v);
 		ctl_key(ctl, "stats:collectd:*", buf, sizeof(buf));
 		r = redisCommand(c, "KEYS %s", buf);
 		say(&v, r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 ? 0 :

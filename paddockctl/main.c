@@ -44,15 +44,17 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: paddockctl [-n] [-c file] [--redis URL] [--state-dir DIR] "
 	    "[-o table|json|yaml|cyclonedx]\n"
-	    "                  command [args]\n\n"
+	    "                  [--wait SECONDS] command [args]\n\n"
 	    "  -c file          configuration file (default %s)\n"
 	    "  -n               check the configuration and exit\n"
 	    "  --redis URL      the stack's Redis (else $PADDOCK_REDIS, the\n"
 	    "                   state directory, the configuration)\n"
 	    "  --state-dir DIR  state directory of `paddockctl up` (else\n"
 	    "                   $PADDOCK_STATE_DIR, then /var/lib/paddock)\n"
-	    "  -o FORMAT        output format where it makes sense\n\n"
-	    "commands:\n", CONF_DEFAULT_PATH);
+	    "  -o FORMAT        output format where it makes sense\n"
+	    "  --wait SECONDS   how long a change waits for paddock-policyd\n"
+	    "                   (default %d); never carried out after that\n\n"
+	    "commands:\n", CONF_DEFAULT_PATH, CTL_WAIT_DEFAULT);
 	for (i = 0; commands[i] != NULL; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 }
@@ -64,13 +66,16 @@ main(int argc, char **argv)
 		{ "redis", required_argument, NULL, 'R' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl ctl;
+	char *end;
 	int ch, check_only = 0;
 	size_t i;
 
 	memset(&ctl, 0, sizeof(ctl));
+	ctl.wait_s = CTL_WAIT_DEFAULT;
 	snprintf(ctl.conf_path, sizeof(ctl.conf_path), "%s", CONF_DEFAULT_PATH);
 	log_init("paddockctl", 1, 0);
 	/* "+": stop at the command so its own options stay its own. */
@@ -96,6 +101,15 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			ctl.redis_opt = optarg;
+			break;
+		case 'W':
+			ctl.wait_s = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || ctl.wait_s < 2 ||
+			    ctl.wait_s > 3600) {
+				fprintf(stderr, "paddockctl: --wait: \"%s\" is "
+				    "not 2..3600 seconds\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
 			break;
 		case 'S':
 			ctl.state_dir_opt = optarg;

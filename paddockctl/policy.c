@@ -3,7 +3,7 @@
  *            [--force]
  * paddockctl accept VIOLATION_ID [--reason T]
  * paddockctl policy show NAME [--rev N] | diff NAME REV_A REV_B |
- *            apply FILE [--reason T]
+ *            apply FILE [--reason T] [--force]
  * paddockctl violations [--workload NAME]
  * paddockctl audit [--verify] [--export]
  *
@@ -37,8 +37,6 @@
 #include "opauth.h"
 #include "policy.h"
 
-#define REPLY_WAIT_MS	15000
-
 /* Send one command and wait for policyd's reply; an exit code. */
 static int
 send_command(struct ctl *ctl, struct wire_command *c)
@@ -49,7 +47,7 @@ send_command(struct ctl *ctl, struct wire_command *c)
 	redisReply *r;
 	struct wire_reply rep;
 	size_t i;
-	int fd, code;
+	int fd, code, grace_ms;
 
 	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
 		if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
@@ -58,10 +56,18 @@ send_command(struct ctl *ctl, struct wire_command *c)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
-	c->ts = (uint64_t)time(NULL) * 1000000000ull;
-	/* Carried out by policyd only until it is due back here: a command
-	 * that was not answered in time is never applied later. */
-	c->deadline = c->ts + (uint64_t)REPLY_WAIT_MS * 1000000ull;
+	c->ts = daemon_now_ns();
+	/*
+	 * Carried out by policyd only until its deadline, which falls a
+	 * grace before this wait ends: a command policyd took up in time has
+	 * its reply back here before we stop waiting, so "did not answer"
+	 * always means "never carried out" (policyd refuses it later and
+	 * audits the refusal).  Clocks of the two hosts are assumed in sync.
+	 */
+	grace_ms = ctl->wait_s * 1000 / 5 < 3000 ? ctl->wait_s * 1000 / 5 :
+	    3000;
+	c->deadline = c->ts + (uint64_t)(ctl->wait_s * 1000 - grace_ms) *
+	    1000000ull;
 	c->user = (char *)ctl_operator(ctl);
 	if ((code = ctl_operator_key(ctl, 0)) != 0)
 		return code;
@@ -83,13 +89,14 @@ send_command(struct ctl *ctl, struct wire_command *c)
 	}
 	snprintf(rkey, sizeof(rkey), "%sreply:%s", ctl->conf.redis.prefix, c->id);
 	r = redisCommand(rc, "XREAD COUNT 1 BLOCK %d STREAMS %s 0",
-	    REPLY_WAIT_MS, rkey);
+	    ctl->wait_s * 1000, rkey);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
 		wire_time_iso(c->deadline, when, sizeof(when));
 		fprintf(stderr, "paddockctl: paddock-policyd did not answer "
 		    "within %d s (is it running? paddockctl up starts it); "
 		    "nothing changed: the command expired at %s and is never "
-		    "carried out after that\n", REPLY_WAIT_MS / 1000, when);
+		    "carried out after that (policyd refuses it and writes "
+		    "the refusal to the audit trail)\n", ctl->wait_s, when);
 		freeReplyObject(r);
 		redisFree(rc);
 		return CTL_EXIT_DAEMON;
@@ -379,6 +386,7 @@ policy_apply(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "reason", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wire_command c;
@@ -388,25 +396,29 @@ policy_apply(struct ctl *ctl, int argc, char **argv)
 	int ch, rc;
 
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
-		if (ch != 'r') {
-			fprintf(stderr, "usage: paddockctl policy apply FILE "
-			    "[--reason TEXT]\n");
-			return CTL_EXIT_USAGE;
+	while ((ch = getopt_long(argc, argv, "r:f", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': c.reason = optarg; break;
+		case 'f': c.force = 1; break;
+		default: goto usage;
 		}
-		c.reason = optarg;
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: paddockctl policy apply FILE [--reason "
-		    "TEXT]\n");
-		return CTL_EXIT_USAGE;
-	}
+	if (optind + 1 != argc)
+		goto usage;
 	if ((text = ctl_read_file(argv[optind], 1 << 20)) == NULL)
 		return CTL_EXIT_FAIL;
 	/* Checked here first (the same code policyd runs) for fast errors. */
 	if (policy_parse(argv[optind], text, &doc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\npaddockctl: %s rejected; nothing changed\n",
 		    err, argv[optind]);
+		free(text);
+		return CTL_EXIT_FAIL;
+	}
+	if (!c.force && policy_broad(doc, err, sizeof(err))) {
+		fprintf(stderr, "paddockctl: %s allows everything in a "
+		    "dimension: %s; apply with --force if that is meant; "
+		    "nothing changed\n", argv[optind], err);
+		json_decref(doc);
 		free(text);
 		return CTL_EXIT_FAIL;
 	}
@@ -419,6 +431,10 @@ policy_apply(struct ctl *ctl, int argc, char **argv)
 	rc = send_command(ctl, &c);
 	free(text);
 	return rc;
+usage:
+	fprintf(stderr, "usage: paddockctl policy apply FILE [--reason TEXT] "
+	    "[--force]\n");
+	return CTL_EXIT_USAGE;
 }
 
 static int
@@ -432,7 +448,7 @@ cmd_policy(struct ctl *ctl, int argc, char **argv)
 		return policy_apply(ctl, argc - 1, argv + 1);
 	fprintf(stderr, "usage: paddockctl policy show NAME [--rev N]\n"
 	    "       paddockctl policy diff NAME [REV_A REV_B]\n"
-	    "       paddockctl policy apply FILE [--reason TEXT]\n");
+	    "       paddockctl policy apply FILE [--reason TEXT] [--force]\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -733,9 +749,110 @@ const struct ctl_cmd ctl_cmd_violations = {
 /* ---------------------------------------------------------------- status */
 
 /*
+ * The backlog of each consumer group, counted: entries after the group's
+ * last-delivered id (read page by page, ids only matter, at most
+ * BACKLOG_CAP) plus those delivered and not acknowledged (its PEL).  Redis
+ * keeps a "lag" too, but it is a counter that goes stale (after a restart
+ * from the AOF, a trim or a deleted entry it is nil or wrong), and an
+ * operator on call needs the number that is true.
+ */
+#define BACKLOG_CAP	1000000
+#define BACKLOG_PAGE	10000
+
+static json_int_t
+unread_after(redisContext *c, const char *key, const char *last, int *more)
+{
+	char from[64];
+	json_int_t n = 0;
+	redisReply *r;
+	size_t k;
+
+	*more = 0;
+	snprintf(from, sizeof(from), "(%s", last);
+	for (;;) {
+		r = redisCommand(c, "XRANGE %s %s + COUNT %d", key, from,
+		    BACKLOG_PAGE);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			return -1;
+		}
+		n += (json_int_t)r->elements;
+		k = r->elements;
+		if (k > 0)
+			snprintf(from, sizeof(from), "(%s",
+			    r->element[k - 1]->element[0]->str);
+		freeReplyObject(r);
+		if (k < BACKLOG_PAGE)
+			return n;
+		if (n >= BACKLOG_CAP) {
+			*more = 1;
+			return n;
+		}
+	}
+}
+
+static json_t *
+backlogs(struct ctl *ctl, redisContext *c)
+{
+	static const char *const streams[] = { "events", "profiles",
+	    "policies", "policy-acks", "violations", "commands", NULL };
+	json_t *out = json_array();
+	char key[160];
+	size_t i, g, f;
+
+	for (i = 0; streams[i] != NULL; i++) {
+		redisReply *r, *len;
+		json_t *groups = json_array();
+
+		ctl_key(ctl, streams[i], key, sizeof(key));
+		len = redisCommand(c, "XLEN %s", key);
+		r = redisCommand(c, "XINFO GROUPS %s", key);
+		for (g = 0; r && r->type == REDIS_REPLY_ARRAY &&
+		    g < r->elements; g++) {
+			const redisReply *e = r->element[g];
+			const char *name = NULL, *last = "0-0";
+			json_int_t pending = 0, lag = -1, unread;
+			int more;
+
+			for (f = 0; e->type == REDIS_REPLY_ARRAY &&
+			    f + 1 < e->elements; f += 2) {
+				const char *k = e->element[f]->str;
+				const redisReply *v = e->element[f + 1];
+
+				if (strcmp(k, "name") == 0)
+					name = v->str;
+				else if (strcmp(k, "pending") == 0)
+					pending = v->integer;
+				else if (strcmp(k, "last-delivered-id") == 0)
+					last = v->str;
+				else if (strcmp(k, "lag") == 0 &&
+				    v->type == REDIS_REPLY_INTEGER)
+					lag = v->integer;
+			}
+			if (name == NULL ||
+			    (unread = unread_after(c, key, last, &more)) < 0)
+				continue;
+			json_array_append_new(groups, json_pack("{s:s, s:I, "
+			    "s:I, s:I, s:b, s:o}", "group", name, "backlog",
+			    unread + pending, "unread", unread, "pending",
+			    pending, "at_least", more, "redis_lag", lag < 0 ?
+			    json_null() : json_integer(lag)));
+		}
+		freeReplyObject(r);
+		json_array_append_new(out, json_pack("{s:s, s:I, s:o}", "stream",
+		    streams[i], "length", len && len->type ==
+		    REDIS_REPLY_INTEGER ? (json_int_t)len->integer : 0,
+		    "groups", groups));
+		freeReplyObject(len);
+	}
+	return out;
+}
+
+/*
  * paddockctl status: the stack at a glance: Redis, each daemon's last
- * report, and for each workload with a policy, its stage, its current
- * revision and which revision each host's enforcer acknowledged.
+ * report, each stream's length and each consumer group's true backlog,
+ * and for each workload with a policy, its stage, its current revision
+ * and which revision each host's enforcer acknowledged.
  */
 static int
 cmd_status(struct ctl *ctl, int argc, char **argv)
@@ -843,6 +960,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	}
 	freeReplyObject(names);
 	json_object_set_new(o, "policies", pols);
+	json_object_set_new(o, "streams", backlogs(ctl, c));
 	redisFree(c);
 	if (ctl->output != CTL_OUT_TABLE) {
 		ctl->output == CTL_OUT_YAML ? ctl_print_yaml(stdout, o) :
@@ -858,6 +976,22 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 		    json_string_value(json_object_get(d, "stats")),
 		    (long long)json_integer_value(json_object_get(d,
 		    "seconds_ago")));
+	}
+	json_array_foreach(json_object_get(o, "streams"), i, p) {
+		json_t *g;
+
+		json_array_foreach(json_object_get(p, "groups"), k, g)
+			printf("stream    %-12s %-20s backlog %s%lld (unread "
+			    "%lld, pending %lld) of %lld\n",
+			    json_string_value(json_object_get(p, "stream")),
+			    json_string_value(json_object_get(g, "group")),
+			    json_is_true(json_object_get(g, "at_least")) ?
+			    "at least " : "", (long long)json_integer_value(
+			    json_object_get(g, "backlog")), (long long)
+			    json_integer_value(json_object_get(g, "unread")),
+			    (long long)json_integer_value(json_object_get(g,
+			    "pending")), (long long)json_integer_value(
+			    json_object_get(p, "length")));
 	}
 	if (json_array_size(pols) == 0)
 		printf("policies  none yet (paddockctl promote NAME --to alert)\n");

@@ -161,10 +161,143 @@ redis_ping(const char *sock)
 	return ok;
 }
 
+/* A reply to cmd on c, checked: 1 when it is a status or a string. */
 static int
-start_redis(const char *dir, const char *prefix, char *url, size_t urllen)
+redis_ok(redisContext *c, const char *cmd)
 {
-	char sock[600], logf[600], acl[600], err[768], *argv[20];
+	redisReply *r = redisCommand(c, cmd);
+	int ok = r != NULL && (r->type == REDIS_REPLY_STATUS ||
+	    r->type == REDIS_REPLY_STRING);
+
+	freeReplyObject(r);
+	return ok;
+}
+
+/*
+ * Redis 7.0 (Debian 12's) replays a MULTI/EXEC of its AOF as the default
+ * user and re-checks that user's permissions at EXEC (redis#14541, fixed
+ * in later releases).  With Paddock's read-only default user every script
+ * and transaction in the AOF (profiles, stages, policies) would be dropped
+ * at each restart, with only a line in redis.log.  So an existing AOF is
+ * first replayed by a Redis of its own whose default user may do anything
+ * but has a random password (no one else can use it), on a socket of the
+ * state directory, and rewritten: BGREWRITEAOF folds it into one RDB,
+ * which loads with no ACL check.  Then the real Redis starts on that.
+ */
+static int
+redis_replay_aof(const char *dir, const char *logf)
+{
+	char aof[600], acl[600], sock[600], pw[33], cmd[64], *argv[20];
+	unsigned char rnd[16];
+	struct timeval tv = { 1, 0 };
+	redisContext *c = NULL;
+	redisReply *r;
+	struct stat st;
+	int fd, i, a = 0, done = 0;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(aof, sizeof(aof), "%s/appendonlydir", dir);
+	if (stat(aof, &st) < 0)
+		return 0;	/* a first start: nothing to replay */
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	close(fd);
+	for (i = 0; i < 16; i++)
+		snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(acl, sizeof(acl), "%s/replay.acl", dir);
+	snprintf(sock, sizeof(sock), "%s/replay.sock", dir);
+	if ((f = fopen(acl, "w")) == NULL)
+		return -errno;
+	fchmod(fileno(f), 0600);
+	fprintf(f, "user default on >%s ~* &* +@all\n", pw);
+	if (fclose(f) != 0)
+		return -EIO;
+	argv[a++] = REDIS_SERVER;
+	argv[a++] = "--aclfile";
+	argv[a++] = acl;
+	argv[a++] = "--port";
+	argv[a++] = "0";
+	argv[a++] = "--unixsocket";
+	argv[a++] = sock;
+	argv[a++] = "--unixsocketperm";
+	argv[a++] = "700";
+	argv[a++] = "--dir";
+	argv[a++] = (char *)dir;
+	argv[a++] = "--appendonly";
+	argv[a++] = "yes";
+	argv[a++] = "--save";
+	argv[a++] = "";
+	argv[a] = NULL;
+	if ((pid = spawn(argv, logf, NULL)) < 0) {
+		unlink(acl);
+		return -errno;
+	}
+	/* Loading may take a while: as long as it runs, up to 10 minutes. */
+	for (i = 0; i < 12000 && !done; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			pid = -1;
+			break;
+		}
+		if (c == NULL && (c = redisConnectUnixWithTimeout(sock, tv)) !=
+		    NULL && c->err) {
+			redisFree(c);
+			c = NULL;
+		}
+		if (c != NULL && (r = redisCommand(c, "AUTH %s", pw)) != NULL) {
+			freeReplyObject(r);
+			done = redis_ok(c, "PING");
+		} else if (c != NULL) {
+			redisFree(c);
+			c = NULL;
+		}
+		if (!done)
+			sleep_ms(50);
+	}
+	done = done && redis_ok(c, "BGREWRITEAOF");
+	for (i = 0; done && i < 12000; i++) {
+		r = redisCommand(c, "INFO persistence");
+		if (r == NULL || r->type != REDIS_REPLY_STRING) {
+			freeReplyObject(r);
+			done = 0;
+			break;
+		}
+		snprintf(cmd, sizeof(cmd), "%s", strstr(r->str,
+		    "aof_rewrite_in_progress:0") && strstr(r->str,
+		    "aof_rewrite_scheduled:0") ? (strstr(r->str,
+		    "aof_last_bgrewrite_status:ok") ? "ok" : "failed") : "");
+		freeReplyObject(r);
+		if (cmd[0] != '\0') {
+			done = strcmp(cmd, "ok") == 0;
+			break;
+		}
+		sleep_ms(50);
+	}
+	if (c != NULL) {
+		freeReplyObject(redisCommand(c, "SHUTDOWN"));
+		redisFree(c);
+	}
+	for (i = 0; pid > 0 && i < 600; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		if (i == 599)
+			kill(pid, SIGKILL), waitpid(pid, NULL, 0);
+		sleep_ms(50);
+	}
+	unlink(acl);
+	unlink(sock);
+	return done ? 0 : -EIO;
+}
+
+static int
+start_redis(const char *dir, const char *prefix, uint64_t maxmemory_mb,
+    char *url, size_t urllen)
+{
+	char sock[600], logf[600], acl[600], err[768], maxmem[32], *argv[24];
 	pid_t pid;
 	int i, a = 0;
 
@@ -182,6 +315,12 @@ start_redis(const char *dir, const char *prefix, char *url, size_t urllen)
 		fprintf(stderr, "paddockctl: Redis users: %s\n", err);
 		return CTL_EXIT_FAIL;
 	}
+	if (redis_replay_aof(dir, logf) < 0) {
+		fprintf(stderr, "paddockctl: replaying Redis's append-only file "
+		    "in %s failed; its log:\n", dir);
+		log_tail(logf);
+		return CTL_EXIT_FAIL;
+	}
 	argv[a++] = REDIS_SERVER;
 	argv[a++] = "--aclfile";
 	argv[a++] = acl;
@@ -197,6 +336,13 @@ start_redis(const char *dir, const char *prefix, char *url, size_t urllen)
 	argv[a++] = "yes";
 	argv[a++] = "--save";
 	argv[a++] = "";
+	/* A limit that never evicts: full means refused (and counted). */
+	snprintf(maxmem, sizeof(maxmem), "%llumb",
+	    (unsigned long long)maxmemory_mb);
+	argv[a++] = "--maxmemory";
+	argv[a++] = maxmem;
+	argv[a++] = "--maxmemory-policy";
+	argv[a++] = "noeviction";
 	argv[a] = NULL;
 	if ((pid = spawn(argv, logf, NULL)) < 0) {
 		fprintf(stderr, "paddockctl: fork: %s\n", strerror(errno));
@@ -350,7 +496,8 @@ cmd_up(struct ctl *ctl, int argc, char **argv)
 	if (ctl->redis_opt != NULL || getenv("PADDOCK_REDIS") != NULL) {
 		ctl_redis_url(ctl, url, sizeof(url));
 		printf("redis: using %s\n", url);
-	} else if ((rc = start_redis(dir, ctl->conf.redis.prefix, url, sizeof(url))) != 0) {
+	} else if ((rc = start_redis(dir, ctl->conf.redis.prefix,
+	    ctl->conf.redis.maxmemory_mb, url, sizeof(url))) != 0) {
 		return rc;
 	}
 	ctl_bindir(bindir, sizeof(bindir));

@@ -450,9 +450,9 @@ op_apply(struct engine *e, const struct wire_command *c, char *msg,
     size_t msglen)
 {
 	struct wstate cur, next;
-	char err[2048], actor[128], before[160], after[160];
+	char err[2048], actor[128], before[160], after[160], forced[2400] = "";
 	uint64_t rev;
-	json_t *doc;
+	json_t *doc, *frev;
 	int exists, rc;
 
 	if ((rc = policy_parse(c->arg && c->arg[0] ? c->arg : "policy",
@@ -469,8 +469,47 @@ op_apply(struct engine *e, const struct wire_command *c, char *msg,
 		json_decref(doc);
 		return -EINVAL;
 	}
-	if ((rc = state_get(e, c->workload, &cur, &rev, &exists)) < 0 ||
-	    (policy_stages(doc, &next), 0) ||
+	if ((rc = state_get(e, c->workload, &cur, &rev, &exists)) < 0) {
+		snprintf(msg, msglen, "%s: not applied (Redis is not "
+		    "answering)", c->workload);
+		json_decref(doc);
+		return rc;
+	}
+	/* Asked twice: a file edited from an older revision (someone else's
+	 * change since would be undone), and a policy that allows
+	 * everything in a dimension.  --force overrules both, said why. */
+	frev = json_object_get(doc, "revision");
+	if (!c->force && frev != NULL &&
+	    (uint64_t)json_integer_value(frev) != rev) {
+		snprintf(msg, msglen, "%s: the file was edited from revision "
+		    "%lld but revision %llu is live; applying it would undo "
+		    "what changed since (see paddockctl policy diff %s %lld "
+		    "%llu); edit the live one (paddockctl policy show) or "
+		    "apply with --force; nothing changed", c->arg ? c->arg :
+		    "policy", (long long)json_integer_value(frev),
+		    (unsigned long long)rev, c->workload,
+		    (long long)json_integer_value(frev),
+		    (unsigned long long)rev);
+		json_decref(doc);
+		return -ESTALE;
+	}
+	if (policy_broad(doc, err, sizeof(err))) {
+		if (!c->force) {
+			snprintf(msg, msglen, "%s: allows everything in a "
+			    "dimension: %s; apply with --force if that is "
+			    "meant; nothing changed", c->arg ? c->arg :
+			    "policy", err);
+			json_decref(doc);
+			return -EPERM;
+		}
+		snprintf(forced, sizeof(forced), "%s%sforced: %s", c->reason ?
+		    c->reason : "", c->reason ? "; " : "", err);
+	} else if (c->force && frev != NULL &&
+	    (uint64_t)json_integer_value(frev) != rev)
+		snprintf(forced, sizeof(forced), "%s%sforced over revision "
+		    "%llu", c->reason ? c->reason : "", c->reason ? "; " : "",
+		    (unsigned long long)rev);
+	if ((policy_stages(doc, &next), 0) ||
 	    (rc = policy_store(e, c->workload, doc, rev + 1, err,
 	    sizeof(err))) < 0 ||
 	    (rc = state_put(e, c->workload, &next, rev + 1)) < 0) {
@@ -485,7 +524,8 @@ op_apply(struct engine *e, const struct wire_command *c, char *msg,
 	wstate_text(&next, after, sizeof(after));
 	snprintf(after + strlen(after), sizeof(after) - strlen(after),
 	    " rev %llu", (unsigned long long)(rev + 1));
-	audit(e, actor, c->workload, "policy-apply", before, after, c->reason);
+	audit(e, actor, c->workload, "policy-apply", before, after,
+	    forced[0] ? forced : c->reason);
 	e->changes++;
 	snprintf(msg, msglen, "%s: applied as revision %llu", c->workload,
 	    (unsigned long long)(rev + 1));
@@ -715,6 +755,33 @@ on_command(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 
 /* ---------------------------------------------------------------- profiles */
 
+/*
+ * profiled forgot an idle workload that was never promoted: its stages go
+ * too, unless a policy was compiled for it since (then it stays, and so
+ * does everything profiled still has).  The audit entry is the last of the
+ * workload's; the earlier ones stay and verify.
+ */
+static int
+forget(struct engine *e, const char *w, const char *k)
+{
+	struct wstate cur;
+	uint64_t rev;
+	char st[160], why[160];
+	int exists, rc;
+
+	if ((rc = state_get(e, w, &cur, &rev, &exists)) < 0)
+		return -EAGAIN;
+	if (!exists || rev > 0)
+		return 0;
+	wstate_text(&cur, st, sizeof(st));
+	freeReplyObject(cmd(e, "DEL %s", k));
+	snprintf(why, sizeof(why), "no event for %llu s and never promoted "
+	    "(profiled.idle_expiry)", (unsigned long long)
+	    (e->d->conf.profiled.idle_expiry_ms / 1000));
+	audit(e, "rule:idle-expiry", w, "expire", st, "", why);
+	return 0;
+}
+
 static int
 on_profile(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 {
@@ -734,6 +801,11 @@ on_profile(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	}
 	key_of(e, "state", p.workload, k, sizeof(k));
 	snprintf(t, sizeof(t), "%llu", (unsigned long long)now_ms());
+	if (p.status == WS_EXPIRED) {
+		rc = forget(e, p.workload, k);
+		wire_free(WK_PROFILE, &p);
+		return rc;
+	}
 	/* A new workload starts in the configured stage. */
 	if ((r = cmd(e, "HSETNX %s stage %s", k, init)) == NULL) {
 		wire_free(WK_PROFILE, &p);

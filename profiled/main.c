@@ -39,6 +39,7 @@ struct wl {
 	struct profiler	*p;
 	int		 dirty, busy;
 	int		 listed, listing;	/* in P workloads */
+	unsigned	 pending;	/* applies in flight */
 	char		**dets;		/* detections already stored */
 	size_t		 ndets;
 	/* Carried from read to commit. */
@@ -62,11 +63,15 @@ struct profiler {
 	uint64_t	 last_stats;
 	int		 stopping;
 	uint64_t	 inflight;	/* commands whose replies are due */
+	/* The idle-expiry sweep over P workloads (SSCAN, a batch a tick). */
+	char		 cursor[32];
+	int		 sweeping;
+	uint64_t	 next_sweep;
 	daemon_done_fn	*done;
 	struct {
 		uint64_t events, applied, duplicates, apply_errors, skipped;
 		uint64_t commits, revisions, published, read_errors;
-		uint64_t detections;
+		uint64_t detections, expired;
 	} st;
 };
 
@@ -160,6 +165,7 @@ on_applied(void *arg, redisReply *r)
 	struct profiler *p = w->p;
 
 	p->inflight--;
+	w->pending--;
 	if (r == NULL) {
 		/* Connection gone: the XACK behind it is gone as well. */
 	} else if (r->type == REDIS_REPLY_ERROR) {
@@ -299,6 +305,7 @@ on_event(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	if (rc < 0)
 		return -EAGAIN;	/* Redis away: stays pending, redelivered */
 	p->inflight++;
+	w->pending++;
 	return 0;
 }
 
@@ -517,9 +524,9 @@ refresh(struct profiler *p, struct wl *w)
 static void
 stats_publish(struct profiler *p)
 {
-	char vals[14][24];
-	const char *argv[2 + 2 * 14];
-	size_t lens[2 + 2 * 14];
+	char vals[15][24];
+	const char *argv[2 + 2 * 15];
+	size_t lens[2 + 2 * 15];
 	int a = 0, nv = 0, i;
 
 	argv[a++] = "HSET";
@@ -538,11 +545,159 @@ stats_publish(struct profiler *p)
 	PUT("published", p->st.published);
 	PUT("workloads", p->nwl);
 	PUT("detections", p->st.detections);
+	PUT("expired", p->st.expired);
 	PUT("updated", (uint64_t)time(NULL));
 #undef PUT
 	for (i = 0; i < a; i++)
 		lens[i] = strlen(argv[i]);
 	rstream_command(p->d->rs, NULL, NULL, a, argv, lens);
+}
+
+/* ---------------------------------------------------------------- expiry */
+
+/*
+ * Idle expiry (profiled.idle_expiry): a sweep walks P workloads with SSCAN,
+ * one batch per tick, and runs the expire script (store.c) for each name
+ * this instance is not busy with.  A forgotten workload leaves P
+ * workloads, is dropped from memory and is announced on the profiles
+ * stream as status "expired", so that policyd deletes its stages and
+ * audits it.  A full pass starts at most every tenth of idle_expiry (at
+ * least a second apart, at most a minute).
+ */
+#define SWEEP_BATCH	200
+
+struct gone {
+	struct profiler	*p;
+	char		 name[WIRE_NAME_MAX];
+};
+
+static void
+wl_drop(struct profiler *p, struct wl *w)
+{
+	size_t i;
+
+	for (i = 0; i < p->nwl; i++)
+		if (p->wls[i] == w) {
+			p->wls[i] = p->wls[--p->nwl];
+			wl_free(w);
+			return;
+		}
+}
+
+static void
+on_expired(void *arg, redisReply *r)
+{
+	struct gone *g = arg;
+	struct profiler *p = g->p;
+	struct wire_profile pr;
+	struct wl *w;
+	const char *argv[3] = { "SREM", p->workloads_key, g->name };
+	size_t lens[3] = { 4, strlen(p->workloads_key), strlen(g->name) };
+	size_t i;
+
+	p->inflight--;
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1 &&
+	    !p->stopping) {
+		rstream_command(p->d->rs, NULL, NULL, 3, argv, lens);
+		memset(&pr, 0, sizeof(pr));
+		snprintf(pr.workload, sizeof(pr.workload), "%s", g->name);
+		pr.status = WS_EXPIRED;
+		pr.ts = daemon_now_ns();
+		if (stream_publish(p->d->rs, p->profiles_key,
+		    p->d->conf.redis.maxlen, WK_PROFILE, &pr, g->name,
+		    p->d->host, pr.ts, 0) == 0)
+			p->st.published++;
+		p->st.expired++;
+		log_info("%s: idle for %llu s and never promoted: forgotten",
+		    g->name, (unsigned long long)
+		    (p->d->conf.profiled.idle_expiry_ms / 1000));
+		if ((w = wl_get(p, g->name, 0)) != NULL) {
+			if (w->busy || w->pending) {
+				/* It ran again meanwhile: a new profile,
+				 * listed again after the SREM above. */
+				pset_free(&w->raw);
+				w->rawver = 0;
+				w->listed = 0;
+				for (i = 0; i < w->ndets; i++)
+					free(w->dets[i]);
+				w->ndets = 0;
+				wl_list(p, w);
+			} else
+				wl_drop(p, w);
+		}
+	}
+	free(g);
+	maybe_stopped(p);
+}
+
+static void
+on_swept(void *arg, redisReply *r)
+{
+	struct profiler *p = arg;
+	uint64_t idle = p->d->conf.profiled.idle_expiry_ms, every;
+	uint64_t now_ms = daemon_now_ns() / 1000000ull;
+	struct sargv av;
+	struct gone *g;
+	struct wl *w;
+	size_t i;
+
+	p->inflight--;
+	p->sweeping = 0;
+	every = idle / 10 < 1000 ? 1000 : idle / 10 > 60000 ? 60000 : idle / 10;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY) {
+		p->next_sweep = uv_now(p->d->loop) + every;
+		maybe_stopped(p);
+		return;
+	}
+	snprintf(p->cursor, sizeof(p->cursor), "%s", r->element[0]->str);
+	p->next_sweep = strcmp(p->cursor, "0") == 0 ?
+	    uv_now(p->d->loop) + every : 0;
+	for (i = 0; i < r->element[1]->elements && !p->stopping; i++) {
+		const redisReply *n = r->element[1]->element[i];
+
+		if (n->type != REDIS_REPLY_STRING || n->len >= WIRE_NAME_MAX)
+			continue;
+		if ((w = wl_get(p, n->str, 0)) != NULL &&
+		    (w->busy || w->dirty || w->pending))
+			continue;	/* active here: not idle */
+		if ((g = calloc(1, sizeof(*g))) == NULL)
+			break;
+		g->p = p;
+		snprintf(g->name, sizeof(g->name), "%s", n->str);
+		if (store_expire_argv(&p->sc, g->name, now_ms, idle, &av) < 0) {
+			free(g);
+			break;
+		}
+		if (rstream_command(p->d->rs, on_expired, g, av.n,
+		    (const char **)av.v, av.len) == 0)
+			p->inflight++;
+		else
+			free(g);
+		sargv_free(&av);
+	}
+	maybe_stopped(p);
+}
+
+static void
+sweep(struct profiler *p)
+{
+	char batch[16];
+	const char *argv[5] = { "SSCAN", p->workloads_key, p->cursor, "COUNT",
+	    batch };
+	size_t lens[5], i;
+
+	snprintf(batch, sizeof(batch), "%d", SWEEP_BATCH);
+
+	if (p->cursor[0] == '\0')
+		snprintf(p->cursor, sizeof(p->cursor), "0");
+	for (i = 0; i < 5; i++)
+		lens[i] = strlen(argv[i]);
+	if (rstream_command(p->d->rs, on_swept, p, 5, argv, lens) == 0) {
+		p->sweeping = 1;
+		p->inflight++;
+	}
 }
 
 static void
@@ -563,6 +718,9 @@ profiled_tick(struct daemon *d)
 		p->last_stats = now;
 		stats_publish(p);
 	}
+	if (d->conf.profiled.idle_expiry_ms > 0 && !p->sweeping &&
+	    !p->stopping && now >= p->next_sweep && rstream_is_up(d->rs))
+		sweep(p);
 }
 
 static void

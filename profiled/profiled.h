@@ -174,6 +174,10 @@ int	store_apply_argv(const struct store_conf *sc, const char *workload,
 	    uint8_t wkind, const char *host, const char *id,
 	    const struct obs *o, struct sargv *a);
 
+/* EVAL of the expire script (store.c): 1 when it forgot the workload. */
+int	store_expire_argv(const struct store_conf *sc, const char *workload,
+	    uint64_t now_ms, uint64_t idle_ms, struct sargv *a);
+
 /* What the read script returns, parsed. */
 struct store_meta {
 	uint64_t	 rev;

@@ -320,6 +320,54 @@ store_read_argv(const struct store_conf *sc, const char *workload,
 	return 0;
 }
 
+/*
+ * expire: forget an idle workload that was never promoted.  KEYS meta raw
+ * seen view accepted, state, ai; ARGV now_ms, idle_ms.  1 when it deleted
+ * the workload's profile keys: its last event is idle_ms old (or it has no
+ * meta at all: a name left in P workloads), policyd never compiled a
+ * policy for it (state rev 0 or none) and nothing was accepted for it.
+ * Atomic, so with several instances exactly one says 1, and an event
+ * applied after it starts a new profile.  P state:{W} is policyd's to
+ * delete (the profile record with status "expired" tells it).
+ */
+const char store_expire_lua[] =
+"local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+"if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+"  local last = tonumber(redis.call('HGET', KEYS[1], 'last_ms') or '0')\n"
+"  if now - last < idle then return 0 end\n"
+"end\n"
+"if tonumber(redis.call('HGET', KEYS[6], 'rev') or '0') > 0 then return 0 end\n"
+"if redis.call('HLEN', KEYS[5]) > 0 then return 0 end\n"
+"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7])\n"
+"return 1\n";
+
+int
+store_expire_argv(const struct store_conf *sc, const char *workload,
+    uint64_t now_ms, uint64_t idle_ms, struct sargv *a)
+{
+	static const char *const keys[] = { "meta", "raw", "seen", "view",
+	    "accepted", NULL };
+	char k[WIRE_NAME_MAX + 80];
+	int rc;
+
+	rc = eval_start(a, store_expire_lua, sc, workload, keys);
+	snprintf(k, sizeof(k), "%sstate:{%s}", sc->prefix, workload);
+	rc |= adds(a, k);
+	snprintf(k, sizeof(k), "%sai:{%s}", sc->prefix, workload);
+	rc |= adds(a, k);
+	free(a->v[2]);
+	a->v[2] = strdup("7");
+	a->len[2] = a->v[2] ? 1 : 0;
+	rc |= a->v[2] == NULL ? -ENOMEM : 0;
+	rc |= sargv_addf(a, "%llu", (unsigned long long)now_ms);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)idle_ms);
+	if (rc != 0) {
+		sargv_free(a);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- parse */
 
 void

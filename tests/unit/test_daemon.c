@@ -360,6 +360,69 @@ test_daemon_ready_stop_clean(void **state)
 	}
 }
 
+/*
+ * A daemon whose Redis is not there says so: at warning level in its log
+ * and to systemd as STATUS=, not only "started".  (The two daemons that
+ * need no root; the connection code is the same for all four.)
+ */
+static void
+test_daemon_redis_unreachable_is_loud(void **state)
+{
+	static const char *const names[] = { "paddock-profiled",
+	    "paddock-policyd" };
+	char b[512], c[512], dir[] = "/tmp/paddock-test-unreach.XXXXXX";
+	char sockpath[300], elog[300], url[400], *argv[8], *log = NULL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t i;
+	int fd, k;
+	pid_t pid;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sockpath, sizeof(sockpath), "%s/notify", dir);
+	snprintf(url, sizeof(url), "unix://%s/no-redis.sock", dir);
+	assert_true((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
+	memcpy(sa.sun_path, sockpath, strlen(sockpath) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(elog, sizeof(elog), "%s/%s.stderr", dir, names[i]);
+		argv[0] = bin(names[i], b, sizeof(b));
+		argv[1] = "-d";
+		argv[2] = "-c";
+		argv[3] = (char *)lifecycle_conf(c, sizeof(c));
+		argv[4] = "--redis";
+		argv[5] = url;
+		argv[6] = NULL;
+		setenv("NOTIFY_SOCKET", sockpath, 1);
+		pid = tu_spawn2(argv, NULL, elog);
+		unsetenv("NOTIFY_SOCKET");
+		assert_true(pid > 0);
+		k = notify_wait(fd, "STATUS=redis unix:", 10000);
+		for (int t = 0; t < 30; t++) {
+			free(log);
+			if ((log = tu_slurp(elog)) != NULL &&
+			    strstr(log, "warning: redis") != NULL)
+				break;
+			usleep(100000);
+		}
+		kill(pid, SIGTERM);
+		tu_wait(pid, 30000);
+		if (k != 0)
+			fail_msg("%s: no STATUS= about its Redis", names[i]);
+		if (log == NULL || strstr(log, "warning: redis unix:") ==
+		    NULL || strstr(log, "unreachable") == NULL) {
+			print_message("%s\n", log ? log : "(no log)");
+			fail_msg("%s did not warn that Redis is unreachable",
+			    names[i]);
+		}
+		free(log);
+		log = NULL;
+		unlink(elog);
+	}
+	close(fd);
+	unlink(sockpath);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -367,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_sigguard_judge),
 		cmocka_unit_test(test_daemon_help_and_check),
 		cmocka_unit_test(test_daemon_bad_config_names_position),
+		cmocka_unit_test(test_daemon_redis_unreachable_is_loud),
 		cmocka_unit_test_setup_teardown(test_daemon_ready_stop_clean,
 		    tu_redis_setup, tu_redis_teardown),
 	};

@@ -254,6 +254,58 @@ test_policy_errors_name_line_and_column(void **state)
 	assert_int_equal(policy_parse("r.yaml", "workload: a\nstages:\n  exec: "
 	    "alert\n", &doc, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "missing \"file\""));
+	/* A revision is a whole number, never a word read as 0. */
+	assert_int_equal(policy_parse("v.yaml", "workload: a\nrevision: \"two\""
+	    "\nstages:\n  exec: alert\n  file: alert\n  net: alert\n  "
+	    "syscall: alert\n", &doc, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "v.yaml:2:11: revision: expected the whole "
+	    "number"));
+	assert_int_equal(policy_parse("v.yaml", "workload: a\nrevision: [2]\n"
+	    "stages:\n  exec: alert\n  file: alert\n  net: alert\n  "
+	    "syscall: alert\n", &doc, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "v.yaml:2:11: revision:"));
+}
+
+/* What allows everything in a dimension is named; what does not, is not. */
+static void
+test_policy_broad(void **state)
+{
+	static const char *head = "workload: a\nrevision: 3\nstages:\n  exec: "
+	    "enforce\n  file: enforce\n  net: enforce\n  syscall: alert\n";
+	static const struct { const char *body; const char *why; } c[] = {
+		{ "files:\n  - path: /**\n    mode: rwx\n",
+		    "files \"/**\" (rwx) opens every file" },
+		{ "exec:\n  - /**\n", "exec \"/**\" runs every program" },
+		{ "egress:\n  - dest: 0.0.0.0/0\n    port: 0\n",
+		    "egress \"0.0.0.0/0\" port 0 reaches every address" },
+		{ "egress:\n  - dest: ::/0\n", "egress \"::/0\" port 0" },
+		{ "listeners:\n  - addr: 0.0.0.0\n    port: 0\n",
+		    "listeners \"0.0.0.0\" port 0 listens on every port" },
+		{ "files:\n  - path: /home/**\n    mode: rw\n", NULL },
+		{ "egress:\n  - dest: 0.0.0.0/0\n    port: 443\n", NULL },
+		{ "egress:\n  - dest: 10.0.0.0/8\n", NULL },
+		{ "exec:\n  - /usr/bin/*\n", NULL },
+	};
+	char text[512], why[512];
+	json_t *doc;
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, c[i].body);
+		assert_int_equal(policy_parse("b.yaml", text, &doc, why,
+		    sizeof(why)), 0);
+		assert_int_equal(json_integer_value(json_object_get(doc,
+		    "revision")), 3);
+		if (c[i].why == NULL)
+			assert_int_equal(policy_broad(doc, why, sizeof(why)), 0);
+		else {
+			assert_int_equal(policy_broad(doc, why, sizeof(why)), 1);
+			if (strstr(why, c[i].why) == NULL)
+				fail_msg("case %zu: \"%s\" lacks \"%s\"", i, why,
+				    c[i].why);
+		}
+		json_decref(doc);
+	}
 }
 
 static void
@@ -345,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_stage_nodata),
 		cmocka_unit_test(test_compile_and_roundtrip),
 		cmocka_unit_test(test_policy_errors_name_line_and_column),
+		cmocka_unit_test(test_policy_broad),
 		cmocka_unit_test(test_audit_chain_catches_tampering),
 		cmocka_unit_test(test_stages_compact),
 	};
