@@ -1,17 +1,22 @@
 // bench/report.mjs: turn bench/run.sh's raw lines into the results table.
 //   node report.mjs RAW DAEMON BPF EVENTS CLK_TCK OUTDIR N_OPEN N_EXEC N_CONN
-//                   N_MIX PIPE MEM PROP [GUARDS]
-// RAW lines: "<config> <workload> <wall_s> <cpu_s> <ops>"; PIPE: "<events>
-// <seconds> <overflow>"; MEM lines: "<workloads> <rss KiB of collectd
-// profiled policyd enforced redis> <redis used bytes> <bpf map bytes>";
-// PROP: propagate's line; GUARDS lines: "<workload> <program> <ns> <runs>",
-// the self-protection guards' kernel time in one enforce run.
+//                   N_MIX PIPE MEM PROP [GUARDS [STREAMS]]
+// RAW lines: "<config> <workload> <wall_s> <cpu_s> <ops>", or "<config>
+// <workload> failed" for a run that did not finish (killed); PIPE:
+// "<events> <seconds> <overflow>"; MEM lines: "<workloads> <rss KiB of
+// collectd profiled policyd enforced redis> <redis used bytes> <bpf map
+// bytes> <redis keys>"; PROP: propagate's line; GUARDS lines: "<workload>
+// <program> <ns> <runs>", the self-protection guards' kernel time in one
+// enforce run; STREAMS: "<events entries> <bytes> <profiles entries>
+// <bytes>", the streams' Redis memory after the pipeline run.
 import fs from 'node:fs';
 import os from 'node:os';
 
-const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn, nMix, pipe, mem, prop, guards] =
-  process.argv.slice(2);
-const lines = fs.readFileSync(raw, 'utf8').trim().split('\n').map((l) => l.split(' '));
+const [raw, daemon, bpf, events, clk, out, nOpen, nExec, nConn, nMix, pipe, mem, prop, guards,
+  streams] = process.argv.slice(2);
+const all = fs.readFileSync(raw, 'utf8').trim().split('\n').map((l) => l.split(' '));
+const lines = all.filter((l) => l[2] !== 'failed');
+const failed = all.filter((l) => l[2] === 'failed');
 const stat = (v) => {
   const s = [...v].sort((a, b) => a - b);
   return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1], n: s.length };
@@ -24,8 +29,13 @@ for (const w of workloads) {
   res.results[w] = {};
   for (const c of configs) {
     const rows = lines.filter((l) => l[0] === c && l[1] === w);
-    if (rows.length === 0) continue;
-    res.results[w][c] = { wall: stat(rows.map((l) => +l[2])), cpu: stat(rows.map((l) => +l[3])) };
+    const nf = failed.filter((l) => l[0] === c && l[1] === w).length;
+    if (rows.length === 0) {
+      if (nf) res.results[w][c] = { failed: nf };
+      continue;
+    }
+    res.results[w][c] = { wall: stat(rows.map((l) => +l[2])), cpu: stat(rows.map((l) => +l[3])),
+      failed: nf };
   }
 }
 const pct = (x, b) => (b > 0 ? ((x / b - 1) * 100) : NaN);
@@ -54,10 +64,21 @@ for (const w of workloads) {
   for (const c of configs) {
     const r = res.results[w][c];
     if (!r) continue;
-    md += `| ${w} (${res.ops[w]}) | ${c} | ${r.wall.median.toFixed(3)} [${r.wall.min.toFixed(3)}..${r.wall.max.toFixed(3)}] `;
+    if (!r.wall) {
+      md += `| ${w} (${res.ops[w]}) | ${c} | failed in all ${r.failed} rounds | | | |\n`;
+      continue;
+    }
+    md += `| ${w} (${res.ops[w]}) | ${c}${r.failed ? ` (${r.failed} failed)` : ''} | `
+      + `${r.wall.median.toFixed(3)} [${r.wall.min.toFixed(3)}..${r.wall.max.toFixed(3)}] `;
     md += `| ${r.cpu.median.toFixed(3)} | ${c === 'bare' ? '-' : pct(r.wall.median, b.wall.median).toFixed(1) + ' %'} `;
     md += `| ${c === 'bare' ? '-' : pct(r.cpu.median, b.cpu.median).toFixed(1) + ' %'} |\n`;
   }
+}
+if (failed.length) {
+  md += `\n${failed.length} run(s) did not finish: `
+    + failed.map((l) => `${l[1]} in ${l[0]}`).join(', ')
+    + ' (in enforce: killed for behaviour its policy did not allow, a false positive of the '
+    + 'learnt baseline).\n';
 }
 md += `\nPaddock's daemons (collectd, profiled, policyd, enforced, redis): `;
 md += `${res.daemons_cpu_ms_per_million_syscalls === null ? 'n/a' : res.daemons_cpu_ms_per_million_syscalls.toFixed(1)} ms CPU per million workload syscalls (observe rounds).\n\n`;
@@ -77,7 +98,8 @@ res.memory = fs.readFileSync(mem, 'utf8').trim().split('\n').filter(Boolean).map
   const v = l.split(' ').map(Number);
   return { workloads: v[0], rss_kib: { collectd: v[1], profiled: v[2], policyd: v[3], enforced: v[4], redis: v[5] },
     daemons_rss_mib: +((v[1] + v[2] + v[3] + v[4]) / 1024).toFixed(1),
-    redis_used_mib: +(v[6] / 1048576).toFixed(1), bpf_maps_mib: +(v[7] / 1048576).toFixed(1) };
+    redis_used_mib: +(v[6] / 1048576).toFixed(1), bpf_maps_mib: +(v[7] / 1048576).toFixed(1),
+    redis_used_bytes: v[6], redis_keys: v[8] };
 });
 md += '\n## Memory\n\n| workloads | collectd | profiled | policyd | enforced | four daemons | redis used | BPF maps |\n';
 md += '|---|---|---|---|---|---|---|---|\n';
@@ -88,6 +110,35 @@ for (const m of res.memory) {
 }
 md += '\nRSS of each daemon; every workload was run once and given a policy in alert. BPF maps: '
   + 'the memory of every map our programs use (preallocated maps count in full).\n';
+// Sizing: Redis keys and bytes per workload (the slope between the first
+// and the last step: each workload ran once and has a policy in alert),
+// and per million entries of the events and profiles streams.
+{
+  const a = res.memory[0], b = res.memory[res.memory.length - 1];
+  res.sizing = {};
+  if (a && b && b.workloads > a.workloads && Number.isFinite(b.redis_keys)) {
+    const n = b.workloads - a.workloads;
+    res.sizing.keys_per_workload = +((b.redis_keys - a.redis_keys) / n).toFixed(1);
+    res.sizing.bytes_per_workload = Math.round((b.redis_used_bytes - a.redis_used_bytes) / n);
+  }
+  if (streams && fs.existsSync(streams)) {
+    const [ne, be, np, bp] = fs.readFileSync(streams, 'utf8').trim().split(' ').map(Number);
+    if (ne > 0) res.sizing.bytes_per_event = Math.round(be / ne);
+    if (np > 0) res.sizing.bytes_per_profile_record = Math.round(bp / np);
+  }
+  const s = res.sizing;
+  if (Object.keys(s).length) {
+    md += '\n## Sizing (Redis)\n\n';
+    if (s.keys_per_workload !== undefined)
+      md += `- per workload (run once, with a policy in alert): ${s.keys_per_workload} keys, `
+        + `${(s.bytes_per_workload / 1024).toFixed(1)} KiB\n`;
+    if (s.bytes_per_event !== undefined)
+      md += `- events stream: ${s.bytes_per_event} bytes per entry, `
+        + `${(s.bytes_per_event / 1.048576).toFixed(0)} MiB per million entries\n`;
+    if (s.bytes_per_profile_record !== undefined)
+      md += `- profiles stream: ${s.bytes_per_profile_record} bytes per record\n`;
+  }
+}
 res.propagation = fs.readFileSync(prop, 'utf8').trim();
 md += `\n## Policy propagation\n\nFrom \`paddockctl promote|demote\` to this host's enforcer acknowledging `;
 md += `the revision (sent after the kernel's maps hold it): ${res.propagation}.\n`;

@@ -113,9 +113,15 @@ run() {	# config workload
 	       # learning run would not cover the next run's names.
 	       a="cmd 1 env TMPDIR=$dir/src/tmp make -C $dir/src -s -j2 all" ;;
 	esac
+	# A run that fails (in enforce: a false positive killed it) is a result
+	# of its own, reported and counted, never timed, never the end of the run.
 	# shellcheck disable=SC2086
-	out=$(bin/paddockctl --state-dir="$dir" run --workload "bench-$2" -- $storm $a)
-	echo "$1 $2 $out" >> "$raw"
+	if out=$(bin/paddockctl --state-dir="$dir" run --workload "bench-$2" -- $storm $a); then
+		echo "$1 $2 $out" >> "$raw"
+	else
+		echo "$1 $2 failed" >> "$raw"
+		printf ' (%s %s FAILED)' "$1" "$2"
+	fi
 }
 all() { for w in $WORKLOADS; do run "$1" "$w"; done; }
 daemon_ticks() {	# utime+stime of collectd, profiled, policyd, enforced, redis
@@ -249,7 +255,7 @@ for n in $MEM_STEPS; do
 	sleep 2
 	echo "$n $(rss collectd) $(rss profiled) $(rss policyd) $(rss enforced) $(rss redis)" \
 		"$(redis-cli -s "$dir/redis.sock" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')" \
-		"$(bpf_mem)" >> "$dir/mem.txt"
+		"$(bpf_mem)" "$(redis-cli -s "$dir/redis.sock" DBSIZE)" >> "$dir/mem.txt"
 	printf ' %s' "$n"
 done
 echo
@@ -263,6 +269,11 @@ t1=$(date +%s.%N)
 took=$(awk "BEGIN { print $t1 - $t0 }")
 echo "$(cat "$dir/pipe.txt"), consumed by the profiler after $took s"
 echo "$N_PIPE $took $(sed -n 's/.*overflow \([0-9]*\).*/\1/p' "$dir/pipe.txt")" > "$dir/pipe-rate.txt"
+# Sizing: Redis bytes per entry of the events stream (exact: SAMPLES 0).
+echo "$(redis-cli -s "$dir/redis.sock" XLEN paddock:events)" \
+	"$(redis-cli -s "$dir/redis.sock" MEMORY USAGE paddock:events SAMPLES 0)" \
+	"$(redis-cli -s "$dir/redis.sock" XLEN paddock:profiles)" \
+	"$(redis-cli -s "$dir/redis.sock" MEMORY USAGE paddock:profiles SAMPLES 0)" > "$dir/streams.txt"
 
 echo "== propagation: 100 policy changes"
 $ctl promote bench-open --to alert --force --reason bench >/dev/null
@@ -272,4 +283,4 @@ $ctl down >/dev/null
 
 node bench/report.mjs "$raw" "$dir/daemon.txt" "$dir/bpf.txt" "$dir/events.txt" \
 	"$(getconf CLK_TCK)" bench/results "$N_OPEN" "$N_EXEC" "$N_CONN" "$N_MIX" \
-	"$dir/pipe-rate.txt" "$dir/mem.txt" "$dir/prop.txt" "$dir/guards.txt"
+	"$dir/pipe-rate.txt" "$dir/mem.txt" "$dir/prop.txt" "$dir/guards.txt" "$dir/streams.txt"
