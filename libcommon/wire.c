@@ -451,6 +451,7 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Is c a hex digit (either case)? */
 static int
 is_hexc(unsigned char c)
 {
@@ -498,7 +499,7 @@ wire_escape(char *dst, size_t dstlen, const char *src, size_t n, int exact,
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, o = 0, l;
 
-	*cut = 0;
+	*cut = n > 0;
 	if (dstlen == 0)
 		return 0;
 	while (i < n) {
@@ -607,12 +608,15 @@ enc_fail(struct wenc *e, const char *fmt, ...)
  * would read as an escape.  Inline names (workload, host, ids) are
  * identities, never unescaped, so "dev-disk-by\x2duuid" stays as systemd
  * wrote it; and text that came off the wire (a profile's patterns, a
- * policy) is never escaped twice.  When escaping makes it longer than the
- * field's bound max, it is cut at a whole character and ends in "...", as
- * collectd marks a cut path.  Text already plain costs one scan.
+ * policy) is never escaped twice.  When escaping makes the kernel's bytes
+ * longer than the field's bound max, they are cut at a whole character and
+ * end in "...", as collectd marks a cut path (cut_ok: names of such a
+ * record too); other text that would not fit is an error (-EMSGSIZE),
+ * never cut.  Plain text costs one scan.
  */
 static size_t
-enc_str(struct wenc *e, const char *s, size_t len, size_t max, int exact)
+enc_str(struct wenc *e, const char *s, size_t len, size_t max, int exact,
+    int cut_ok)
 {
 	char *t;
 	size_t n;
@@ -629,7 +633,17 @@ enc_str(struct wenc *e, const char *s, size_t len, size_t max, int exact)
 		return 0;
 	}
 	n = wire_escape(t, max + 1, s, len, exact, &cut);
+	if (cut && !cut_ok) {
+		/* A policy, a command's text, an audit entry: never cut. */
+		free(t);
+		enc_fail(e, "a string of %zu bytes is longer than %zu once "
+		    "its bytes that are not UTF-8 are escaped", len, max);
+		e->rc = -EMSGSIZE;
+		return 0;
+	}
 	if (cut) {
+		/* The kernel's bytes: kept up to the bound, the cut marked
+		 * ("..." where there is room for it, else nothing at all). */
 		n = max >= 3 ? wire_escape(t, max - 2, s, len, exact, &cut) : 0;
 		memcpy(t + n, "...", max >= 3 ? 4 : 1);
 		n += max >= 3 ? 3 : 0;
@@ -709,7 +723,7 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 
 		if (strcmp(nm, "?") == 0)
 			return enc_fail(e, "%s: value %u out of range", f->key, v);
-		enc_str(e, nm, strlen(nm), 64, 0);
+		enc_str(e, nm, strlen(nm), 64, 0, 0);
 		return 0;
 	}
 	case WF_ENUMARR:
@@ -719,14 +733,14 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 
 			if (strcmp(nm, "?") == 0)
 				return enc_fail(e, "%s[%u]: out of range", f->key, i);
-			enc_str(e, nm, strlen(nm), 64, 0);
+			enc_str(e, nm, strlen(nm), 64, 0, 0);
 		}
 		return 0;
 	case WF_STR:
 		n = strnlen(p, f->size);
 		if (n >= f->size)
 			return enc_fail(e, "%s: not terminated", f->key);
-		enc_str(e, p, n, f->size - 1, 0);
+		enc_str(e, p, n, f->size - 1, 0, e->exact);
 		return 0;
 	case WF_PSTR: {
 		const char *s = *(char *const *)p;
@@ -737,7 +751,7 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 		if (n > f->max)
 			return enc_fail(e, "%s: %zu bytes, more than %u", f->key,
 			    n, f->max);
-		enc_str(e, s, n, f->max, e->exact);
+		enc_str(e, s, n, f->max, e->exact, e->exact);
 		return 0;
 	}
 	case WF_BIN:
@@ -760,7 +774,8 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 		msgpack_pack_array(&e->pk, a->argc);
 		for (i = 0; i < a->argc; i++) {
 			n = strnlen(a->buf + off, a->len - off);
-			w = enc_str(e, a->buf + off, n, n + slack, e->exact);
+			w = enc_str(e, a->buf + off, n, n + slack, e->exact,
+			    e->exact);
 			slack -= w > n ? w - n : 0;
 			off += n + 1;
 		}
@@ -777,7 +792,7 @@ enc_field(struct wenc *e, const struct wire_field *f, const void *rec)
 			n = strlen(l->v[i]);
 			if (n >= f->size)
 				return enc_fail(e, "%s[%u]: too long", f->key, i);
-			enc_str(e, l->v[i], n, f->size - 1, e->exact);
+			enc_str(e, l->v[i], n, f->size - 1, e->exact, e->exact);
 		}
 		return 0;
 	}
@@ -812,7 +827,7 @@ enc_record(struct wenc *e, const struct wire_table *t, const void *rec)
 	for (i = 0; i < t->nf; i++) {
 		if (!field_present(&t->f[i], rec, var))
 			continue;
-		enc_str(e, t->f[i].key, strlen(t->f[i].key), 64, 0);
+		enc_str(e, t->f[i].key, strlen(t->f[i].key), 64, 0, 0);
 		if (enc_field(e, &t->f[i], rec) < 0 || e->rc < 0)
 			return e->rc < 0 ? e->rc : -ENOMEM;
 	}

@@ -46,6 +46,7 @@ send_command(struct ctl *ctl, struct wire_command *c)
 	redisContext *rc;
 	redisReply *r;
 	struct wire_reply rep;
+	struct timeval tv;
 	size_t i;
 	int fd, code, grace_ms;
 
@@ -64,8 +65,8 @@ send_command(struct ctl *ctl, struct wire_command *c)
 	 * always means "never carried out" (policyd refuses it later and
 	 * audits the refusal).  Clocks of the two hosts are assumed in sync.
 	 */
-	grace_ms = ctl->wait_s * 1000 / 5 < 3000 ? ctl->wait_s * 1000 / 5 :
-	    3000;
+	grace_ms = ctl->wait_s * 1000 / 5;
+	grace_ms = grace_ms < 1000 ? 1000 : grace_ms > 3000 ? 3000 : grace_ms;
 	c->deadline = c->ts + (uint64_t)(ctl->wait_s * 1000 - grace_ms) *
 	    1000000ull;
 	c->user = (char *)ctl_operator(ctl);
@@ -88,6 +89,10 @@ send_command(struct ctl *ctl, struct wire_command *c)
 		return CTL_EXIT_REDIS;
 	}
 	snprintf(rkey, sizeof(rkey), "%sreply:%s", ctl->conf.redis.prefix, c->id);
+	/* The connection's own timeout (5 s) must not end the wait early. */
+	tv.tv_sec = ctl->wait_s + 2;
+	tv.tv_usec = 0;
+	redisSetTimeout(rc, tv);
 	r = redisCommand(rc, "XREAD COUNT 1 BLOCK %d STREAMS %s 0",
 	    ctl->wait_s * 1000, rkey);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
@@ -750,15 +755,18 @@ const struct ctl_cmd ctl_cmd_violations = {
 
 /*
  * The backlog of each consumer group, counted: entries after the group's
- * last-delivered id (read page by page, ids only matter, at most
- * BACKLOG_CAP) plus those delivered and not acknowledged (its PEL).  Redis
+ * last-delivered id (read page by page, at most BACKLOG_CAP: beyond that
+ * status says "at least") plus those delivered and not acknowledged (its
+ * PEL).  Redis
  * keeps a "lag" too, but it is a counter that goes stale (after a restart
  * from the AOF, a trim or a deleted entry it is nil or wrong), and an
  * operator on call needs the number that is true.
  */
-#define BACKLOG_CAP	1000000
-#define BACKLOG_PAGE	10000
+#define BACKLOG_CAP	100000
+#define BACKLOG_PAGE	5000
 
+/* Entries of key after id last, counted (at most BACKLOG_CAP, *more then
+ * set); -EIO when Redis does not answer as it should. */
 static json_int_t
 unread_after(redisContext *c, const char *key, const char *last, int *more)
 {
@@ -772,9 +780,13 @@ unread_after(redisContext *c, const char *key, const char *last, int *more)
 	for (;;) {
 		r = redisCommand(c, "XRANGE %s %s + COUNT %d", key, from,
 		    BACKLOG_PAGE);
-		if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || (r->elements >
+		    0 && (r->element[r->elements - 1]->type !=
+		    REDIS_REPLY_ARRAY || r->element[r->elements - 1]->elements <
+		    1 || r->element[r->elements - 1]->element[0]->type !=
+		    REDIS_REPLY_STRING))) {
 			freeReplyObject(r);
-			return -1;
+			return -EIO;
 		}
 		n += (json_int_t)r->elements;
 		k = r->elements;

@@ -211,12 +211,18 @@ redis_replay_aof(const char *dir, const char *logf)
 		snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(acl, sizeof(acl), "%s/replay.acl", dir);
 	snprintf(sock, sizeof(sock), "%s/replay.sock", dir);
-	if ((f = fopen(acl, "w")) == NULL)
+	unlink(acl);
+	if ((fd = open(acl, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
+	    0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -errno;
-	fchmod(fileno(f), 0600);
+	}
 	fprintf(f, "user default on >%s ~* &* +@all\n", pw);
-	if (fclose(f) != 0)
+	if (fclose(f) != 0) {
+		unlink(acl);
 		return -EIO;
+	}
 	argv[a++] = REDIS_SERVER;
 	argv[a++] = "--aclfile";
 	argv[a++] = acl;
@@ -248,6 +254,8 @@ redis_replay_aof(const char *dir, const char *logf)
 			redisFree(c);
 			c = NULL;
 		}
+		if (c != NULL)
+			redisSetTimeout(c, tv);
 		if (c != NULL && (r = redisCommand(c, "AUTH %s", pw)) != NULL) {
 			freeReplyObject(r);
 			done = redis_ok(c, "PING");
@@ -258,7 +266,14 @@ redis_replay_aof(const char *dir, const char *logf)
 		if (!done)
 			sleep_ms(50);
 	}
-	done = done && redis_ok(c, "BGREWRITEAOF");
+	/* One may be under way already (Redis's own, after the load). */
+	if (done && (r = redisCommand(c, "BGREWRITEAOF")) != NULL) {
+		done = r->type == REDIS_REPLY_STATUS ||
+		    (r->type == REDIS_REPLY_ERROR &&
+		    strstr(r->str, "already in progress") != NULL);
+		freeReplyObject(r);
+	} else
+		done = 0;
 	for (i = 0; done && i < 12000; i++) {
 		r = redisCommand(c, "INFO persistence");
 		if (r == NULL || r->type != REDIS_REPLY_STRING) {
@@ -304,10 +319,18 @@ start_redis(const char *dir, const char *prefix, uint64_t maxmemory_mb,
 	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
 	snprintf(logf, sizeof(logf), "%s/redis.log", dir);
 	snprintf(url, urllen, "unix://%s", sock);
-	if (pid_runs(pid_read(dir, "redis"), REDIS_SERVER) &&
-	    redis_ping(sock)) {
-		printf("redis-server: already running (%s)\n", sock);
-		return 0;
+	if (pid_runs(pid_read(dir, "redis"), REDIS_SERVER)) {
+		/* Ours, maybe still loading: never a second one on its files. */
+		for (i = 0; i < 600 && !redis_ping(sock); i++)
+			sleep_ms(100);
+		if (redis_ping(sock)) {
+			printf("redis-server: already running (%s)\n", sock);
+			return 0;
+		}
+		fprintf(stderr, "paddockctl: redis-server (pid %ld) runs in %s "
+		    "but does not answer on %s\n", (long)pid_read(dir, "redis"),
+		    dir, sock);
+		return CTL_EXIT_FAIL;
 	}
 	/* Its users: the default one reads, Paddock's own write (secret.h). */
 	snprintf(acl, sizeof(acl), "%s/users.acl", dir);

@@ -504,11 +504,17 @@ op_apply(struct engine *e, const struct wire_command *c, char *msg,
 		}
 		snprintf(forced, sizeof(forced), "%s%sforced: %s", c->reason ?
 		    c->reason : "", c->reason ? "; " : "", err);
-	} else if (c->force && frev != NULL &&
-	    (uint64_t)json_integer_value(frev) != rev)
-		snprintf(forced, sizeof(forced), "%s%sforced over revision "
-		    "%llu", c->reason ? c->reason : "", c->reason ? "; " : "",
-		    (unsigned long long)rev);
+	}
+	if (c->force && frev != NULL &&
+	    (uint64_t)json_integer_value(frev) != rev) {
+		if (forced[0] == '\0' && c->reason != NULL)
+			snprintf(forced, sizeof(forced), "%s", c->reason);
+		snprintf(forced + strlen(forced), sizeof(forced) -
+		    strlen(forced), "%sforced over revision %llu (the file "
+		    "was edited from %lld)", forced[0] ? "; " : "",
+		    (unsigned long long)rev,
+		    (long long)json_integer_value(frev));
+	}
 	if ((policy_stages(doc, &next), 0) ||
 	    (rc = policy_store(e, c->workload, doc, rev + 1, err,
 	    sizeof(err))) < 0 ||
@@ -767,6 +773,7 @@ forget(struct engine *e, const char *w, const char *k)
 	struct wstate cur;
 	uint64_t rev;
 	char st[160], why[160];
+	redisReply *r;
 	int exists, rc;
 
 	if ((rc = state_get(e, w, &cur, &rev, &exists)) < 0)
@@ -774,7 +781,11 @@ forget(struct engine *e, const char *w, const char *k)
 	if (!exists || rev > 0)
 		return 0;
 	wstate_text(&cur, st, sizeof(st));
-	freeReplyObject(cmd(e, "DEL %s", k));
+	if ((r = cmd(e, "DEL %s", k)) == NULL || r->type == REDIS_REPLY_ERROR) {
+		freeReplyObject(r);
+		return -EAGAIN;		/* stays pending: tried again */
+	}
+	freeReplyObject(r);
 	snprintf(why, sizeof(why), "no event for %llu s and never promoted "
 	    "(profiled.idle_expiry)", (unsigned long long)
 	    (e->d->conf.profiled.idle_expiry_ms / 1000));

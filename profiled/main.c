@@ -309,12 +309,21 @@ on_event(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A new revision for policyd.  The name is listed in P workloads again
+ * with it (SADD is idempotent): another instance may have forgotten the
+ * workload (idle expiry) while this one still had it listed.
+ */
 static void
 publish(struct profiler *p, struct wl *w)
 {
+	const char *argv[3] = { "SADD", p->workloads_key, w->name };
+	size_t lens[3] = { 4, strlen(p->workloads_key), strlen(w->name) };
+
 	if (stream_publish(p->d->rs, p->profiles_key, p->d->conf.redis.maxlen,
 	    WK_PROFILE, &w->prof, w->name, p->d->host, w->prof.ts, 0) == 0)
 		p->st.published++;
+	rstream_command(p->d->rs, NULL, NULL, 3, argv, lens);
 }
 
 static int
@@ -571,6 +580,7 @@ struct gone {
 	char		 name[WIRE_NAME_MAX];
 };
 
+/* Forget w here (no reply in flight may refer to it: the caller checks). */
 static void
 wl_drop(struct profiler *p, struct wl *w)
 {
@@ -584,6 +594,14 @@ wl_drop(struct profiler *p, struct wl *w)
 		}
 }
 
+/*
+ * The expire script's answer for one name: 1, it was forgotten in Redis.
+ * Then: the "expired" record for policyd first, and the name out of P
+ * workloads only once that record is queued (else the next sweep finds
+ * the keys gone and tries again); here, the cached state goes, or, if the
+ * workload ran again meanwhile, is reset and listed again (SADD after the
+ * SREM, in order on the one connection).
+ */
 static void
 on_expired(void *arg, redisReply *r)
 {
@@ -596,40 +614,53 @@ on_expired(void *arg, redisReply *r)
 	size_t i;
 
 	p->inflight--;
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1 &&
-	    !p->stopping) {
-		rstream_command(p->d->rs, NULL, NULL, 3, argv, lens);
-		memset(&pr, 0, sizeof(pr));
-		snprintf(pr.workload, sizeof(pr.workload), "%s", g->name);
-		pr.status = WS_EXPIRED;
-		pr.ts = daemon_now_ns();
-		if (stream_publish(p->d->rs, p->profiles_key,
-		    p->d->conf.redis.maxlen, WK_PROFILE, &pr, g->name,
-		    p->d->host, pr.ts, 0) == 0)
-			p->st.published++;
-		p->st.expired++;
-		log_info("%s: idle for %llu s and never promoted: forgotten",
-		    g->name, (unsigned long long)
-		    (p->d->conf.profiled.idle_expiry_ms / 1000));
-		if ((w = wl_get(p, g->name, 0)) != NULL) {
-			if (w->busy || w->pending) {
-				/* It ran again meanwhile: a new profile,
-				 * listed again after the SREM above. */
-				pset_free(&w->raw);
-				w->rawver = 0;
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		log_warnx("%s: idle expiry failed: %s", g->name, r->str);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer != 1 ||
+	    p->stopping) {
+		free(g);
+		maybe_stopped(p);
+		return;
+	}
+	memset(&pr, 0, sizeof(pr));
+	snprintf(pr.workload, sizeof(pr.workload), "%s", g->name);
+	pr.status = WS_EXPIRED;
+	pr.ts = daemon_now_ns();
+	if (stream_publish(p->d->rs, p->profiles_key, p->d->conf.redis.maxlen,
+	    WK_PROFILE, &pr, g->name, p->d->host, pr.ts, 0) < 0) {
+		log_warnx("%s: forgotten, but policyd could not be told yet; "
+		    "the next sweep tries again", g->name);
+		free(g);
+		maybe_stopped(p);
+		return;
+	}
+	p->st.published++;
+	rstream_command(p->d->rs, NULL, NULL, 3, argv, lens);
+	p->st.expired++;
+	log_info("%s: idle for %llu s and never promoted: forgotten",
+	    g->name, (unsigned long long)
+	    (p->d->conf.profiled.idle_expiry_ms / 1000));
+	if ((w = wl_get(p, g->name, 0)) != NULL) {
+		if (w->busy || w->pending || w->listing) {
+			/* It ran again meanwhile: a new profile, listed
+			 * again after the SREM above. */
+			pset_free(&w->raw);
+			w->rawver = 0;
+			for (i = 0; i < w->ndets; i++)
+				free(w->dets[i]);
+			w->ndets = 0;
+			argv[0] = "SADD";
+			if (rstream_command(p->d->rs, NULL, NULL, 3, argv,
+			    lens) < 0)
 				w->listed = 0;
-				for (i = 0; i < w->ndets; i++)
-					free(w->dets[i]);
-				w->ndets = 0;
-				wl_list(p, w);
-			} else
-				wl_drop(p, w);
-		}
+		} else
+			wl_drop(p, w);
 	}
 	free(g);
 	maybe_stopped(p);
 }
 
+/* One SSCAN batch of P workloads: the expire script for each name. */
 static void
 on_swept(void *arg, redisReply *r)
 {
@@ -644,6 +675,9 @@ on_swept(void *arg, redisReply *r)
 	p->inflight--;
 	p->sweeping = 0;
 	every = idle / 10 < 1000 ? 1000 : idle / 10 > 60000 ? 60000 : idle / 10;
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		log_warnx("idle expiry: SSCAN %s failed: %s", p->workloads_key,
+		    r->str);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_ARRAY) {
@@ -680,6 +714,7 @@ on_swept(void *arg, redisReply *r)
 	maybe_stopped(p);
 }
 
+/* The next SSCAN batch of the sweep, from where the last one stopped. */
 static void
 sweep(struct profiler *p)
 {

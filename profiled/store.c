@@ -20,7 +20,10 @@
  *           counted as frozen: drift is a violation, not learning), add active
  *           time, flags and losses to meta, and bump rawver when it
  *           touched raw at all.  Atomic, so two instances never double
- *           count.
+ *           count.  A new profile's rawver starts at its first event's
+ *           time in µs (rawver_base): a workload forgotten and seen again
+ *           never repeats a rawver an instance may still have cached, and
+ *           commit refuses a view computed before the base.
  *   read    meta, raw (unless the caller's rawver is current), view and
  *           the accepted entries, in one consistent snapshot.
  *   commit  store a view computed from rawver R unless a view from a newer
@@ -118,7 +121,13 @@ const char store_apply_lua[] =
 "  end\n"
 "  i = i + 8\n"
 "end\n"
-"if i > 10 then redis.call('HINCRBY', meta, 'rawver', 1) end\n"
+"if i > 10 then\n"
+"  if not redis.call('HGET', meta, 'rawver') then\n"
+"    local base = string.format('%.0f', ts * 1000)\n"
+"    redis.call('HSET', meta, 'rawver', base, 'rawver_base', base)\n"
+"  end\n"
+"  redis.call('HINCRBY', meta, 'rawver', 1)\n"
+"end\n"
 "return {1, added}\n";
 
 const char store_read_lua[] =
@@ -131,7 +140,8 @@ const char store_read_lua[] =
 const char store_commit_lua[] =
 "local meta, view = KEYS[1], KEYS[2]\n"
 "local rv = tonumber(ARGV[1])\n"
-"if rv < tonumber(redis.call('HGET', meta, 'committed_rawver') or '-1') then\n"
+"if rv < tonumber(redis.call('HGET', meta, 'committed_rawver') or '-1') or\n"
+"   rv < tonumber(redis.call('HGET', meta, 'rawver_base') or '0') then\n"
 "  return {0, 0}\n"
 "end\n"
 "local odig = redis.call('HGET', meta, 'digest')\n"
@@ -266,7 +276,10 @@ store_apply_argv(const struct store_conf *sc, const char *workload,
 	static const char *const keys[] = { "raw", "seen", "meta", NULL };
 	char sk[WIRE_NAME_MAX + 80];
 
-	rc |= eval_start(a, store_apply_lua, sc, workload, keys);
+	if ((rc = eval_start(a, store_apply_lua, sc, workload, keys)) != 0) {
+		sargv_free(a);
+		return rc < 0 ? rc : -ENOMEM;
+	}
 	/* The fourth key: policyd's stages, which freeze dimensions. */
 	snprintf(sk, sizeof(sk), "%sstate:{%s}", sc->prefix, workload);
 	rc |= adds(a, sk);
@@ -350,7 +363,10 @@ store_expire_argv(const struct store_conf *sc, const char *workload,
 	char k[WIRE_NAME_MAX + 80];
 	int rc;
 
-	rc = eval_start(a, store_expire_lua, sc, workload, keys);
+	if ((rc = eval_start(a, store_expire_lua, sc, workload, keys)) != 0) {
+		sargv_free(a);
+		return rc < 0 ? rc : -ENOMEM;
+	}
 	snprintf(k, sizeof(k), "%sstate:{%s}", sc->prefix, workload);
 	rc |= adds(a, k);
 	snprintf(k, sizeof(k), "%sai:{%s}", sc->prefix, workload);
