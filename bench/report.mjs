@@ -8,7 +8,8 @@
 // bytes> <redis keys>"; PROP: propagate's line; GUARDS lines: "<workload>
 // <program> <ns> <runs>", the self-protection guards' kernel time in one
 // enforce run; STREAMS: "<events entries> <bytes> <profiles entries>
-// <bytes>", the streams' Redis memory after the pipeline run.
+// <bytes> <audit entries> <bytes>", the streams' Redis memory after the
+// pipeline run.
 import fs from 'node:fs';
 import os from 'node:os';
 
@@ -122,9 +123,10 @@ md += '\nRSS of each daemon; every workload was run once and given a policy in a
     res.sizing.bytes_per_workload = Math.round((b.redis_used_bytes - a.redis_used_bytes) / n);
   }
   if (streams && fs.existsSync(streams)) {
-    const [ne, be, np, bp] = fs.readFileSync(streams, 'utf8').trim().split(' ').map(Number);
+    const [ne, be, np, bp, na, ba] = fs.readFileSync(streams, 'utf8').trim().split(' ').map(Number);
     if (ne > 0) res.sizing.bytes_per_event = Math.round(be / ne);
     if (np > 0) res.sizing.bytes_per_profile_record = Math.round(bp / np);
+    if (na > 0) res.sizing.bytes_per_audit_entry = Math.round(ba / na);
   }
   const s = res.sizing;
   if (Object.keys(s).length) {
@@ -137,6 +139,8 @@ md += '\nRSS of each daemon; every workload was run once and given a policy in a
         + `${(s.bytes_per_event / 1.048576).toFixed(0)} MiB per million entries\n`;
     if (s.bytes_per_profile_record !== undefined)
       md += `- profiles stream: ${s.bytes_per_profile_record} bytes per record\n`;
+    if (s.bytes_per_audit_entry !== undefined)
+      md += `- audit stream: ${s.bytes_per_audit_entry} bytes per entry (never trimmed)\n`;
   }
 }
 res.propagation = fs.readFileSync(prop, 'utf8').trim();

@@ -273,7 +273,9 @@ echo "$N_PIPE $took $(sed -n 's/.*overflow \([0-9]*\).*/\1/p' "$dir/pipe.txt")" 
 echo "$(redis-cli -s "$dir/redis.sock" XLEN paddock:events)" \
 	"$(redis-cli -s "$dir/redis.sock" MEMORY USAGE paddock:events SAMPLES 0)" \
 	"$(redis-cli -s "$dir/redis.sock" XLEN paddock:profiles)" \
-	"$(redis-cli -s "$dir/redis.sock" MEMORY USAGE paddock:profiles SAMPLES 0)" > "$dir/streams.txt"
+	"$(redis-cli -s "$dir/redis.sock" MEMORY USAGE paddock:profiles SAMPLES 0)" \
+	"$(redis-cli -s "$dir/redis.sock" XLEN paddock:audit)" \
+	"$(redis-cli -s "$dir/redis.sock" MEMORY USAGE paddock:audit SAMPLES 0)" > "$dir/streams.txt"
 
 echo "== propagation: 100 policy changes"
 $ctl promote bench-open --to alert --force --reason bench >/dev/null
