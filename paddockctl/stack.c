@@ -161,6 +161,34 @@ redis_ping(const char *sock)
 	return ok;
 }
 
+/*
+ * The arguments every Redis of ours starts with: the ACL file, the unix
+ * socket only (no TCP, 0700), the state directory, AOF on and no RDB
+ * snapshots.  The count; the caller adds its own and the NULL.
+ */
+static int
+redis_argv(char **argv, char *acl, char *sock, const char *dir)
+{
+	int a = 0;
+
+	argv[a++] = REDIS_SERVER;
+	argv[a++] = "--aclfile";
+	argv[a++] = acl;
+	argv[a++] = "--port";
+	argv[a++] = "0";
+	argv[a++] = "--unixsocket";
+	argv[a++] = sock;
+	argv[a++] = "--unixsocketperm";
+	argv[a++] = "700";
+	argv[a++] = "--dir";
+	argv[a++] = (char *)dir;
+	argv[a++] = "--appendonly";
+	argv[a++] = "yes";
+	argv[a++] = "--save";
+	argv[a++] = "";
+	return a;
+}
+
 /* A reply to cmd on c, checked: 1 when it is a status or a string. */
 static int
 redis_ok(redisContext *c, const char *cmd)
@@ -193,7 +221,7 @@ redis_replay_aof(const char *dir, const char *logf)
 	redisContext *c = NULL;
 	redisReply *r;
 	struct stat st;
-	int fd, i, a = 0, done = 0;
+	int fd, i, a, done = 0;
 	pid_t pid;
 	FILE *f;
 
@@ -223,21 +251,7 @@ redis_replay_aof(const char *dir, const char *logf)
 		unlink(acl);
 		return -EIO;
 	}
-	argv[a++] = REDIS_SERVER;
-	argv[a++] = "--aclfile";
-	argv[a++] = acl;
-	argv[a++] = "--port";
-	argv[a++] = "0";
-	argv[a++] = "--unixsocket";
-	argv[a++] = sock;
-	argv[a++] = "--unixsocketperm";
-	argv[a++] = "700";
-	argv[a++] = "--dir";
-	argv[a++] = (char *)dir;
-	argv[a++] = "--appendonly";
-	argv[a++] = "yes";
-	argv[a++] = "--save";
-	argv[a++] = "";
+	a = redis_argv(argv, acl, sock, dir);
 	argv[a] = NULL;
 	if ((pid = spawn(argv, logf, NULL)) < 0) {
 		unlink(acl);
@@ -314,7 +328,7 @@ start_redis(const char *dir, const char *prefix, uint64_t maxmemory_mb,
 {
 	char sock[600], logf[600], acl[600], err[768], maxmem[32], *argv[24];
 	pid_t pid;
-	int i, a = 0;
+	int i, a;
 
 	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
 	snprintf(logf, sizeof(logf), "%s/redis.log", dir);
@@ -344,21 +358,7 @@ start_redis(const char *dir, const char *prefix, uint64_t maxmemory_mb,
 		log_tail(logf);
 		return CTL_EXIT_FAIL;
 	}
-	argv[a++] = REDIS_SERVER;
-	argv[a++] = "--aclfile";
-	argv[a++] = acl;
-	argv[a++] = "--port";
-	argv[a++] = "0";
-	argv[a++] = "--unixsocket";
-	argv[a++] = sock;
-	argv[a++] = "--unixsocketperm";
-	argv[a++] = "700";
-	argv[a++] = "--dir";
-	argv[a++] = (char *)dir;
-	argv[a++] = "--appendonly";
-	argv[a++] = "yes";
-	argv[a++] = "--save";
-	argv[a++] = "";
+	a = redis_argv(argv, acl, sock, dir);
 	/* A limit that never evicts: full means refused (and counted). */
 	snprintf(maxmem, sizeof(maxmem), "%llumb",
 	    (unsigned long long)maxmemory_mb);
