@@ -482,13 +482,20 @@ wire_text_ok(const char *s, size_t n)
 int
 wire_text_plain(const char *s, size_t n)
 {
-	size_t i;
+	size_t i = 0, l;
 
-	if (!wire_text_ok(s, n))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (at_escape(s, n, i))
+	/* One pass: it runs on every string the collector publishes. */
+	while (i < n) {
+		if ((unsigned char)s[i] < 0x80) {
+			if (s[i] == '\\' && at_escape(s, n, i))
+				return 0;
+			i++;
+		} else if ((l = utf8_seq((const unsigned char *)s + i,
+		    n - i)) == 0)
 			return 0;
+		else
+			i += l;
+	}
 	return 1;
 }
 

@@ -570,8 +570,8 @@ stats_publish(struct profiler *p)
  * this instance is not busy with.  A forgotten workload leaves P
  * workloads, is dropped from memory and is announced on the profiles
  * stream as status "expired", so that policyd deletes its stages and
- * audits it.  A full pass starts at most every tenth of idle_expiry (at
- * least a second apart, at most a minute).
+ * audits it.  A full pass starts every tenth of idle_expiry (at least a
+ * second apart, at most an hour: one EVAL per workload per pass).
  */
 #define SWEEP_BATCH	200
 
@@ -674,7 +674,8 @@ on_swept(void *arg, redisReply *r)
 
 	p->inflight--;
 	p->sweeping = 0;
-	every = idle / 10 < 1000 ? 1000 : idle / 10 > 60000 ? 60000 : idle / 10;
+	every = idle / 10 < 1000 ? 1000 : idle / 10 > 3600000 ? 3600000 :
+	    idle / 10;
 	if (r != NULL && r->type == REDIS_REPLY_ERROR)
 		log_warnx("idle expiry: SSCAN %s failed: %s", p->workloads_key,
 		    r->str);
