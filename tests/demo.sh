@@ -25,7 +25,9 @@ dir=$(mktemp -d /tmp/paddock-demo.XXXXXX)
 pins=/sys/fs/bpf/$(basename "$dir" | tr . -)	# bpffs refuses dots
 ctl="bin/paddockctl -c $dir/paddock.yaml --state-dir=$dir"
 ws=$dir/workspace
-secret=$dir/secrets/api-key.env
+# The agent's own secret: not in $dir/secrets, which holds Paddock's
+# Redis passwords (self-protection kills any workload that opens those).
+secret=$dir/vault/api-key.env
 svc=""
 cleanup() {
 	[ -n "$svc" ] && kill "$svc" 2>/dev/null
@@ -89,7 +91,7 @@ printf 'profiled:\n  quiet_period: 4s\nenforced:\n  bpffs: %s\n' "$pins" >> "$di
 h "paddockctl up: a private Redis and the four daemons (state in $dir)"
 $ctl up | indent
 
-mkdir -p "$ws" "$dir/secrets"
+mkdir -p "$ws" "$dir/vault"
 printf 'Q3 report\nSales are up 12%%.\n' > "$ws/report.txt"
 echo "API_KEY=sk-demo-4f9a1c0e" > "$secret"
 node "$npmdir/demo-services.mjs" "$ws" "$secret" "$dir/ports" > "$dir/services.log" 2>&1 &

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run every Paddock test: the cmocka unit and component tests in
-# build/tests/test_*, then the end-to-end scripts in tests/integration/*.sh
-# and the attacks of tests/attack/*.sh.
+# build/tests/test_*, then the end-to-end scripts in tests/integration/*.sh,
+# the attacks of tests/attack/*.sh, and tests/demo.sh (make demo).
 # Tests that need root (BPF, cgroups) skip with a message when not root.
 #
 #   tests/run.sh [name...]     run only the named tests (test_wire, e2e_...)
@@ -49,6 +49,16 @@ for t in tests/integration/*.sh tests/attack/*.sh; do
 	selected "$n" || continue
 	run_one "$n" timeout 600 sh "$t"
 done
+
+# The demo is the product's main story: it must keep telling it.
+if selected demo; then
+	if [ "$(id -u)" = 0 ]; then
+		run_one demo timeout 900 sh tests/demo.sh
+	else
+		printf '\n=== demo\nSKIP: the demo needs root (BPF, cgroups)\n'
+		skipped=$((skipped + 1))
+	fi
+fi
 
 echo
 echo "=== summary: $passed passed, $skipped skipped${failed:+, FAILED:$failed}"
