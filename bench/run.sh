@@ -24,10 +24,12 @@
 #
 # Reported (bench/results/results.md and results.json, summarised here):
 # min/median/max wall and CPU per workload and configuration, overhead
-# versus bare in %, Paddock's daemons' CPU per million syscalls (syscalls
-# counted by the collector's own sys_enter program with
-# kernel.bpf_stats_enabled=1), kernel ns per BPF program run, and events
-# seen, deduplicated, emitted and lost.  Then, with the stack up:
+# versus bare in %, and events seen, deduplicated, emitted and lost.  The
+# rounds are timed with kernel.bpf_stats_enabled=0 (stats add to every
+# program run).  An untimed pass after them, with it at 1, gives kernel ns
+# per BPF program run, the self-protection guards' time per operation and
+# Paddock's daemons' CPU per million syscalls (syscalls counted by the
+# collector's own sys_enter program).  Then, with the stack up:
 #   memory       RSS of each daemon, Redis's used memory and the BPF maps'
 #                memory, with 10, 100 and 1,000 workloads (each run once
 #                and given a policy in alert)
@@ -177,7 +179,7 @@ promote_all() {
 }
 
 # Learn once, so that "enforce" has policies that allow the workloads.
-sysctl -q kernel.bpf_stats_enabled=1
+sysctl -q kernel.bpf_stats_enabled=0
 $ctl up >/dev/null
 all learn
 drained
@@ -196,22 +198,12 @@ for r in $(seq "$rounds"); do
 	promote_all learning
 	s0=$(stat_of kernel_seen); d0=$(stat_of kernel_deduplicated)
 	e0=$(stat_of kernel_emitted); l0=$(stat_of ringbuf_full)
-	t0=$(daemon_ticks)
 	all observe; printf ' observe'
-	drained	# the daemons' work for these runs, all of it, in the figure
-	t1=$(daemon_ticks)
-	bpf_stats > "$dir/bpf-round.txt"
-	echo "$((t1 - t0)) $(grep -E '^on_sys_enter ' "$dir/bpf-round.txt" | awk '{print $3}' | head -1)" >> "$dir/daemon.txt"
-	cat "$dir/bpf-round.txt" >> "$dir/bpf.txt"
+	drained
 	echo "$(( $(stat_of kernel_seen) - s0 )) $(( $(stat_of kernel_deduplicated) - d0 )) $(( $(stat_of kernel_emitted) - e0 )) $(( $(stat_of ringbuf_full) - l0 ))" >> "$dir/events.txt"
 	promote_all enforce
 	drained
-	for w in $WORKLOADS; do
-		case $w in exec|connect) bpf_stats > "$dir/g0.txt" ;; esac
-		run enforce "$w"
-		case $w in exec|connect) bpf_stats | guard_delta "$w" >> "$dir/guards.txt" ;; esac
-	done
-	printf ' enforce'
+	all enforce; printf ' enforce'
 	promote_all learning
 	$ctl down >/dev/null
 	if [ "$audit_ok" = 1 ]; then
@@ -221,6 +213,30 @@ for r in $(seq "$rounds"); do
 	fi
 	echo
 done
+
+# Untimed, with bpf_stats on: each program's kernel time, the guards' time
+# per operation in enforce, and the daemons' CPU for one observe pass (the
+# whole of their work for it, drained) per million syscalls.
+echo "== per-program kernel time (an untimed pass, kernel.bpf_stats_enabled=1)"
+sysctl -q kernel.bpf_stats_enabled=1
+$ctl up >/dev/null
+promote_all learning
+t0=$(daemon_ticks)
+all stats-observe
+drained
+t1=$(daemon_ticks)
+bpf_stats > "$dir/bpf.txt"
+echo "$((t1 - t0)) $(grep -E '^on_sys_enter ' "$dir/bpf.txt" | awk '{print $3}' | head -1)" > "$dir/daemon.txt"
+promote_all enforce
+drained
+for w in exec connect; do
+	bpf_stats > "$dir/g0.txt"
+	run stats-enforce "$w"
+	bpf_stats | guard_delta "$w" >> "$dir/guards.txt"
+done
+promote_all learning
+$ctl down >/dev/null
+sysctl -q kernel.bpf_stats_enabled=0
 
 # Pipeline, memory and propagation, with the stack up.
 $ctl up >/dev/null
