@@ -549,6 +549,10 @@ policy_broad(json_t *doc, char *why, size_t len)
 {
 	static const char *const anything[] = { "/**", "/*/**", "/**/*",
 	    NULL };
+	static const struct { const char *sec, *key, *does; } net[2] = {
+		{ "egress", "dest", "reaches every address on every port" },
+		{ "listeners", "addr", "listens on every port" },
+	};
 	unsigned char seen[SYSNAMES_MAX] = { 0 };
 	size_t i, off = 0;
 	json_t *x;
@@ -570,22 +574,16 @@ policy_broad(json_t *doc, char *why, size_t len)
 				    "opens every file", p, json_string_value(
 				    json_object_get(x, "mode")));
 	}
-	json_array_foreach(json_object_get(doc, "egress"), i, x) {
-		const char *a = json_string_value(json_object_get(x, "dest"));
+	for (k = 0; k < 2; k++)
+		json_array_foreach(json_object_get(doc, net[k].sec), i, x) {
+			const char *a = json_string_value(json_object_get(x,
+			    net[k].key));
 
-		if (a != NULL && every_addr(a) && json_integer_value(
-		    json_object_get(x, "port")) == 0)
-			broad_add(why, len, &off, "egress \"%s\" port 0 "
-			    "reaches every address on every port", a);
-	}
-	json_array_foreach(json_object_get(doc, "listeners"), i, x) {
-		const char *a = json_string_value(json_object_get(x, "addr"));
-
-		if (a != NULL && every_addr(a) && json_integer_value(
-		    json_object_get(x, "port")) == 0)
-			broad_add(why, len, &off, "listeners \"%s\" port 0 "
-			    "listens on every port", a);
-	}
+			if (a != NULL && every_addr(a) && json_integer_value(
+			    json_object_get(x, "port")) == 0)
+				broad_add(why, len, &off, "%s \"%s\" port 0 %s",
+				    net[k].sec, a, net[k].does);
+		}
 	json_array_foreach(json_object_get(doc, "syscalls"), i, x)
 		if ((nr = sysnum(json_string_value(x))) >= 0 &&
 		    nr < SYSNAMES_MAX && !seen[nr]) {

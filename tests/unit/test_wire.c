@@ -282,6 +282,17 @@ encoded_exec(void)
 	return b;
 }
 
+/* A bare event of type t by workload w on host "h". */
+static void
+ev_min(struct wire_event *e, unsigned t, const char *w)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = (uint8_t)t;
+	e->ts = 1;
+	snprintf(e->workload, sizeof(e->workload), "%s", w);
+	snprintf(e->host, sizeof(e->host), "h");
+}
+
 /*
  * Names are bytes, the wire is text: what is not UTF-8 travels as \xHH
  * (and a backslash that would read as an escape as \x5c), so every field
@@ -297,11 +308,7 @@ test_non_utf8_escaped_never_dropped(void **state)
 	char *raw;
 	int cut;
 
-	memset(&e, 0, sizeof(e));
-	e.type = EV_OPEN;
-	e.ts = 1;
-	snprintf(e.workload, sizeof(e.workload), "w\xff");
-	snprintf(e.host, sizeof(e.host), "h");
+	ev_min(&e, EV_OPEN, "w\xff");
 	e.pid = 7;
 	e.exe = "/bin/caf\xc3\xa9";		/* UTF-8: kept as is */
 	e.path = "/tmp/\xff\xfe \\x41 \\q";
@@ -320,11 +327,7 @@ test_non_utf8_escaped_never_dropped(void **state)
 	wire_buf_free(&b);
 
 	/* argv: a lone lead byte is escaped too. */
-	memset(&e, 0, sizeof(e));
-	e.type = EV_EXEC;
-	e.ts = 1;
-	snprintf(e.workload, sizeof(e.workload), "w");
-	snprintf(e.host, sizeof(e.host), "h");
+	ev_min(&e, EV_EXEC, "w");
 	e.exe = "/usr/bin/cat";
 	e.argv.buf = (char *)argv;
 	e.argv.len = sizeof(argv) - 1;
@@ -340,11 +343,7 @@ test_non_utf8_escaped_never_dropped(void **state)
 	memset(longp, 0xff, sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = '\0';
-	memset(&e, 0, sizeof(e));
-	e.type = EV_OPEN;
-	e.ts = 1;
-	snprintf(e.workload, sizeof(e.workload), "w");
-	snprintf(e.host, sizeof(e.host), "h");
+	ev_min(&e, EV_OPEN, "w");
 	e.exe = "/bin/x";
 	e.path = longp;
 	assert_int_equal(wire_encode(WK_EVENT, &e, &b, err, sizeof(err)), 0);
