@@ -342,6 +342,7 @@ scope_stem(const char *c, size_t n)
 	return stem;
 }
 
+/* The workload a cgroup path belongs to, its name as the path gives it. */
 static void
 identity_raw(const char *path, struct cgroup_ident *id)
 {

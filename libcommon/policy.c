@@ -516,6 +516,7 @@ policy_parse(const char *name, const char *text, json_t **out, char *err,
 
 /* ---------------------------------------------------------------- broad */
 
+/* Append one reason to why (len bytes, *off used), "; " between them. */
 static void
 broad_add(char *why, size_t len, size_t *off, const char *fmt, ...)
 {
