@@ -899,9 +899,10 @@ be_len(const uint8_t *p, size_t len, size_t *i, unsigned n, uint64_t *v)
  * takes at least one byte, need > remaining bytes is already a lie.
  */
 static int
-wire_prescan(const uint8_t *p, size_t len, char *err, size_t errlen)
+prescan_one(const uint8_t *p, size_t len, size_t *at, char *err,
+    size_t errlen)
 {
-	size_t i = 0;
+	size_t i = *at;
 	uint64_t need = 1;
 
 	while (need > 0) {
@@ -963,15 +964,129 @@ wire_prescan(const uint8_t *p, size_t len, char *err, size_t errlen)
 		i += skip;
 		need += kids;
 	}
+	*at = i;
+	return 0;
+trunc:
+	snprintf(err, errlen, "truncated record (%zu bytes)", len);
+	return -EPROTO;
+}
+
+static int
+wire_prescan(const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+	size_t i = 0;
+	int rc;
+
+	if ((rc = prescan_one(p, len, &i, err, errlen)) < 0)
+		return rc;
 	if (i != len) {
 		snprintf(err, errlen, "%zu trailing bytes after the record",
 		    len - i);
 		return -EPROTO;
 	}
 	return 0;
-trunc:
-	snprintf(err, errlen, "truncated record (%zu bytes)", len);
-	return -EPROTO;
+}
+
+/* ---------------------------------------------------------------- batches */
+
+int
+wire_batch_init(struct wire_buf *b)
+{
+	static const char hdr[5] = { (char)0xdd, 0, 0, 0, 0 };
+
+	b->len = 0;
+	return wire_buf_write(b, hdr, sizeof(hdr)) < 0 ? -ENOMEM : 0;
+}
+
+int
+wire_batch_add(struct wire_buf *b, const struct wire_buf *ev)
+{
+	uint32_t n;
+
+	if (b->len < 5 && wire_batch_init(b) < 0)
+		return -ENOMEM;
+	if (b->len + ev->len > WIRE_BODY_MAX)
+		return -E2BIG;
+	if (wire_buf_write(b, ev->data, ev->len) < 0)
+		return -ENOMEM;
+	n = wire_batch_count(b) + 1;
+	b->data[1] = (char)(n >> 24);
+	b->data[2] = (char)(n >> 16);
+	b->data[3] = (char)(n >> 8);
+	b->data[4] = (char)n;
+	return 0;
+}
+
+uint32_t
+wire_batch_count(const struct wire_buf *b)
+{
+	const uint8_t *p = (const uint8_t *)b->data;
+
+	if (b->len < 5)
+		return 0;
+	return (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 8 | p[4];
+}
+
+int
+wire_batch_begin(struct wire_batch_it *it, const void *data, size_t len,
+    char *err, size_t errlen)
+{
+	const uint8_t *p = data;
+	size_t i = 1;
+	uint64_t n = 0;
+
+	memset(it, 0, sizeof(*it));
+	if (len > WIRE_BODY_MAX) {
+		snprintf(err, errlen, "batch of %zu bytes exceeds %u", len,
+		    WIRE_BODY_MAX);
+		return -EPROTO;
+	}
+	if (len >= 1 && p[0] == 0xdd) {
+		if (be_len(p, len, &i, 4, &n) < 0) {
+			snprintf(err, errlen, "truncated batch (%zu bytes)",
+			    len);
+			return -EPROTO;
+		}
+	} else {
+		snprintf(err, errlen, "a batch is a msgpack array32 of records "
+		    "(byte 0x%02x)", len ? p[0] : 0);
+		return -EPROTO;
+	}
+	if (n > len - i) {	/* a record takes a byte at least */
+		snprintf(err, errlen, "batch claims %llu records in %zu bytes",
+		    (unsigned long long)n, len);
+		return -EPROTO;
+	}
+	it->p = p;
+	it->len = len;
+	it->off = i;
+	it->left = (uint32_t)n;
+	it->count = (uint32_t)n;
+	return 0;
+}
+
+int
+wire_batch_next(struct wire_batch_it *it, const void **body, size_t *blen,
+    char *err, size_t errlen)
+{
+	size_t start = it->off;
+	int rc;
+
+	if (it->left == 0) {
+		if (it->off != it->len) {
+			snprintf(err, errlen, "%zu trailing bytes after the "
+			    "batch", it->len - it->off);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	if ((rc = prescan_one(it->p, it->len, &it->off, err, errlen)) < 0)
+		return rc;
+	it->left--;
+	*body = it->p + start;
+	*blen = it->off - start;
+	return 1;
 }
 
 struct wdec {

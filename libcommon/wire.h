@@ -347,6 +347,37 @@ int	wire_encode(enum wire_kind kind, const void *rec, struct wire_buf *b,
 int	wire_decode(enum wire_kind kind, const void *data, size_t len,
 	    void *rec, char *err, size_t errlen);
 
+/*
+ * Event batches: the body of an "events" entry (docs/wire-format.md) is
+ * the msgpack array of up to WIRE_BATCH_MAX event bodies, each the very
+ * body an "event" entry carries, always with an array32 header (0xdd), so
+ * that its first byte tells it from a record (a fixarray, 0x93).  wire_batch_init starts one (an array32
+ * header, its count kept by wire_batch_add, which appends one encoded
+ * body: -E2BIG past WIRE_BODY_MAX).  wire_batch_begin checks the array
+ * header; wire_batch_next yields each record's bytes in turn (1), then 0
+ * at the end, or -EPROTO with err for a malformed batch; each record is
+ * then decoded on its own with wire_decode, so one bad record is one
+ * error, not a lost batch.
+ */
+#define WIRE_BATCH_MAX		256
+#define WIRE_BATCH_BYTES	(256u << 10)	/* a batch closes past this */
+
+struct wire_batch_it {
+	const uint8_t	*p;
+	size_t		 len, off;
+	uint32_t	 left, count;
+};
+
+#define wire_is_batch(p, len)	((len) > 0 && *(const uint8_t *)(p) == 0xdd)
+
+int		wire_batch_init(struct wire_buf *b);
+int		wire_batch_add(struct wire_buf *b, const struct wire_buf *ev);
+uint32_t	wire_batch_count(const struct wire_buf *b);
+int		wire_batch_begin(struct wire_batch_it *it, const void *data,
+		    size_t len, char *err, size_t errlen);
+int		wire_batch_next(struct wire_batch_it *it, const void **body,
+		    size_t *blen, char *err, size_t errlen);
+
 /* Peek at a body's kind (and check its version) without decoding it. */
 int	wire_peek_kind(const void *data, size_t len, enum wire_kind *kind,
 	    char *err, size_t errlen);

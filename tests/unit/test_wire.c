@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <msgpack.h>
 
+#include "evbatch.h"
 #include "wire.h"
 
 static char err[WIRE_ERRLEN];
@@ -716,12 +717,104 @@ test_argv_helpers(void **state)
 	free(a.buf);
 }
 
+/*
+ * Event batches: three records in one body come back one by one, equal
+ * to what went in; a body cut anywhere, a count that lies, trailing bytes
+ * and a record's own header where a batch's belongs are errors.
+ */
+static void
+test_event_batch(void **state)
+{
+	struct wire_buf one = { 0 }, batch = { 0 }, mid = { 0 };
+	struct wire_batch_it it;
+	struct wire_event e, d;
+	const void *body;
+	char *bad, what[600];
+	uint32_t by[EV__MAX] = { 0 };
+	size_t blen, cut;
+	int i, rc;
+
+	e = *sample_exec();
+	assert_int_equal(wire_batch_init(&batch), 0);
+	for (i = 0; i < 3; i++) {
+		e.pid = 100 + (uint32_t)i;
+		assert_int_equal(wire_encode(WK_EVENT, &e, &one, err,
+		    sizeof(err)), 0);
+		assert_int_equal(wire_batch_add(&batch, &one), 0);
+		if (i == 1)
+			assert_int_equal(wire_encode(WK_EVENT, &e, &mid, err,
+			    sizeof(err)), 0);
+	}
+	assert_int_equal(wire_batch_count(&batch), 3);
+	assert_true(wire_is_batch(batch.data, batch.len));
+	assert_false(wire_is_batch(one.data, one.len));
+	assert_int_equal(wire_batch_begin(&it, batch.data, batch.len, err,
+	    sizeof(err)), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(wire_batch_next(&it, &body, &blen, err,
+		    sizeof(err)), 1);
+		assert_int_equal(wire_decode(WK_EVENT, body, blen, &d, err,
+		    sizeof(err)), 0);
+		assert_int_equal(d.pid, 100 + i);
+		assert_string_equal(d.workload, "demo-agent");
+		if (i == 1) {
+			assert_int_equal(blen, mid.len);
+			assert_memory_equal(body, mid.data, blen);
+		}
+		wire_free(WK_EVENT, &d);
+	}
+	assert_int_equal(wire_batch_next(&it, &body, &blen, err, sizeof(err)),
+	    0);
+	/* Cut anywhere: an error, never a record made of the wrong bytes. */
+	for (cut = 0; cut < batch.len; cut++) {
+		bad = malloc(cut + 1);
+		memcpy(bad, batch.data, cut);
+		rc = wire_batch_begin(&it, bad, cut, err, sizeof(err));
+		while (rc == 0 && (rc = wire_batch_next(&it, &body, &blen, err,
+		    sizeof(err))) == 1)
+			rc = 0;
+		assert_int_equal(rc, -EPROTO);
+		free(bad);
+	}
+	/* Trailing bytes. */
+	bad = malloc(batch.len + 1);
+	memcpy(bad, batch.data, batch.len);
+	bad[batch.len] = 0x01;
+	assert_int_equal(wire_batch_begin(&it, bad, batch.len + 1, err,
+	    sizeof(err)), 0);
+	while ((rc = wire_batch_next(&it, &body, &blen, err, sizeof(err))) == 1)
+		;
+	assert_int_equal(rc, -EPROTO);
+	assert_non_null(strstr(err, "trailing"));
+	/* A count that claims more records than bytes. */
+	memcpy(bad, batch.data, batch.len);
+	bad[1] = 0x7f;
+	assert_int_equal(wire_batch_begin(&it, bad, batch.len, err,
+	    sizeof(err)), -EPROTO);
+	free(bad);
+	/* A single record is not a batch. */
+	assert_int_equal(wire_batch_begin(&it, one.data, one.len, err,
+	    sizeof(err)), -EPROTO);
+	/* What redis-cli users read of it. */
+	by[EV_OPEN] = 35;
+	by[EV_EXEC] = 2;
+	evbatch_what(37, by, "exec /usr/bin/git", what, sizeof(what));
+	assert_string_equal(what, "37 events: exec 2, open 35; first: exec "
+	    "/usr/bin/git");
+	evbatch_what(1, by, "exec /usr/bin/git", what, sizeof(what));
+	assert_string_equal(what, "exec /usr/bin/git");
+	wire_buf_free(&one);
+	wire_buf_free(&mid);
+	wire_buf_free(&batch);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_exec_roundtrip),
 		cmocka_unit_test(test_event_variants_roundtrip),
+		cmocka_unit_test(test_event_batch),
 		cmocka_unit_test(test_other_kinds_roundtrip),
 		cmocka_unit_test(test_non_utf8_escaped_never_dropped),
 		cmocka_unit_test(test_truncated_rejected),
