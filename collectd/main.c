@@ -5,7 +5,10 @@
  * stream.
  *
  * Flow: ring buffer -> uv_poll on its epoll fd -> collect_record() ->
- * stream_publish() (pipelined XADD from rstream's bounded queue).  Every
+ * evbatch_add() (one batch per workload) -> after each pass over the ring,
+ * evbatch_flush() (one pipelined XADD per batch from rstream's bounded
+ * queue).  A batch the queue refuses is counted on its workload and
+ * published as an EV_LOSS event of that workload once there is room.  Every
  * syscall_interval the per-workload syscall bitmaps and loss counters are
  * read from the kernel; every stats_interval the counters are logged and
  * written to the hash <prefix>stats:collectd:<host>, where `redis-cli
@@ -18,8 +21,18 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "evbatch.h"
 #include "log.h"
 #include "collectd.h"
+
+/* Events of a workload that the write queue refused, not yet reported. */
+struct qloss {
+	char		 workload[WIRE_NAME_MAX];
+	char		 host[WIRE_HOST_MAX];
+	uint8_t		 wkind;
+	uint64_t	 n;
+};
+#define QLOSS_MAX	1024
 
 struct collector {
 	struct daemon	*d;
@@ -34,6 +47,10 @@ struct collector {
 	uint64_t	 last_stats, last_active;
 	uint64_t	 published, publish_fail;
 	struct kern_counters last;
+	struct evbatch	*eb;
+	struct qloss	*qloss;
+	size_t		 nqloss;
+	uint64_t	 qloss_unnamed;	/* past QLOSS_MAX workloads */
 };
 
 static uint64_t
@@ -50,12 +67,73 @@ emit(void *arg, const struct wire_event *ev)
 {
 	struct collector *co = arg;
 
-	if (stream_publish(co->d->rs, co->events_key,
-	    co->d->conf.redis.maxlen_events, WK_EVENT, ev, ev->workload,
-	    ev->host, ev->ts, 0) == 0)
+	if (evbatch_add(co->eb, ev) == 0)
 		co->published++;
 	else
-		co->publish_fail++;	/* rstream counts the overflow */
+		co->publish_fail++;
+}
+
+/* evbatch: a batch the queue refused; counted on its workload. */
+static void
+on_batch_lost(void *arg, const char *workload, uint8_t wkind,
+    const char *host, uint64_t n)
+{
+	struct collector *co = arg;
+	struct qloss *q;
+	size_t i;
+
+	for (i = 0; i < co->nqloss; i++)
+		if (strcmp(co->qloss[i].workload, workload) == 0 &&
+		    strcmp(co->qloss[i].host, host) == 0) {
+			co->qloss[i].n += n;
+			return;
+		}
+	if (co->nqloss == QLOSS_MAX || (co->qloss == NULL &&
+	    (co->qloss = calloc(QLOSS_MAX, sizeof(*co->qloss))) == NULL)) {
+		co->qloss_unnamed += n;
+		return;
+	}
+	q = &co->qloss[co->nqloss++];
+	snprintf(q->workload, sizeof(q->workload), "%s", workload);
+	snprintf(q->host, sizeof(q->host), "%s", host);
+	q->wkind = wkind;
+	q->n = n;
+}
+
+/*
+ * The losses of the queue, each as an EV_LOSS event of its workload, once
+ * the queue has room again (sent alone, not batched: a refusal keeps the
+ * count here rather than losing the report of a loss).
+ */
+static void
+report_qloss(struct collector *co)
+{
+	struct rstream_stats rs;
+	struct wire_event ev;
+	size_t i = 0;
+
+	rstream_stats(co->d->rs, &rs);
+	if (co->nqloss == 0 || rs.queued > co->d->conf.redis.queue_max / 2)
+		return;
+	while (i < co->nqloss) {
+		struct qloss *q = &co->qloss[i];
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = EV_LOSS;
+		ev.ts = daemon_now_ns();
+		ev.wkind = q->wkind;
+		snprintf(ev.workload, sizeof(ev.workload), "%s", q->workload);
+		snprintf(ev.host, sizeof(ev.host), "%s", q->host);
+		ev.lost = q->n;
+		if (stream_publish(co->d->rs, co->events_key,
+		    co->d->conf.redis.maxlen_events, WK_EVENT, &ev,
+		    ev.workload, ev.host, ev.ts, 0) < 0)
+			return;
+		log_warnx("%s: %llu events lost while the write queue was "
+		    "full: reported on the workload", q->workload,
+		    (unsigned long long)q->n);
+		co->qloss[i] = co->qloss[--co->nqloss];
+	}
 }
 
 static int
@@ -73,6 +151,7 @@ on_ring(uv_poll_t *h, int status, int events)
 	struct collector *co = h->data;
 
 	kern_consume(co->k, on_record, co);
+	evbatch_flush(co->eb);
 }
 
 static void
@@ -99,6 +178,8 @@ sys_tick(uv_timer_t *t)
 	kern_consume(co->k, on_record, co);	/* cgroup names first */
 	kern_syscalls(co->k, on_sys, co);
 	kern_losses(co->k, on_lost, co);
+	evbatch_flush(co->eb);
+	report_qloss(co);
 }
 
 static void
@@ -111,14 +192,16 @@ stats_publish(struct collector *co)
 	struct kern_counters kc;
 	struct collect_stats cs;
 	struct rstream_stats rs;
-	char vals[20][24];
-	const char *argv[2 + 2 * 20];
-	size_t lens[2 + 2 * 20];
+	struct evbatch_stats es;
+	char vals[24][24];
+	const char *argv[2 + 2 * 24];
+	size_t lens[2 + 2 * 24];
 	int a = 0, i, nv = 0;
 
 	kern_counters(co->k, &kc);
 	collect_stats(co->c, &cs);
 	rstream_stats(co->d->rs, &rs);
+	evbatch_stats(co->eb, &es);
 	argv[a++] = "HSET";
 	argv[a++] = co->stats_key;
 #define PUT(name, v) do { snprintf(vals[nv], sizeof(vals[nv]), "%llu", \
@@ -130,8 +213,11 @@ stats_publish(struct collector *co)
 	PUT("bad_records", cs.bad);
 	PUT("user_deduplicated", cs.user_dedup);
 	PUT("dns_malformed", cs.dns_bad);
-	PUT("events_published", rs.written);
+	PUT("events_published", es.events);
+	PUT("batches_published", rs.written);
 	PUT("queue_overflow", rs.overflow);
+	PUT("events_lost_queue", es.lost);
+	PUT("events_lost_unnamed", co->qloss_unnamed);
 	PUT("queued", rs.queued);
 	PUT("redis_reconnects", rs.reconnects);
 	PUT("updated", (uint64_t)time(NULL));
@@ -167,6 +253,9 @@ collectd_tick(struct daemon *d)
 		    (now - co->last_active) * 1000000ull);
 		co->last_active = now;
 	}
+	evbatch_flush(co->eb);
+	if (d->conf.collectd.syscall_interval_ms == 0)
+		report_qloss(co);
 	if (now - co->last_stats >= d->conf.collectd.stats_interval_ms) {
 		co->last_stats = now;
 		stats_publish(co);
@@ -212,12 +301,15 @@ collectd_start(struct daemon *d)
 	    1000000000ull + (uint64_t)rt.tv_nsec - (uint64_t)mt.tv_nsec;
 	cc.dns_grace_ns = d->conf.enforced.dns_grace_ms * 1000000ull;
 	cc.argv_max = d->conf.collectd.argv_max;
-	if ((co->c = collect_new(&cc, emit, co)) == NULL)
+	if ((co->eb = evbatch_new(d->rs, co->events_key,
+	    d->conf.redis.maxlen_events, on_batch_lost, co)) == NULL ||
+	    (co->c = collect_new(&cc, emit, co)) == NULL)
 		return -ENOMEM;
 	co->last_active = uv_now(d->loop);
 	/* Attached first, then the seed: nothing falls between. */
 	collect_tick(co->c, mono_ns());
 	collect_seed(co->c);
+	evbatch_flush(co->eb);
 	uv_poll_init(d->loop, &co->poll, kern_ringbuf_fd(co->k));
 	co->poll.data = co;
 	uv_poll_start(&co->poll, UV_READABLE, on_ring);
@@ -245,6 +337,10 @@ closed(uv_handle_t *h)
 	co->k = NULL;
 	collect_free(co->c);
 	co->c = NULL;
+	evbatch_free(co->eb);
+	co->eb = NULL;
+	free(co->qloss);
+	co->qloss = NULL;
 	co->done(co->d);
 }
 
@@ -259,11 +355,13 @@ collectd_stop(struct daemon *d, daemon_done_fn *done)
 		co->k = NULL;
 		collect_free(co->c);
 		co->c = NULL;
+		evbatch_free(co->eb);
+		co->eb = NULL;
 		done(d);
 		return;
 	}
 	kern_consume(co->k, on_record, co);
-	sys_tick(&co->sys_timer);
+	sys_tick(&co->sys_timer);	/* flushes the batches */
 	stats_publish(co);
 	uv_poll_stop(&co->poll);
 	uv_timer_stop(&co->sys_timer);

@@ -161,15 +161,39 @@ show(struct evq *q, const struct wire_event *e, const char *id)
 	}
 }
 
-/* Handle one XRANGE/XREAD entry. */
+/* One event record of an entry (entry id: the batch's, for its records). */
+static void
+record(struct evq *q, const char *id, const void *body, size_t blen)
+{
+	struct wire_event e;
+	char err[WIRE_ERRLEN];
+
+	if (wire_decode(WK_EVENT, body, blen, &e, err, sizeof(err)) < 0) {
+		fprintf(stderr, "paddockctl: an event of entry %s skipped: "
+		    "%s\n", id, err);
+		return;
+	}
+	json_object_set_new(q->seen, e.workload, json_true());
+	if ((q->workload == NULL || strcmp(e.workload, q->workload) == 0) &&
+	    (q->type < 0 || e.type == q->type) &&
+	    (q->count == 0 || q->shown < q->count)) {
+		show(q, &e, id);
+		q->shown++;
+	}
+	wire_free(WK_EVENT, &e);
+}
+
+/* Handle one XRANGE/XREAD entry: one event, or a batch of them. */
 static void
 entry(struct evq *q, const redisReply *ent)
 {
 	const redisReply *id, *f;
 	const char *body = NULL;
-	size_t blen = 0, i;
-	struct wire_event e;
+	const void *rec;
+	size_t blen = 0, rlen, i;
+	struct wire_batch_it it;
 	char err[WIRE_ERRLEN];
+	int rc;
 
 	if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2)
 		return;
@@ -183,20 +207,26 @@ entry(struct evq *q, const redisReply *ent)
 			body = f->element[i + 1]->str;
 			blen = f->element[i + 1]->len;
 		}
-	if (body == NULL ||
-	    wire_decode(WK_EVENT, body, blen, &e, err, sizeof(err)) < 0) {
-		fprintf(stderr, "paddockctl: entry %s skipped: %s\n", id->str,
-		    body == NULL ? "no msgpack field" : err);
+	if (body == NULL) {
+		fprintf(stderr, "paddockctl: entry %s skipped: no msgpack "
+		    "field\n", id->str);
 		return;
 	}
-	json_object_set_new(q->seen, e.workload, json_true());
-	if ((q->workload == NULL || strcmp(e.workload, q->workload) == 0) &&
-	    (q->type < 0 || e.type == q->type) &&
-	    (q->count == 0 || q->shown < q->count)) {
-		show(q, &e, id->str);
-		q->shown++;
+	if (!wire_is_batch(body, blen)) {
+		record(q, id->str, body, blen);
+		return;
 	}
-	wire_free(WK_EVENT, &e);
+	/* A batch (docs/wire-format.md): each record in turn. */
+	if (wire_batch_begin(&it, body, blen, err, sizeof(err)) < 0) {
+		fprintf(stderr, "paddockctl: entry %s skipped: %s\n", id->str,
+		    err);
+		return;
+	}
+	while ((rc = wire_batch_next(&it, &rec, &rlen, err, sizeof(err))) == 1)
+		record(q, id->str, rec, rlen);
+	if (rc < 0)
+		fprintf(stderr, "paddockctl: entry %s: the rest skipped: %s\n",
+		    id->str, err);
 }
 
 static int

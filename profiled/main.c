@@ -6,10 +6,11 @@
  * stores it (commit script) and publishes a profile revision to the
  * profiles stream for policyd.
  *
- * Flow per event: decode -> observe() -> EVAL apply (queued on the command
- * connection before the XACK that rstream sends after the handler, so an
- * acknowledged event was applied, and a re-delivered one is skipped by the
- * script).  Per housekeeping tick, per dirty workload: EVAL read -> gen_view
+ * Flow per stream entry (one event, or a batch of one workload's events
+ * from collectd): decode every record -> observe() -> merge -> one EVAL
+ * apply (queued on the command connection before the XACK that rstream
+ * sends after the handler, so an acknowledged entry was applied, and a
+ * re-delivered one is skipped by the script).  Per housekeeping tick, per dirty workload: EVAL read -> gen_view
  * -> ready_eval, risk_score -> EVAL commit -> XADD profiles when rev moved.
  * Several instances share the group; none holds state that another needs.
  * Counters go to the hash <prefix>stats:profiled:<host>/<instance>.
@@ -68,7 +69,10 @@ struct profiler {
 	int		 sweeping;
 	uint64_t	 next_sweep;
 	daemon_done_fn	*done;
+	/* The entry being handled: its workload (batch) and host. */
+	char		 wname[WIRE_NAME_MAX], host[WIRE_HOST_MAX];
 	struct {
+		uint64_t batches;
 		uint64_t events, applied, duplicates, apply_errors, skipped;
 		uint64_t commits, revisions, published, read_errors;
 		uint64_t detections, expired;
@@ -258,39 +262,118 @@ discover(struct profiler *p, struct wl *w, const struct wire_event *ev)
 	}
 }
 
+/*
+ * One record of an entry: decoded, discovered, observed and merged into
+ * the entry's observations.  0, -ENOMEM (retry), or -EPROTO with err.
+ */
+static int
+fold_event(struct profiler *p, const void *body, size_t len,
+    const char *workload, struct obs *all, struct wl **wp, char *err,
+    size_t errlen)
+{
+	struct wire_event ev;
+	struct obs o;
+	int rc;
+
+	if ((rc = wire_decode(WK_EVENT, body, len, &ev, err, errlen)) < 0)
+		return rc;
+	if ((workload != NULL && strcmp(ev.workload, workload) != 0) ||
+	    (*wp != NULL && strcmp(ev.host, p->host) != 0)) {
+		snprintf(err, errlen, "a batch of %s on %s holds an event of "
+		    "%s on %s", workload ? workload : (*wp)->name, p->host,
+		    ev.workload, ev.host);
+		wire_free(WK_EVENT, &ev);
+		return -EPROTO;
+	}
+	if (*wp == NULL) {
+		if ((*wp = wl_get(p, ev.workload, 1)) == NULL) {
+			wire_free(WK_EVENT, &ev);
+			return -ENOMEM;
+		}
+		(*wp)->wkind = ev.wkind;
+		snprintf(p->host, sizeof(p->host), "%s", ev.host);
+	}
+	p->st.events++;
+	discover(p, *wp, &ev);
+	rc = observe(&ev, &o);
+	wire_free(WK_EVENT, &ev);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0) {
+		p->st.skipped++;	/* e.g. a relative path: no entry */
+		return 0;
+	}
+	return obs_merge(all, &o);
+}
+
+/*
+ * One stream entry: an "event" (one record) or an "events" batch (one
+ * workload's records, docs/wire-format.md).  Every record is decoded
+ * first; a batch with a bad record is dead-lettered whole, nothing of it
+ * applied, so that it can be replayed once fixed.  The observations of
+ * all its records become one apply (one EVAL, idempotent on the entry's
+ * stream id), queued on the command connection before the XACK that
+ * rstream sends after this handler: an acknowledged entry was applied.
+ */
 static int
 on_event(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 {
 	struct profiler *p = arg;
-	struct wire_event ev;
-	struct obs o;
+	struct wire_batch_it it;
+	struct obs all;
 	struct sargv av;
-	struct wl *w;
+	struct wl *w = NULL;
+	const char *wname = NULL;
+	const void *body;
+	size_t blen, wl_len;
 	int rc;
 
 	if (p->stopping)
 		return -EAGAIN;	/* left pending for whoever runs next */
-	if ((rc = wire_decode(WK_EVENT, m->body, m->len, &ev, err, errlen)) < 0)
+	memset(&all, 0, sizeof(all));
+	p->host[0] = '\0';
+	if (wire_is_batch(m->body, m->len)) {
+		if ((rc = wire_batch_begin(&it, m->body, m->len, err,
+		    errlen)) < 0)
+			return rc;
+		/* The batch is of one workload: the entry's field says which. */
+		if ((wname = rs_msg_field(m, "workload", &wl_len)) == NULL ||
+		    wl_len >= WIRE_NAME_MAX) {
+			snprintf(err, errlen, "a batch without its workload");
+			return -EPROTO;
+		}
+		snprintf(p->wname, sizeof(p->wname), "%.*s", (int)wl_len,
+		    wname);
+		wname = p->wname;
+		/* Check every record before folding any. */
+		while ((rc = wire_batch_next(&it, &body, &blen, err,
+		    errlen)) == 1)
+			;
+		if (rc < 0)
+			return rc;
+		wire_batch_begin(&it, m->body, m->len, err, errlen);
+		p->st.batches++;
+		while ((rc = wire_batch_next(&it, &body, &blen, err,
+		    errlen)) == 1 && (rc = fold_event(p, body, blen, wname,
+		    &all, &w, err, errlen)) == 0)
+			;
+	} else
+		rc = fold_event(p, m->body, m->len, NULL, &all, &w, err,
+		    errlen);
+	if (rc < 0) {
+		obs_free(&all);
 		return rc == -ENOMEM ? -EAGAIN : rc;
-	p->st.events++;
-	if ((rc = observe(&ev, &o)) < 0) {
-		wire_free(WK_EVENT, &ev);
-		if (rc == -ENOMEM)
-			return -EAGAIN;
-		p->st.skipped++;	/* e.g. a relative path: no entry */
-		return 0;
 	}
-	if ((w = wl_get(p, ev.workload, 1)) == NULL) {
-		obs_free(&o);
-		wire_free(WK_EVENT, &ev);
+	if (w == NULL)		/* an empty batch */
+		return 0;
+	if ((rc = pset_normalize(&all.entries)) < 0) {
+		obs_free(&all);
 		return -EAGAIN;
 	}
 	wl_list(p, w);
-	discover(p, w, &ev);
-	rc = store_apply_argv(&p->sc, ev.workload, ev.wkind, ev.host, m->id,
-	    &o, &av);
-	obs_free(&o);
-	wire_free(WK_EVENT, &ev);
+	rc = store_apply_argv(&p->sc, w->name, w->wkind, p->host, m->id,
+	    &all, &av);
+	obs_free(&all);
 	if (rc == -ENOMEM)
 		return -EAGAIN;
 	if (rc < 0) {
@@ -533,9 +616,9 @@ refresh(struct profiler *p, struct wl *w)
 static void
 stats_publish(struct profiler *p)
 {
-	char vals[15][24];
-	const char *argv[2 + 2 * 15];
-	size_t lens[2 + 2 * 15];
+	char vals[16][24];
+	const char *argv[2 + 2 * 16];
+	size_t lens[2 + 2 * 16];
 	int a = 0, nv = 0, i;
 
 	argv[a++] = "HSET";
@@ -544,6 +627,7 @@ stats_publish(struct profiler *p)
 	(unsigned long long)(v)); argv[a++] = (name); argv[a++] = vals[nv++]; \
 	} while (0)
 	PUT("events", p->st.events);
+	PUT("batches", p->st.batches);
 	PUT("applied", p->st.applied);
 	PUT("duplicates", p->st.duplicates);
 	PUT("skipped", p->st.skipped);

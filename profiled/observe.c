@@ -160,7 +160,7 @@ observe(const struct wire_event *ev, struct obs *o)
 	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->ts_ms = ev->ts / 1000000;
+	o->ts_ms = o->last_ms = ev->ts / 1000000;
 	switch (ev->type) {
 	case EV_EXEC:
 		rc = observe_exec(ev, o);
@@ -199,4 +199,37 @@ observe(const struct wire_event *ev, struct obs *o)
 	if (rc < 0)
 		obs_free(o);
 	return rc;
+}
+
+int
+obs_merge(struct obs *into, struct obs *o)
+{
+	struct pset *d = &into->entries;
+	size_t i;
+
+	if (d->n + o->entries.n > d->cap) {
+		size_t cap = d->cap ? d->cap : 16;
+		struct pentry *nv;
+
+		while (cap < d->n + o->entries.n)
+			cap *= 2;
+		if ((nv = realloc(d->v, cap * sizeof(*nv))) == NULL) {
+			obs_free(o);
+			return -ENOMEM;
+		}
+		d->v = nv;
+		d->cap = cap;
+	}
+	for (i = 0; i < o->entries.n; i++)	/* moved, not copied */
+		d->v[d->n++] = o->entries.v[i];
+	o->entries.n = 0;
+	if (into->ts_ms == 0 || (o->ts_ms != 0 && o->ts_ms < into->ts_ms))
+		into->ts_ms = o->ts_ms;
+	if (o->last_ms > into->last_ms)
+		into->last_ms = o->last_ms;
+	into->flags |= o->flags;
+	into->active_ms += o->active_ms;
+	into->lost += o->lost;
+	obs_free(o);
+	return 0;
 }

@@ -116,12 +116,20 @@ struct obs {
 	uint32_t	 flags;		/* OF_* */
 	uint64_t	 active_ms;	/* EV_ACTIVE span */
 	uint64_t	 lost;		/* EV_LOSS */
-	uint64_t	 ts_ms;
+	uint64_t	 ts_ms;		/* the (first) event's time */
+	uint64_t	 last_ms;	/* the last event's, when merged */
 };
 
 /* Turn one event into observations; 0, -ENOMEM or -EINVAL. */
 int	observe(const struct wire_event *ev, struct obs *o);
 void	obs_free(struct obs *o);
+/*
+ * Move o's observations into into (the events of one batch: one apply),
+ * and free o.  The caller normalises into->entries once at the end
+ * (pset_normalize: one entry per identity, counts added, first and last
+ * kept).  0 or -ENOMEM (o then freed, into unchanged in its entries).
+ */
+int	obs_merge(struct obs *into, struct obs *o);
 
 /* ---------------------------------------------------------------- risk */
 

@@ -14,7 +14,9 @@
  * Three Lua scripts keep this consistent with any number of profiled
  * instances and any redelivery:
  *
- *   apply   one event: skip it if its stream id was applied, else merge
+ *   apply   one stream entry (one event, or a batch of one workload's
+ *           events merged in C, each entry with its first/last/count):
+ *           skip it if its stream id was applied, else merge
  *           its entries into raw (first/last/count/mode/hosts; new
  *           entries or modes of a dimension in alert or enforce are only
  *           counted as frozen: drift is a violation, not learning), add active
@@ -56,10 +58,16 @@ const char store_apply_lua[] =
 "end\n"
 "redis.call('HSETNX', meta, 'wkind', ARGV[4])\n"
 "redis.call('HSETNX', meta, 'first_ms', ts)\n"
-"if ts > tonumber(redis.call('HGET', meta, 'last_ms') or '0') then\n"
-"  redis.call('HSET', meta, 'last_ms', ts)\n"
+"local tl = tonumber(ARGV[10])\n"
+"if tonumber(redis.call('HGET', meta, 'first_ms')) > ts then\n"
+"  redis.call('HSET', meta, 'first_ms', ts)\n"
 "end\n"
-"redis.call('HSET', meta, 'host:' .. host, ts)\n"
+"if tl > tonumber(redis.call('HGET', meta, 'last_ms') or '0') then\n"
+"  redis.call('HSET', meta, 'last_ms', tl)\n"
+"end\n"
+"if tl > tonumber(redis.call('HGET', meta, 'host:' .. host) or '0') then\n"
+"  redis.call('HSET', meta, 'host:' .. host, tl)\n"
+"end\n"
 "local fl = tonumber(ARGV[5])\n"
 "local old = tonumber(redis.call('HGET', meta, 'flags') or '0')\n"
 "if bit.bor(old, fl) ~= old then\n"
@@ -78,20 +86,22 @@ const char store_apply_lua[] =
 "  local st = redis.call('HGET', KEYS[4], dimstage[d] or 'stage')\n"
 "  return st == 'alert' or st == 'enforce'\n"
 "end\n"
-"local maxe, added, i = tonumber(ARGV[8]), 0, 10\n"
-"while i + 7 <= #ARGV do\n"
+"local maxe, added, i = tonumber(ARGV[8]), 0, 11\n"
+"while i + 10 <= #ARGV do\n"
 "  local f, mode = ARGV[i], tonumber(ARGV[i + 4])\n"
+"  local ef, el, ec = tonumber(ARGV[i + 8]), tonumber(ARGV[i + 9]),\n"
+"    tonumber(ARGV[i + 10])\n"
 "  local v = redis.call('HGET', raw, f)\n"
 "  local fz = frozen(tonumber(ARGV[i + 1]))\n"
 "  if not v and fz then\n"
-"    redis.call('HINCRBY', meta, 'frozen', 1)\n"
+"    redis.call('HINCRBY', meta, 'frozen', ec)\n"
 "  elseif not v then\n"
 "    if redis.call('HLEN', raw) >= maxe then\n"
 "      redis.call('HSET', meta, 'overflow', 1)\n"
 "    else\n"
 "      local e = {d = tonumber(ARGV[i + 1]), k = ARGV[i + 2], m = mode,\n"
 "        o = tonumber(ARGV[i + 5]), t = tonumber(ARGV[i + 6]),\n"
-"        f = ts, l = ts, c = 1, h = {host}}\n"
+"        f = ef, l = el, c = ec, h = {host}}\n"
 "      if ARGV[i + 3] ~= '' then e.p = ARGV[i + 3] end\n"
 "      if ARGV[i + 7] ~= '' then e.s = ARGV[i + 7] end\n"
 "      redis.call('HSET', raw, f, cjson.encode(e))\n"
@@ -105,12 +115,12 @@ const char store_apply_lua[] =
 "      e.m = bit.bor(e.m, mode)\n"
 "      added = added + 1\n"
 "    end\n"
-"    if ts < e.f then\n"
-"      e.f = ts\n"
+"    if ef < e.f then\n"
+"      e.f = ef\n"
 "      if ARGV[i + 7] ~= '' then e.s = ARGV[i + 7] end\n"
 "    end\n"
-"    if ts > e.l then e.l = ts end\n"
-"    e.c = e.c + 1\n"
+"    if el > e.l then e.l = el end\n"
+"    e.c = e.c + ec\n"
 "    local has = false\n"
 "    for _, h in ipairs(e.h) do if h == host then has = true end end\n"
 "    if not has then\n"
@@ -119,9 +129,9 @@ const char store_apply_lua[] =
 "    end\n"
 "    redis.call('HSET', raw, f, cjson.encode(e))\n"
 "  end\n"
-"  i = i + 8\n"
+"  i = i + 11\n"
 "end\n"
-"if i > 10 then\n"
+"if i > 11 then\n"
 "  if not redis.call('HGET', meta, 'rawver') then\n"
 "    local base = string.format('%.0f', ts * 1000)\n"
 "    redis.call('HSET', meta, 'rawver', base, 'rawver_base', base)\n"
@@ -295,6 +305,8 @@ store_apply_argv(const struct store_conf *sc, const char *workload,
 	rc |= sargv_addf(a, "%llu", (unsigned long long)o->lost);
 	rc |= sargv_addf(a, "%llu", (unsigned long long)sc->max_entries);
 	rc |= sargv_addf(a, "%llu", (unsigned long long)sc->seen_max);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)(o->last_ms > o->ts_ms ?
+	    o->last_ms : o->ts_ms));
 	for (i = 0; i < o->entries.n && rc == 0; i++) {
 		const struct pentry *e = &o->entries.v[i];
 
@@ -308,6 +320,10 @@ store_apply_argv(const struct store_conf *sc, const char *workload,
 		rc |= sargv_addf(a, "%u", e->port);
 		rc |= sargv_addf(a, "%u", e->proto);
 		rc |= adds(a, e->sample);
+		rc |= sargv_addf(a, "%llu", (unsigned long long)e->first);
+		rc |= sargv_addf(a, "%llu", (unsigned long long)e->last);
+		rc |= sargv_addf(a, "%llu", (unsigned long long)(e->count ?
+		    e->count : 1));
 	}
 	if (rc != 0) {
 		sargv_free(a);

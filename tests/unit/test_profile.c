@@ -1059,7 +1059,7 @@ test_store_apply_is_idempotent(void **state)
 	redisContext *c = tu_redis_connect(rd);
 	struct store_meta m;
 	struct pset raw;
-	struct obs o;
+	struct obs o, all;
 	char p[64];
 	int i;
 
@@ -1087,6 +1087,46 @@ test_store_apply_is_idempotent(void **state)
 	 * never repeats a cached rawver), one more per event with entries. */
 	assert_int_equal(m.rawver, 1000 * 1000 + 3);
 	assert_int_equal(m.wkind, WL_PADDOCK);
+	store_meta_free(&m);
+	pset_free(&raw);
+
+	/*
+	 * A batch (one stream entry, several events merged as profiled does):
+	 * one apply, the counts added, first and last from its events,
+	 * skipped as a whole when redelivered.
+	 */
+	memset(&all, 0, sizeof(all));
+	for (i = 0; i < 4; i++) {
+		o = one_file(i % 2 ? "/etc/hosts" : "/etc/passwd", WM_READ,
+		    500 + 1000 * (uint64_t)i);
+		assert_int_equal(obs_merge(&all, &o), 0);
+	}
+	assert_int_equal(pset_normalize(&all.entries), 0);
+	assert_int_equal(all.entries.n, 2);
+	assert_int_equal(all.ts_ms, 500);
+	assert_int_equal(all.last_ms, 3500);
+	assert_int_equal(apply(c, "h1", "4-0", &all), 1);	/* passwd */
+	assert_int_equal(apply(c, "h1", "4-0", &all), -1);
+	obs_free(&all);
+	read_state(c, &m, &raw);
+	assert_int_equal(raw.n, 2);
+	for (i = 0; i < 2; i++) {
+		const struct pentry *e = &raw.v[i];
+
+		if (strcmp(e->key, "/etc/hosts") == 0) {
+			assert_int_equal(e->count, 3 + 2);
+			assert_int_equal(e->first, 1000);
+			assert_int_equal(e->last, 3500);
+		} else {
+			assert_string_equal(e->key, "/etc/passwd");
+			assert_int_equal(e->count, 2);
+			assert_int_equal(e->first, 500);
+			assert_int_equal(e->last, 2500);
+		}
+	}
+	assert_int_equal(m.rawver, 1000 * 1000 + 4);
+	assert_int_equal(m.first_ms, 500);
+	assert_int_equal(m.last_ms, 3500);
 	store_meta_free(&m);
 	pset_free(&raw);
 
