@@ -10,8 +10,9 @@
  * from collectd): decode every record -> observe() -> merge -> one EVAL
  * apply (queued on the command connection before the XACK that rstream
  * sends after the handler, so an acknowledged entry was applied, and a
- * re-delivered one is skipped by the script).  Per housekeeping tick, per dirty workload: EVAL read -> gen_view
- * -> ready_eval, risk_score -> EVAL commit -> XADD profiles when rev moved.
+ * re-delivered one is skipped by the script).  Per housekeeping tick, per
+ * dirty workload: EVAL read -> gen_view -> ready_eval, risk_score -> EVAL
+ * commit -> XADD profiles when rev moved.
  * Several instances share the group; none holds state that another needs.
  * Counters go to the hash <prefix>stats:profiled:<host>/<instance>.
  */
@@ -308,9 +309,11 @@ fold_event(struct profiler *p, const void *body, size_t len,
 
 /*
  * One stream entry: an "event" (one record) or an "events" batch (one
- * workload's records, docs/wire-format.md).  Every record is decoded
- * first; a batch with a bad record is dead-lettered whole, nothing of it
- * applied, so that it can be replayed once fixed.  The observations of
+ * workload's records, docs/wire-format.md).  The batch's msgpack is
+ * checked whole first; a batch with a bad record is dead-lettered whole,
+ * nothing of it applied to the baseline (discovery may have stored what
+ * its earlier records proved: idempotent), so that it can be replayed
+ * once fixed.  The observations of
  * all its records become one apply (one EVAL, idempotent on the entry's
  * stream id), queued on the command connection before the XACK that
  * rstream sends after this handler: an acknowledged entry was applied.
