@@ -7,7 +7,7 @@
  * link is pinned there too, so enforcement outlives the daemon: a crash or
  * a restart leaves the kernel enforcing the last policy it was given.  A
  * new enforced adopts each pinned link and puts its own program in it
- * (adopt()), so an upgrade takes effect in the kernel without a moment
+ * (bpfpin_adopt()), so an upgrade takes effect in the kernel without a moment
  * unenforced.
  * While it runs, enforced also holds every link open and pins again what
  * disappears (ekern_guard).  The cgroup programs are attached to the
@@ -18,9 +18,7 @@
  * workloads registered in the maps.  Removing every pin (paddockctl
  * disable, down --disable) with enforced stopped detaches everything.
  */
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 
 #include <stddef.h>
 #include <errno.h>
@@ -34,16 +32,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfpin.h"
 #include "cgroup.h"
 #include "kfeat.h"
 #include "log.h"
 #include "enforced.h"
 #include "enforce.skel.h"
 #include "enforce_lsm.skel.h"
-
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC	0xcafe4a11
-#endif
 
 #define HELD_MAX	256
 #define DIGEST_N	14	/* the maps only enforced writes (digested) */
@@ -69,109 +64,6 @@ struct ekern {
 	void			*arg;
 };
 
-static int
-mkdirs(const char *path)
-{
-	char buf[256], *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
-/* bpffs under the pin directory's parent, mounted if it is not. */
-static int
-bpffs_ready(const char *pindir, char *err, size_t errlen)
-{
-	struct statfs st;
-
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return mkdirs(pindir);
-	if (mkdirs("/sys/fs/bpf") < 0 ||
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0) {
-		snprintf(err, errlen, "bpffs is not mounted at /sys/fs/bpf and "
-		    "mounting it failed: %s", strerror(errno));
-		return -errno;
-	}
-	return mkdirs(pindir);
-}
-
-/* Reuse (or create and pin) every map of obj under pindir. */
-static void
-pin_maps(struct bpf_object *obj, const char *pindir)
-{
-	struct bpf_map *m;
-	char path[512];
-
-	bpf_object__for_each_map(m, obj) {
-		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		    bpf_map__is_internal(m))
-			continue;	/* scratch and constants: this load's */
-		snprintf(path, sizeof(path), "%s/%s", pindir, bpf_map__name(m));
-		bpf_map__set_pin_path(m, path);
-	}
-}
-
-/* The id of the program a link runs, or 0. */
-static uint32_t
-link_prog(struct bpf_link *l)
-{
-	struct bpf_link_info info;
-	uint32_t len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	return bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0 ?
-	    info.prog_id : 0;
-}
-
-/*
- * An earlier run's link l, pinned at path, runs that run's program: put
- * this load's p in its place, with no moment where neither runs.  A
- * cgroup link swaps its program in place (BPF_LINK_UPDATE); a tracing
- * link cannot, so p gets a link of its own first, which takes the pin,
- * and only then is the old one let go.  Returns the link to hold; on
- * failure the old one, still enforcing (logged).
- */
-static struct bpf_link *
-adopt(struct bpf_link *l, struct bpf_program *p, int cgfd, const char *path)
-{
-	struct bpf_prog_info pi;
-	struct bpf_link *nl;
-	uint32_t len = sizeof(pi);
-
-	memset(&pi, 0, sizeof(pi));
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) < 0 ||
-	    link_prog(l) == pi.id)
-		return l;
-	if (cgfd >= 0) {
-		if (bpf_link__update_program(l, p) < 0)
-			log_warnx("%s: the earlier program stays: %s", path,
-			    strerror(errno));
-		return l;
-	}
-	if ((nl = bpf_program__attach(p)) == NULL) {
-		log_warnx("%s: the earlier program stays: %s", path,
-		    strerror(errno));
-		return l;
-	}
-	unlink(path);
-	if (bpf_link__pin(nl, path) < 0) {
-		log_warnx("%s: the earlier program stays: %s", path,
-		    strerror(errno));
-		bpf_link__destroy(nl);
-		bpf_obj_pin(bpf_link__fd(l), path);
-		return l;
-	}
-	bpf_link__destroy(l);	/* unpinned: the old program detaches */
-	return nl;
-}
-
 /*
  * Attach p (to cgroup cgfd, or to its own hook when cgfd < 0) and pin its
  * link at path; or, when path is pinned by an earlier run, adopt that
@@ -184,28 +76,15 @@ link_pinned(struct ekern *k, struct bpf_program *p, int cgfd,
     const char *cgdir, const char *path)
 {
 	struct bpf_link *l;
-	int i, rc;
+	int i;
 
 	for (i = 0; i < k->nheld; i++)
 		if (strcmp(k->held[i].path, path) == 0)
 			return 0;
 	if (k->nheld == HELD_MAX)
 		return -ENOSPC;
-	if (access(path, F_OK) == 0) {
-		if ((l = bpf_link__open(path)) == NULL)
-			return -errno;
-		l = adopt(l, p, cgfd, path);
-	} else {
-		l = cgfd < 0 ? bpf_program__attach(p) :
-		    bpf_program__attach_cgroup(p, cgfd);
-		if (l == NULL)
-			return -errno;
-		if (bpf_link__pin(l, path) < 0) {
-			rc = -errno;
-			bpf_link__destroy(l);	/* not pinned: detached */
-			return rc;
-		}
-	}
+	if ((l = bpfpin_link(p, cgfd, path, NULL)) == NULL)
+		return -errno;
 	k->held[k->nheld].l = l;
 	k->held[k->nheld].p = p;
 	snprintf(k->held[k->nheld].cgdir, sizeof(k->held[0].cgdir), "%s",
@@ -355,7 +234,7 @@ probe_lsm(struct ekern *k)
 		snprintf(k->why, sizeof(k->why), "the LSM programs do not open");
 		goto fallback;
 	}
-	pin_maps(k->lsm->obj, k->pindir);
+	bpfpin_maps(k->lsm->obj, k->pindir);
 	if ((rc = enforce_lsm_bpf__load(k->lsm)) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_exec, "lsm-exec")) < 0 ||
 	    (rc = attach_pinned(k, k->lsm->progs.enf_lsm_open, "lsm-open")) < 0 ||
@@ -445,7 +324,7 @@ ekern_guard(struct ekern *k)
 	char path[512];
 	int i, n = 0;
 
-	mkdirs(k->pindir);	/* the directory itself renamed or removed */
+	bpfpin_mkdirs(k->pindir);	/* the directory itself renamed or removed */
 	for (i = 0; i < k->nheld; i++)
 		if (access(k->held[i].path, F_OK) != 0 &&
 		    bpf_obj_pin(bpf_link__fd(k->held[i].l),
@@ -678,7 +557,7 @@ ekern_open(const char *pindir, char *err, size_t errlen)
 	if (k == NULL)
 		return NULL;
 	snprintf(k->pindir, sizeof(k->pindir), "%s", pindir);
-	if ((rc = bpffs_ready(pindir, err, errlen)) < 0) {
+	if ((rc = bpfpin_ready(pindir, err, errlen)) < 0) {
 		if (!err[0])
 			snprintf(err, errlen, "%s: %s", pindir, strerror(-rc));
 		goto fail;
@@ -701,7 +580,7 @@ ekern_open(const char *pindir, char *err, size_t errlen)
 		bpf_program__set_autoload(k->skel->progs.enf_sendmsg_unix,
 		    false);
 	}
-	pin_maps(k->skel->obj, pindir);
+	bpfpin_maps(k->skel->obj, pindir);
 	if ((rc = enforce_bpf__load(k->skel)) < 0) {
 		snprintf(err, errlen, "loading the enforce programs failed: %s",
 		    strerror(-rc));
