@@ -112,6 +112,24 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+/* cgroup id -> path (as in CR_CGROUP, cut at CCGNAME_MAX), from the mkdir
+ * hook: names a gone cgroup's records for a collector that started late. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, char[CCGNAME_MAX]);
+} cgnames SEC(".maps");
+
+/* CREC_VERSION and sizes, written by user space; read only by the next
+ * collector, to know whether this ring's records are its kind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} layout SEC(".maps");
+
 static __always_inline void
 count(__u32 idx)
 {
@@ -139,11 +157,13 @@ novel(struct cseen_key *k)
 }
 
 static __always_inline void
-count_lost(__u64 cgid)
+count_lost(__u64 cgid, int event)
 {
 	__u64 one = 1, *n;
 
 	count(CC_RB_FAIL);
+	if (!event)
+		return;		/* lifecycle: lineage, not an event */
 	n = bpf_map_lookup_elem(&lost, &cgid);
 	if (n != NULL)
 		__sync_fetch_and_add(n, 1);
@@ -151,14 +171,19 @@ count_lost(__u64 cgid)
 		bpf_map_update_elem(&lost, &cgid, &one, BPF_NOEXIST);
 }
 
-/* Reserve; on failure count the loss and forget k (if any) so it recurs. */
+/*
+ * Reserve; on failure count the loss and forget k (if any) so it recurs.
+ * A record that would have become an event (event != 0) is counted on its
+ * workload; a lifecycle record (fork, exit, a repeated exec, a cgroup
+ * name) only host-wide.
+ */
 static __always_inline void *
-reserve(__u64 size, __u64 cgid, struct cseen_key *k)
+reserve(__u64 size, __u64 cgid, struct cseen_key *k, int event)
 {
 	void *r = bpf_ringbuf_reserve(&events, size, 0);
 
 	if (r == NULL) {
-		count_lost(cgid);
+		count_lost(cgid, event);
 		if (k != NULL)
 			bpf_map_delete_elem(&seen, k);
 	}
@@ -240,7 +265,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (BPF_CORE_READ(child, pid) != pid || pid == self_tgid)
 		return 0;		/* a thread, or us */
 	cgid = task_cgid(child);
-	if ((r = reserve(sizeof(*r), cgid, NULL)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, NULL, 0)) == NULL)
 		return 0;
 	hdr(&r->h, CR_FORK, pid, cgid);
 	r->ppid = BPF_CORE_READ(parent, tgid);
@@ -260,7 +285,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, pid) != pid || pid == self_tgid)
 		return 0;		/* only the group leader's exit */
 	cgid = task_cgid(p);
-	if ((r = reserve(sizeof(*r), cgid, NULL)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, NULL, 0)) == NULL)
 		return 0;
 	hdr(r, CR_EXIT, pid, cgid);
 	count(CC_LIFECYCLE);
@@ -294,7 +319,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 	/* The parent's executable: an exec edge is new behaviour too. */
 	k.c = BPF_CORE_READ(parent, mm, exe_file, f_inode, i_ino);
 	if (!novel(&k)) {
-		struct crec_exec_seen *s = reserve(sizeof(*s), cgid, NULL);
+		struct crec_exec_seen *s = reserve(sizeof(*s), cgid, NULL, 0);
 
 		if (s == NULL)
 			return 0;
@@ -307,7 +332,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 		bpf_ringbuf_submit(s, 0);
 		return 0;
 	}
-	if ((r = reserve(sizeof(*r), cgid, &k)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, &k, 1)) == NULL)
 		return 0;
 	hdr(&r->h, CR_EXEC, pid, cgid);
 	r->ppid = ppid;
@@ -423,7 +448,7 @@ emit_file(__u32 pid, __u64 cgid, struct file *f, __u32 kind, __u32 mode,
 	k.b = BPF_CORE_READ(ino, i_ino);
 	if (!novel(&k))
 		return 0;
-	if ((r = reserve(sizeof(*r), cgid, &k)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, &k, 1)) == NULL)
 		return 0;
 	hdr(&r->h, CR_OPEN, pid, cgid);
 	r->kind = kind;
@@ -477,7 +502,7 @@ emit_unix_peer(__u32 pid, __u64 cgid, struct file *f)
 	k.b = BPF_CORE_READ(d, d_inode, i_ino);
 	if (!novel(&k))
 		return 0;
-	if ((r = reserve(sizeof(*r), cgid, &k)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, &k, 1)) == NULL)
 		return 0;
 	hdr(&r->h, CR_OPEN, pid, cgid);
 	r->kind = CO_OPEN;
@@ -508,7 +533,7 @@ emit_failed(__u32 pid, __u64 cgid, const char *upath, long dirfd,
 	long n;
 	int i;
 
-	if ((r = reserve(sizeof(*r), cgid, NULL)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, NULL, 1)) == NULL)
 		return 0;
 	n = bpf_probe_read_user_str(r->path, CPATH_MAX, upath);
 	if (n <= 0) {
@@ -575,7 +600,7 @@ emit_sock(__u32 pid, __u64 cgid, struct file *f, __u8 kind)
 	__builtin_memcpy(&k.b, addr + 8, 8);
 	if (!novel(&k))
 		return 0;
-	if ((r = reserve(sizeof(*r), cgid, &k)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, &k, 1)) == NULL)
 		return 0;
 	hdr(&r->h, CR_NET, pid, cgid);
 	r->kind = kind;
@@ -703,7 +728,7 @@ emit_addr(__u8 kind, __u8 fam, __u8 proto, __u16 port, const __u8 *addr)
 	__builtin_memcpy(&k.b, addr + 8, 8);
 	if (!novel(&k))
 		return;
-	if ((r = reserve(sizeof(*r), cgid, &k)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, &k, 1)) == NULL)
 		return;
 	hdr(&r->h, CR_NET, pid, cgid);
 	r->kind = kind;
@@ -826,7 +851,7 @@ emit_unix_addr(struct bpf_sock_addr *ctx, int send)
 	if (s->buf[0] != '/' && s->buf[0] != '@')	/* relative: per cwd */
 		k.b = (__u64)BPF_CORE_READ((struct task_struct *)
 		    bpf_get_current_task(), fs, pwd.dentry);
-	if (!novel(&k) || (r = reserve(sizeof(*r), cgid, &k)) == NULL)
+	if (!novel(&k) || (r = reserve(sizeof(*r), cgid, &k, 1)) == NULL)
 		return;
 	hdr(&r->h, CR_OPEN, pid, cgid);
 	r->kind = CO_UNIX;
@@ -923,7 +948,7 @@ int obs_dns(struct __sk_buff *skb)
 	if (len > CDNS_MAX)
 		len = CDNS_MAX;
 	cgid = bpf_skb_cgroup_id(skb);
-	if ((r = reserve(sizeof(*r), cgid, NULL)) == NULL)
+	if ((r = reserve(sizeof(*r), cgid, NULL, 1)) == NULL)
 		return 1;
 	hdr(&r->h, CR_DNS, 0, cgid);
 	r->pad = 0;
@@ -943,12 +968,19 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(on_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
 	struct crec_cgroup *r;
+	struct scratch *s;
+	__u32 zero = 0;
 	__u64 id;
 
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;	/* a v1 hierarchy */
 	id = BPF_CORE_READ(cgrp, kn, id);
-	if ((r = reserve(sizeof(*r), id, NULL)) == NULL)
+	/* Kept apart from the ring too, for a collector that starts after
+	 * the record was read (or lost) and the cgroup is gone. */
+	if ((s = bpf_map_lookup_elem(&scratch_map, &zero)) != NULL &&
+	    bpf_probe_read_kernel_str(s->buf, CCGNAME_MAX, path) > 0)
+		bpf_map_update_elem(&cgnames, &id, s->buf, BPF_ANY);
+	if ((r = reserve(sizeof(*r), id, NULL, 0)) == NULL)
 		return 0;
 	hdr(&r->h, CR_CGROUP, 0, id);
 	if (bpf_probe_read_kernel_str(r->path, CPATH_MAX, path) < 0)

@@ -23,6 +23,14 @@
 #define CARGV_MAX	1024	/* argv buffer, a power of two */
 #define CDNS_MAX	512	/* DNS payload bytes copied */
 #define CSYS_WORDS	8	/* 512 syscall bits */
+/*
+ * The record layout's version, kept in the pinned map `layout`: a
+ * collector finds the ring of an earlier run only when its records read
+ * the same.  Bump it with any change to the records below (user space
+ * also mixes in their sizes, for a change that forgot to).
+ */
+#define CREC_VERSION	1
+#define CCGNAME_MAX	512	/* a cgroup path kept in `cgnames` */
 
 enum crec_type {
 	CR_FORK = 1,

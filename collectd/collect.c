@@ -165,6 +165,11 @@ collect_workload(struct collect *c, uint64_t cgid)
 	    cgroup_path_of(c->mnt, cgid, path, sizeof(path)) == 0 &&
 	    (w = wl_set(c, cgid, path)) != NULL)
 		return &w->id;
+	/* Gone, but the kernel kept its name (made while we were down). */
+	if (c->cf.cgname != NULL &&
+	    c->cf.cgname(c->cf.cgname_arg, cgid, path, sizeof(path)) == 0 &&
+	    (w = wl_set(c, cgid, path)) != NULL)
+		return &w->id;
 	/*
 	 * Gone before we could ask, and made before we started.  Remembered,
 	 * so that later records of this id cost no more lookups.
@@ -754,7 +759,7 @@ collect_tick(struct collect *c, uint64_t mono_ns)
 }
 
 int
-collect_seed(struct collect *c)
+collect_seed(struct collect *c, int resumed)
 {
 	struct proc_seed *s;
 	struct dirent *de;
@@ -836,7 +841,7 @@ collect_seed(struct collect *c)
 			continue;
 		ev.ppid = p->ppid;
 		ev.exe = p->exe;
-		ev.seeded = 1;
+		ev.seeded = resumed ? 0 : 1;
 		lineage_build(c, p->pid, ev.workload, lin, &ev.lineage.n);
 		ev.lineage.v = lin;
 		emit(c, &ev);

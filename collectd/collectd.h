@@ -1,8 +1,9 @@
 /*
  * collectd.h: paddock-collectd's private interfaces.
  *
- *   kern.c     load, probe and attach bpf/collect.bpf.c; the ring buffer on
- *              uv_poll; counters, per-workload syscall sets and losses
+ *   kern.c     load, probe, attach and pin bpf/collect.bpf.c; counters,
+ *              per-workload syscall sets and losses
+ *   ring.c     read the ring buffer; give its space back once confirmed
  *   collect.c  turn ring buffer records into wire events: the process table
  *              (lineage), workload identity per cgroup, DNS names; pure but
  *              for /proc reads on the seeding path
@@ -135,6 +136,11 @@ struct collect_conf {
 	uint64_t	 boot_offset_ns; /* realtime - monotonic */
 	uint64_t	 dns_grace_ns;
 	size_t		 argv_max;
+	/* The path of a cgroup that is gone, as the kernel kept it (kern.c's
+	 * kern_cgname); NULL: none.  0, or -errno when not known. */
+	int		(*cgname)(void *arg, uint64_t cgid, char *path,
+			    size_t n);
+	void		*cgname_arg;
 };
 
 struct collect *collect_new(const struct collect_conf *cf,
@@ -142,8 +148,13 @@ struct collect *collect_new(const struct collect_conf *cf,
 void	collect_free(struct collect *c);
 /* Handle one ring buffer record; -EINVAL when it is malformed. */
 int	collect_record(struct collect *c, const void *data, size_t len);
-/* Seed the process table from /proc; publishes seeded execs. */
-int	collect_seed(struct collect *c);
+/*
+ * Seed the process table from /proc; publishes the execs found.  They are
+ * marked seeded (the process predates the collector: its earlier
+ * behaviour was not seen) unless resumed says an earlier collector's ring
+ * is read on, which saw them.
+ */
+int	collect_seed(struct collect *c, int resumed);
 /* Syscall bitmap of a cgroup, as read from the kernel. */
 void	collect_syscalls(struct collect *c, uint64_t cgid,
 	    const uint64_t bits[CSYS_WORDS], uint64_t now_ns);
@@ -168,6 +179,7 @@ struct kern_conf {
 	int		syscalls;
 	int		dns;
 	const char	*cgroup_mnt;
+	const char	*pindir;	/* NULL: nothing pinned */
 };
 
 struct kern_counters {
@@ -177,17 +189,44 @@ struct kern_counters {
 /* Load and attach; logs what loaded.  NULL with err set on failure. */
 struct kern *kern_open(const struct kern_conf *kc, char *err, size_t errlen);
 void	kern_close(struct kern *k);
-int	kern_ringbuf_fd(struct kern *k);
-/* Consume what is in the ring buffer, calling fn per record. */
-int	kern_consume(struct kern *k, int (*fn)(void *arg, void *data,
-	    size_t len), void *arg);
+/* The ring buffer's map fd, to poll (readable while records are unread
+ * or held), and the ring itself, to read with ring.c. */
+int	kern_ring_fd(struct kern *k);
+struct ring *kern_ring(struct kern *k);
+/* 1 when the ring and links are an earlier collector's, read on; else 0
+ * and *why (if not NULL) says why the start is fresh. */
+int	kern_resumed(struct kern *k, const char **why);
 int	kern_counters(struct kern *k, struct kern_counters *out);
 /* Walk the syscall bitmaps and loss counters (losses are reset). */
 int	kern_syscalls(struct kern *k, void (*fn)(void *arg, uint64_t cgid,
 	    const uint64_t bits[CSYS_WORDS]), void *arg);
 int	kern_losses(struct kern *k, void (*fn)(void *arg, uint64_t cgid,
 	    uint64_t lost), void *arg);
+/* The path of cgroup cgid as the mkdir hook kept it (for one that is
+ * gone): 0, -ENOENT, or -ENAMETOOLONG when it was cut. */
+int	kern_cgname(void *k, uint64_t cgid, char *path, size_t n);
 /* "tp_btf=yes cgroup=yes ..." for logs and stats. */
 const char *kern_features(struct kern *k);
+
+/* --------------------------------------------------------------- ring.c */
+
+struct ring;
+
+/* Map the ring buffer map fd of size data bytes; reading starts at the
+ * kernel's consumer position.  NULL with errno set. */
+struct ring *ring_open(int fd, size_t size);
+void	ring_close(struct ring *r);
+/* Read up to max committed records from the read position, calling fn
+ * on each; the number read.  Space is not given back. */
+int	ring_read(struct ring *r, int (*fn)(void *arg, void *data,
+	    size_t len), void *arg, size_t max);
+/* The read position, to release up to later. */
+uint64_t ring_pos(const struct ring *r);
+/* Give the kernel back the space of every record before pos. */
+void	ring_release(struct ring *r, uint64_t pos);
+/* 1 while records read are not released yet. */
+int	ring_held(const struct ring *r);
+/* Bytes committed or reserved after the read position. */
+uint64_t ring_unread(const struct ring *r);
 
 #endif

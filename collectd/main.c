@@ -4,17 +4,34 @@
  * process lineages (collect.c), and publishes novel behaviour to the events
  * stream.
  *
- * Flow: ring buffer -> uv_poll on its epoll fd -> collect_record() ->
- * evbatch_add() (one batch per workload) -> after each pass over the ring,
+ * Flow: ring buffer -> uv_poll on its map fd -> a pass (ring_read() ->
+ * collect_record() -> evbatch_add(), one batch per workload) ->
  * evbatch_flush() (one pipelined XADD per batch from rstream's bounded
- * queue).  A batch the queue refuses is counted on its workload and
- * published as an EV_LOSS event of that workload once there is room.  Every
- * syscall_interval the per-workload syscall bitmaps and loss counters are
- * read from the kernel; every stats_interval the counters are logged and
- * written to the hash <prefix>stats:collectd:<host>, where `redis-cli
- * HGETALL` or `paddockctl status` shows them.
+ * queue).  A pass's batches carry its number as their cookie; when Redis
+ * has confirmed every batch of a pass and of the passes before it, the
+ * ring's space up to the pass's end is given back to the kernel
+ * (ring_release).  So a collector that dies loses nothing it had read:
+ * the ring and the programs are pinned (kern.c) and the next collector
+ * reads on from the last confirmed record, and what the kernel could not
+ * fit meanwhile it counts per workload.  While records are held the ring
+ * is not polled (it would read as ready without end): a drain timer reads
+ * on until every record read is confirmed.
+ *
+ * A batch the queue refuses is counted on its workload and published as
+ * an EV_LOSS event of that workload once there is room.  A start that
+ * cannot read on from an earlier ring (the first, after `paddockctl down`,
+ * a reboot or an upgrade of the record layout) reports a gap: an EV_LOSS
+ * of unknown size, cause "down", from the last time an earlier collector
+ * was alive to now, for each workload that was active then (the file
+ * <state_dir>/collectd.alive, rewritten at every active_interval).
+ *
+ * Every syscall_interval the per-workload syscall bitmaps and loss
+ * counters are read from the kernel; every stats_interval the counters
+ * are logged and written to the hash <prefix>stats:collectd:<host>, where
+ * `redis-cli HGETALL` or `paddockctl status` shows them.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +51,35 @@ struct qloss {
 };
 #define QLOSS_MAX	1024
 
+/* A pass over the ring: where it ended, how many batches await Redis. */
+struct pass {
+	uint64_t	 seq;
+	uint64_t	 end;		/* ring position after its records */
+	uint64_t	 left;		/* batches not yet confirmed */
+};
+#define PASS_MAX	4096	/* passes awaiting Redis; then reading waits */
+#define PASS_RECORDS	65536	/* records read per pass at most */
+#define DRAIN_MS	5	/* read again while records are held */
+
+/* Workloads active in the current active_interval, for collectd.alive. */
+struct alive {
+	char		 workload[WIRE_NAME_MAX];
+	char		 host[WIRE_HOST_MAX];
+	uint8_t		 wkind;
+};
+#define ALIVE_MAX	4096
+
 struct collector {
 	struct daemon	*d;
 	struct kern	*k;
 	struct collect	*c;
+	struct ring	*ring;
 	uv_poll_t	 poll;
+	int		 polling;
 	uv_timer_t	 sys_timer;
+	uv_timer_t	 drain;		/* reads while records are held */
+	uv_timer_t	 stop_wait;	/* the last confirmations, at stop */
+	uint64_t	 stop_until;
 	int		 handles;
 	daemon_done_fn	*done;
 	char		 events_key[160];
@@ -51,6 +91,12 @@ struct collector {
 	struct qloss	*qloss;
 	size_t		 nqloss;
 	uint64_t	 qloss_unnamed;	/* past QLOSS_MAX workloads */
+	struct pass	 passes[PASS_MAX];	/* a FIFO */
+	size_t		 phead, npass;
+	uint64_t	 seq;
+	struct alive	*alive;
+	size_t		 nalive;
+	char		 alive_path[300];
 };
 
 static uint64_t
@@ -67,6 +113,14 @@ emit(void *arg, const struct wire_event *ev)
 {
 	struct collector *co = arg;
 
+	if (ev->type == EV_ACTIVE && co->nalive < ALIVE_MAX &&
+	    co->alive != NULL) {
+		struct alive *a = &co->alive[co->nalive++];
+
+		snprintf(a->workload, sizeof(a->workload), "%s", ev->workload);
+		snprintf(a->host, sizeof(a->host), "%s", ev->host);
+		a->wkind = ev->wkind;
+	}
 	if (evbatch_add(co->eb, ev) == 0)
 		co->published++;
 	else
@@ -125,6 +179,7 @@ report_qloss(struct collector *co)
 		snprintf(ev.workload, sizeof(ev.workload), "%s", q->workload);
 		snprintf(ev.host, sizeof(ev.host), "%s", q->host);
 		ev.lost = q->n;
+		ev.cause = WL_QUEUE;
 		if (stream_publish(co->d->rs, co->events_key,
 		    co->d->conf.redis.maxlen_events, WK_EVENT, &ev,
 		    ev.workload, ev.host, ev.ts, 0) < 0)
@@ -145,13 +200,197 @@ on_record(void *arg, void *data, size_t len)
 	return 0;
 }
 
+static void read_pass(struct collector *co);
+static void on_ring(uv_poll_t *h, int status, int events);
+
+static void
+poll_set(struct collector *co, int on)
+{
+	if (on == co->polling || co->k == NULL)
+		return;
+	co->polling = on;
+	if (on)
+		uv_poll_start(&co->poll, UV_READABLE, on_ring);
+	else
+		uv_poll_stop(&co->poll);
+}
+
+/* Give back the ring's space of every leading pass Redis has. */
+static void
+release(struct collector *co)
+{
+	uint64_t end = 0;
+	int any = 0;
+
+	while (co->npass > 0 && co->passes[co->phead].left == 0) {
+		end = co->passes[co->phead].end;
+		any = 1;
+		co->phead = (co->phead + 1) % PASS_MAX;
+		co->npass--;
+	}
+	if (any && co->ring != NULL)
+		ring_release(co->ring, end);
+}
+
+/* rstream: an XADD left the queue (written, or refused: counted there). */
+static void
+on_written(void *arg, uint64_t cookie, const char *id)
+{
+	struct collector *co = arg;
+	struct pass *p;
+	uint64_t first;
+
+	(void)id;
+	if (cookie == 0 || co->npass == 0)
+		return;
+	first = co->passes[co->phead].seq;
+	if (cookie < first || cookie - first >= co->npass)
+		return;
+	p = &co->passes[(co->phead + (cookie - first)) % PASS_MAX];
+	if (p->left > 0)
+		p->left--;
+	release(co);
+	if (co->ring != NULL && !ring_held(co->ring) && co->done == NULL)
+		poll_set(co, 1);
+}
+
+static void
+on_drain(uv_timer_t *t)
+{
+	read_pass(t->data);
+}
+
+/*
+ * One pass: read what the ring holds, batch it, queue the batches under
+ * the pass's cookie.  While read records await Redis, poll is off and the
+ * drain timer reads on; with PASS_MAX passes waiting, reading waits too
+ * and the kernel counts what it cannot fit.
+ */
+static void
+read_pass(struct collector *co)
+{
+	struct evbatch_stats a, b;
+	struct rstream_stats rs;
+	struct pass *p;
+	int n;
+
+	if (co->k == NULL)
+		return;
+	rstream_stats(co->d->rs, &rs);
+	if (co->npass == PASS_MAX || rs.queued > co->d->conf.redis.queue_max /
+	    2) {
+		/* Redis is behind: the ring holds what waits, and the kernel
+		 * counts per workload what does not fit. */
+		poll_set(co, 0);
+		uv_timer_start(&co->drain, on_drain, DRAIN_MS, 0);
+		return;
+	}
+	evbatch_stats(co->eb, &a);
+	/* Pass numbers in the FIFO follow each other (on_written counts on
+	 * it): one is taken only by a pass that read or queued something. */
+	evbatch_cookie(co->eb, co->seq + 1);
+	n = ring_read(co->ring, on_record, co, PASS_RECORDS);
+	evbatch_flush(co->eb);
+	evbatch_cookie(co->eb, 0);
+	evbatch_stats(co->eb, &b);
+	if (n > 0 || b.batches != a.batches) {
+		p = &co->passes[(co->phead + co->npass) % PASS_MAX];
+		p->seq = ++co->seq;
+		p->end = ring_pos(co->ring);
+		p->left = b.batches - a.batches;
+		co->npass++;
+		release(co);
+	}
+	if (n == PASS_RECORDS) {
+		uv_timer_start(&co->drain, on_drain, 0, 0);
+	} else if (ring_held(co->ring)) {
+		poll_set(co, 0);
+		if (!uv_is_active((uv_handle_t *)&co->drain))
+			uv_timer_start(&co->drain, on_drain, DRAIN_MS, 0);
+	} else if (co->done == NULL)
+		poll_set(co, 1);
+}
+
 static void
 on_ring(uv_poll_t *h, int status, int events)
 {
-	struct collector *co = h->data;
+	(void)status;
+	(void)events;
+	read_pass(h->data);
+}
 
-	kern_consume(co->k, on_record, co);
+/*
+ * collectd.alive: when a collector was last alive and which workloads
+ * were active then, for the gap the next one reports when it cannot read
+ * on from this one's ring.  Written whole, then renamed.
+ */
+static void
+alive_write(struct collector *co)
+{
+	char tmp[320];
+	size_t i;
+	FILE *f;
+
+	if (co->alive_path[0] == '\0')
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", co->alive_path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(f, "%" PRIu64 "\n", daemon_now_ns());
+	for (i = 0; i < co->nalive; i++)
+		fprintf(f, "%u\t%s\t%s\n", co->alive[i].wkind,
+		    co->alive[i].host, co->alive[i].workload);
+	if (fclose(f) != 0 || rename(tmp, co->alive_path) != 0)
+		unlink(tmp);
+	co->nalive = 0;
+}
+
+/* A fresh start after an earlier collector: one gap per workload it saw. */
+static void
+gap_report(struct collector *co, const char *why)
+{
+	char line[WIRE_NAME_MAX + WIRE_HOST_MAX + 16], *host, *wl, *nl;
+	struct wire_event ev;
+	uint64_t since;
+	unsigned wkind;
+	FILE *f;
+	int n = 0;
+
+	if (co->alive_path[0] == '\0' ||
+	    (f = fopen(co->alive_path, "r")) == NULL)
+		return;
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    sscanf(line, "%" SCNu64, &since) != 1) {
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if (sscanf(line, "%u", &wkind) != 1 ||
+		    (host = strchr(line, '\t')) == NULL ||
+		    (wl = strchr(host + 1, '\t')) == NULL)
+			continue;
+		*wl++ = '\0';
+		host++;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = EV_LOSS;
+		ev.ts = daemon_now_ns();
+		ev.wkind = (uint8_t)wkind;
+		snprintf(ev.workload, sizeof(ev.workload), "%s", wl);
+		snprintf(ev.host, sizeof(ev.host), "%s", host);
+		ev.cause = WL_DOWN;
+		ev.since = since;
+		if (evbatch_add(co->eb, &ev) == 0)
+			n++;
+	}
+	fclose(f);
 	evbatch_flush(co->eb);
+	if (n > 0)
+		log_warnx("no collector ran for %llu s (%s): a gap reported on "
+		    "%d workload%s active before", (unsigned long long)
+		    ((daemon_now_ns() - since) / 1000000000ull), why, n,
+		    n == 1 ? "" : "s");
 }
 
 static void
@@ -175,7 +414,7 @@ sys_tick(uv_timer_t *t)
 {
 	struct collector *co = t->data;
 
-	kern_consume(co->k, on_record, co);	/* cgroup names first */
+	read_pass(co);			/* cgroup names first */
 	kern_syscalls(co->k, on_sys, co);
 	kern_losses(co->k, on_lost, co);
 	evbatch_flush(co->eb);
@@ -252,6 +491,7 @@ collectd_tick(struct daemon *d)
 		collect_active(co->c, mono_ns(),
 		    (now - co->last_active) * 1000000ull);
 		co->last_active = now;
+		alive_write(co);
 	}
 	evbatch_flush(co->eb);
 	if (d->conf.collectd.syscall_interval_ms == 0)
@@ -269,7 +509,8 @@ collectd_start(struct daemon *d)
 	struct kern_conf kc;
 	struct collect_conf cc;
 	struct timespec rt, mt;
-	char mnt[256], err[512];
+	char mnt[256], err[512], pindir[300];
+	const char *why;
 	int rc;
 
 	co->d = d;
@@ -287,10 +528,15 @@ collectd_start(struct daemon *d)
 	kc.syscalls = d->conf.collectd.syscall_interval_ms > 0;
 	kc.dns = d->conf.collectd.dns;
 	kc.cgroup_mnt = mnt;
+	conf_collect_pins(&d->conf, pindir, sizeof(pindir));
+	kc.pindir = pindir;
 	if ((co->k = kern_open(&kc, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return -EPERM;
 	}
+	co->ring = kern_ring(co->k);
+	snprintf(co->alive_path, sizeof(co->alive_path), "%s/collectd.alive",
+	    d->conf.state_dir);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
 	memset(&cc, 0, sizeof(cc));
@@ -301,21 +547,35 @@ collectd_start(struct daemon *d)
 	    1000000000ull + (uint64_t)rt.tv_nsec - (uint64_t)mt.tv_nsec;
 	cc.dns_grace_ns = d->conf.enforced.dns_grace_ms * 1000000ull;
 	cc.argv_max = d->conf.collectd.argv_max;
+	cc.cgname = kern_cgname;
+	cc.cgname_arg = co->k;
 	if ((co->eb = evbatch_new(d->rs, co->events_key,
 	    d->conf.redis.maxlen_events, on_batch_lost, co)) == NULL ||
-	    (co->c = collect_new(&cc, emit, co)) == NULL)
+	    (co->c = collect_new(&cc, emit, co)) == NULL ||
+	    (co->alive = calloc(ALIVE_MAX, sizeof(*co->alive))) == NULL)
 		return -ENOMEM;
+	rstream_on_written(d->rs, on_written, co);
 	co->last_active = uv_now(d->loop);
+	if (kern_resumed(co->k, &why))
+		log_info("reading on from the ring of the collector before: "
+		    "%llu bytes unread", (unsigned long long)
+		    ring_unread(co->ring));
+	else
+		gap_report(co, why);
 	/* Attached first, then the seed: nothing falls between. */
 	collect_tick(co->c, mono_ns());
-	collect_seed(co->c);
+	collect_seed(co->c, kern_resumed(co->k, NULL));
 	evbatch_flush(co->eb);
-	uv_poll_init(d->loop, &co->poll, kern_ringbuf_fd(co->k));
+	uv_poll_init(d->loop, &co->poll, kern_ring_fd(co->k));
 	co->poll.data = co;
-	uv_poll_start(&co->poll, UV_READABLE, on_ring);
 	uv_timer_init(d->loop, &co->sys_timer);
 	co->sys_timer.data = co;
-	co->handles = 2;
+	uv_timer_init(d->loop, &co->drain);
+	co->drain.data = co;
+	uv_timer_init(d->loop, &co->stop_wait);
+	co->stop_wait.data = co;
+	co->handles = 4;
+	read_pass(co);		/* what an earlier run left, and polls */
 	if (d->conf.collectd.syscall_interval_ms > 0)
 		uv_timer_start(&co->sys_timer, sys_tick,
 		    d->conf.collectd.syscall_interval_ms,
@@ -332,7 +592,10 @@ closed(uv_handle_t *h)
 
 	if (--co->handles > 0)
 		return;
-	/* Last word: what was lost in flight is counted, not silent. */
+	/* Last word: what was lost in flight is counted, not silent.  What
+	 * Redis confirms from now on is read again by the next collector. */
+	co->ring = NULL;
+	co->npass = 0;
 	kern_close(co->k);
 	co->k = NULL;
 	collect_free(co->c);
@@ -341,7 +604,34 @@ closed(uv_handle_t *h)
 	co->eb = NULL;
 	free(co->qloss);
 	co->qloss = NULL;
+	free(co->alive);
+	co->alive = NULL;
 	co->done(co->d);
+}
+
+static void
+close_all(struct collector *co)
+{
+	if (co->npass > 0)
+		log_warnx("stopping with %zu passes unconfirmed by Redis: the "
+		    "next collector reads them again", co->npass);
+	uv_timer_stop(&co->stop_wait);
+	uv_close((uv_handle_t *)&co->poll, closed);
+	uv_close((uv_handle_t *)&co->sys_timer, closed);
+	uv_close((uv_handle_t *)&co->drain, closed);
+	uv_close((uv_handle_t *)&co->stop_wait, closed);
+}
+
+/* At stop: wait (2 s at most) for Redis to confirm what was read. */
+static void
+on_stop_wait(uv_timer_t *t)
+{
+	struct collector *co = t->data;
+
+	if (co->npass == 0 || uv_now(t->loop) >= co->stop_until)
+		close_all(co);
+	else
+		uv_timer_start(t, on_stop_wait, 10, 0);
 }
 
 static void
@@ -351,6 +641,9 @@ collectd_stop(struct daemon *d, daemon_done_fn *done)
 
 	co->done = done;
 	if (co->handles == 0) {
+		free(co->alive);
+		co->alive = NULL;
+		co->ring = NULL;
 		kern_close(co->k);
 		co->k = NULL;
 		collect_free(co->c);
@@ -360,13 +653,19 @@ collectd_stop(struct daemon *d, daemon_done_fn *done)
 		done(d);
 		return;
 	}
-	kern_consume(co->k, on_record, co);
-	sys_tick(&co->sys_timer);	/* flushes the batches */
-	stats_publish(co);
-	uv_poll_stop(&co->poll);
+	poll_set(co, 0);
+	uv_timer_stop(&co->drain);
 	uv_timer_stop(&co->sys_timer);
-	uv_close((uv_handle_t *)&co->poll, closed);
-	uv_close((uv_handle_t *)&co->sys_timer, closed);
+	read_pass(co);
+	sys_tick(&co->sys_timer);	/* flushes the batches */
+	uv_timer_stop(&co->drain);
+	collect_active(co->c, mono_ns(), (uv_now(d->loop) - co->last_active) *
+	    1000000ull);
+	evbatch_flush(co->eb);
+	alive_write(co);
+	stats_publish(co);
+	co->stop_until = uv_now(d->loop) + 2000;
+	on_stop_wait(&co->stop_wait);
 }
 
 static const struct daemon_ops collectd_ops = {

@@ -95,6 +95,7 @@ static const struct conf_key profiled_keys[] = {
 	U64(struct conf_profiled, max_entries, 16, 1000000),
 	U64(struct conf_profiled, cidr_siblings, 2, 256),
 	DUR(struct conf_profiled, idle_expiry_ms, "idle_expiry"),
+	DUR(struct conf_profiled, clean_ms, "partial_clean"),
 	STR(struct conf_profiled, signatures),
 	STR(struct conf_profiled, signatures_dir),
 	END,
@@ -193,6 +194,12 @@ conf_defaults(struct paddock_conf *c)
 		    "/sys/fs/bpf/paddock");
 	c->enforced.dns_grace_ms = 30000;
 	c->enforced.rate_per_sec = 20;
+}
+
+void
+conf_collect_pins(const struct paddock_conf *c, char *dst, size_t n)
+{
+	snprintf(dst, n, "%s-collect", c->enforced.bpffs);
 }
 
 static int

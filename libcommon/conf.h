@@ -46,6 +46,7 @@ struct conf_profiled {
 	uint64_t	max_entries;	/* beyond this the profile is too-large */
 	uint64_t	cidr_siblings;	/* addresses sharing a /24 before CIDR */
 	uint64_t	idle_expiry_ms;	/* never promoted, idle: forgotten; 0 never */
+	uint64_t	clean_ms;	/* after a loss, partial this long; 0 quiet */
 	char		signatures[256];
 	char		signatures_dir[256];
 };
@@ -87,6 +88,8 @@ struct paddock_conf {
 extern const char *const conf_stage_names[];
 
 void	conf_defaults(struct paddock_conf *c);
+/* The collector's pin directory: enforced.bpffs with "-collect". */
+void	conf_collect_pins(const struct paddock_conf *c, char *dst, size_t n);
 /*
  * Load path over the defaults.  Returns 0, -ENOENT when the file does not
  * exist, or -EINVAL with "file:line:col: problem" in err.

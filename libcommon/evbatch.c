@@ -37,6 +37,7 @@ struct evbatch {
 	int32_t		*index;		/* slot + 1, or 0 */
 	size_t		 isize;		/* a power of two, > 2 * cap */
 	struct wire_buf	 enc;		/* one event, encoded */
+	uint64_t	 cookie;	/* for rstream_add */
 	struct evbatch_stats st;
 };
 
@@ -112,7 +113,8 @@ publish(struct evbatch *eb, struct slot *s)
 	f[4] = (struct rs_field){ "what", what, strlen(what) };
 	f[5] = (struct rs_field){ "count", count, strlen(count) };
 	f[6] = (struct rs_field){ "msgpack", s->body.data, s->body.len };
-	if ((rc = rstream_add(eb->rs, eb->key, eb->maxlen, f, 7, 0)) == 0) {
+	if ((rc = rstream_add(eb->rs, eb->key, eb->maxlen, f, 7,
+	    eb->cookie)) == 0) {
 		eb->st.batches++;
 		eb->st.events += n;
 	} else {
@@ -224,6 +226,12 @@ evbatch_add(struct evbatch *eb, const struct wire_event *ev)
 	if (wire_batch_count(&s->body) >= WIRE_BATCH_MAX)
 		publish(eb, s);
 	return 0;
+}
+
+void
+evbatch_cookie(struct evbatch *eb, uint64_t cookie)
+{
+	eb->cookie = cookie;
 }
 
 void

@@ -13,7 +13,9 @@
  *
  * A batch the write queue refuses (Redis away for long: -ENOBUFS) is
  * reported to the caller's lost() with its workload and the number of
- * events in it, so that the loss is counted on that workload.
+ * events in it, so that the loss is counted on that workload.  Each batch
+ * is queued with the cookie last set (evbatch_cookie), which rstream's
+ * written callback gives back once Redis has it.
  */
 #ifndef PADDOCK_EVBATCH_H
 #define PADDOCK_EVBATCH_H
@@ -39,6 +41,8 @@ struct evbatch	*evbatch_new(struct rstream *rs, const char *key,
 		    uint64_t maxlen, evbatch_lost_fn *lost, void *arg);
 /* Add one event to its workload's batch: 0, -EINVAL (logged), -ENOMEM. */
 int		 evbatch_add(struct evbatch *eb, const struct wire_event *ev);
+/* The cookie of the batches queued from now on. */
+void		 evbatch_cookie(struct evbatch *eb, uint64_t cookie);
 /* Queue every open batch. */
 void		 evbatch_flush(struct evbatch *eb);
 void		 evbatch_stats(const struct evbatch *eb, struct evbatch_stats *st);

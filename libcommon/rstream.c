@@ -677,6 +677,8 @@ writer_reply(redisAsyncContext *ac, void *reply, void *priv)
 			log_warnx("redis refused XADD to %s (%llu so far): %s",
 			    e->argv[1], (unsigned long long)rs->st.rejected,
 			    r->str);
+		if (rs->written_fn != NULL)
+			rs->written_fn(rs->written_arg, e->cookie, NULL);
 	} else {
 		rs->st.written++;
 		if (rs->written_fn != NULL)

@@ -96,7 +96,8 @@ struct rs_msg {
 
 typedef int	rs_handler_fn(void *arg, const struct rs_msg *m, char *err,
 		    size_t errlen);
-/* Called once per confirmed XADD with the cookie given to rstream_add. */
+/* Called once per XADD that left the queue, with the cookie given to
+ * rstream_add: id is the entry's id, or NULL when Redis refused it. */
 typedef void	rs_written_fn(void *arg, uint64_t cookie, const char *id);
 typedef void	rs_ready_fn(void *arg, int up);
 typedef void	rs_reply_fn(void *arg, struct redisReply *r);

@@ -85,6 +85,7 @@ const char *const wire_dim_names[] = {
 };
 const char *const wire_mode_names[] = { "off", "alert", "block", NULL };
 const char *const wire_action_names[] = { "alerted", "denied", "killed", NULL };
+const char *const wire_loss_names[] = { "kernel", "queue", "down", NULL };
 const char *const wire_status_names[] = {
 	"learning", "stable", "too-large", "expired", NULL,
 };
@@ -153,6 +154,8 @@ static const struct wire_field event_fields[] = {
 	F(E, "syscalls", syscalls, WF_BIN, WIRE_SYSCALL_BYTES, 0,
 	    EVB(EV_SYSCALLS), EVB(EV_SYSCALLS), NULL, NULL),
 	F(E, "lost", lost, WF_U64, 0, 0, EVB(EV_LOSS), EVB(EV_LOSS), NULL, NULL),
+	F(E, "cause", cause, WF_ENUM, 0, 0, 0, EVB(EV_LOSS), wire_loss_names, NULL),
+	F(E, "since", since, WF_U64, 0, 0, 0, EVB(EV_LOSS), NULL, NULL),
 	F(E, "span", span, WF_U64, 0, 0, EVB(EV_ACTIVE), EVB(EV_ACTIVE), NULL, NULL),
 	F(E, "procs", procs, WF_U32, 0, 0, 0, EVB(EV_ACTIVE), NULL, NULL),
 };
@@ -1614,7 +1617,15 @@ summary_event(const struct wire_event *e, char *dst, size_t n)
 		break;
 	}
 	case EV_LOSS:
-		snprintf(dst, n, "loss %llu events", (unsigned long long)e->lost);
+		if (e->lost == 0 && e->cause == WL_DOWN)
+			snprintf(dst, n, "loss 0 events (down: a gap of unknown "
+			    "size, %llu s)", (unsigned long long)(e->since > 0 &&
+			    e->ts > e->since ? (e->ts - e->since) /
+			    1000000000ull : 0));
+		else
+			snprintf(dst, n, "loss %llu events (%s)",
+			    (unsigned long long)e->lost,
+			    name_of(wire_loss_names, e->cause));
 		break;
 	case EV_ACTIVE:
 		snprintf(dst, n, "active %u process%s for %llu ms", e->procs,

@@ -132,6 +132,13 @@ enum wire_status {
 	WS__MAX,
 };
 
+/* Why events of a workload were not seen (EV_LOSS cause). */
+enum wire_loss {
+	WL_KERNEL = 0,		/* the ring buffer had no room */
+	WL_QUEUE = 1,		/* the write queue refused the batch */
+	WL_DOWN = 2,		/* no collector was running */
+};
+
 /* A NUL-separated argument vector. */
 struct wire_argv {
 	char		*buf;
@@ -189,7 +196,9 @@ struct wire_event {
 	/* EV_SYSCALLS */
 	uint8_t		 syscalls[WIRE_SYSCALL_BYTES];
 	/* EV_LOSS */
-	uint64_t	 lost;
+	uint64_t	 lost;		/* events lost; 0: not known (a gap) */
+	uint8_t		 cause;		/* enum wire_loss */
+	uint64_t	 since;		/* ns: the loss began; 0 not known */
 	/* EV_ACTIVE */
 	uint64_t	 span;		/* ns of activity this event stands for */
 	uint32_t	 procs;		/* live processes at the time */
@@ -400,6 +409,7 @@ extern const char *const wire_dim_names[];
 extern const char *const wire_mode_names[];
 extern const char *const wire_action_names[];
 extern const char *const wire_status_names[];
+extern const char *const wire_loss_names[];
 
 /* "rw", "r", "x" ... for WM_* bits. */
 const char	*wire_mode_bits(uint32_t mode, char buf[4]);

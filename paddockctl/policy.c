@@ -873,6 +873,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	redisContext *c;
 	redisReply *r, *names;
 	json_t *o = json_object(), *daemons = json_array(), *pols = json_array();
+	json_t *partial = json_array();
 	json_t *d, *p, *backends;
 	const char *key2;
 	json_error_t jerr;
@@ -943,8 +944,37 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	    i < names->elements; i++) {
 		const char *w = names->element[i]->str;
 		json_t *acks = json_object();
-		redisReply *rev;
+		redisReply *rev, *pm;
 
+		/* A partial profile: what was not seen, and when. */
+		snprintf(key, sizeof(key), "%sprof:{%s}:meta",
+		    ctl->conf.redis.prefix, w);
+		pm = redisCommand(c, "HMGET %s complete lost gaps loss_from_ms "
+		    "loss_to_ms", key);
+		if (pm != NULL && pm->type == REDIS_REPLY_ARRAY &&
+		    pm->elements == 5 && pm->element[0]->str != NULL &&
+		    strcmp(pm->element[0]->str, "0") == 0) {
+			long long f = pm->element[3]->str ?
+			    atoll(pm->element[3]->str) : 0;
+			long long t = pm->element[4]->str ?
+			    atoll(pm->element[4]->str) : 0;
+			char a[40] = "", b[40] = "";
+
+			if (f > 0) {
+				wire_time_iso((uint64_t)f * 1000000ull, a,
+				    sizeof(a));
+				wire_time_iso((uint64_t)(t > f ? t : f) *
+				    1000000ull, b, sizeof(b));
+			}
+			json_array_append_new(partial, json_pack(
+			    "{s:s, s:I, s:I, s:o}", "workload", w, "lost_events",
+			    (json_int_t)(pm->element[1]->str ?
+			    atoll(pm->element[1]->str) : 0), "loss_gaps",
+			    (json_int_t)(pm->element[2]->str ?
+			    atoll(pm->element[2]->str) : 0), "loss_window",
+			    f > 0 ? json_pack("[ss]", a, b) : json_null()));
+		}
+		freeReplyObject(pm);
 		snprintf(key, sizeof(key), "%sstate:{%s}", ctl->conf.redis.prefix,
 		    w);
 		rev = redisCommand(c, "HGET %s rev", key);
@@ -972,6 +1002,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	}
 	freeReplyObject(names);
 	json_object_set_new(o, "policies", pols);
+	json_object_set_new(o, "partial", partial);
 	json_object_set_new(o, "streams", backlogs(ctl, c));
 	redisFree(c);
 	if (ctl->output != CTL_OUT_TABLE) {
@@ -1004,6 +1035,22 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 			    (long long)json_integer_value(json_object_get(g,
 			    "pending")), (long long)json_integer_value(
 			    json_object_get(p, "length")));
+	}
+	json_array_foreach(partial, i, p) {
+		json_t *win = json_object_get(p, "loss_window");
+
+		printf("partial   %-28s %lld events lost, %lld gaps",
+		    json_string_value(json_object_get(p, "workload")),
+		    (long long)json_integer_value(json_object_get(p,
+		    "lost_events")), (long long)json_integer_value(
+		    json_object_get(p, "loss_gaps")));
+		if (json_is_array(win))
+			printf(", %s .. %s", json_string_value(
+			    json_array_get(win, 0)), json_string_value(
+			    json_array_get(win, 1)));
+		else
+			printf(" (started before the collector)");
+		printf("\n");
 	}
 	if (json_array_size(pols) == 0)
 		printf("policies  none yet (paddockctl promote NAME --to alert)\n");

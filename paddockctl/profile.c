@@ -79,6 +79,22 @@ workload_json(struct ctl *ctl, redisContext *c, const char *w)
 	s = hget(m, "status");
 	json_object_set_new(o, "status", json_string(s ? s : "learning"));
 	json_object_set_new(o, "complete", json_boolean(hnum(m, "complete")));
+	/* Why partial, and until when: what the loss was, over which time. */
+	json_object_set_new(o, "lost_events", json_integer(hnum(m, "lost")));
+	json_object_set_new(o, "loss_gaps", json_integer(hnum(m, "gaps")));
+	if (hnum(m, "loss_from_ms") > 0) {
+		char a[40], b[40];
+		long long f = hnum(m, "loss_from_ms"), t = hnum(m, "loss_to_ms");
+
+		wire_time_iso((uint64_t)f * 1000000ull, a, sizeof(a));
+		wire_time_iso((uint64_t)(t > f ? t : f) * 1000000ull, b,
+		    sizeof(b));
+		json_object_set_new(o, "loss_window", json_pack("[ss]", a, b));
+	} else
+		json_object_set_new(o, "loss_window", json_null());
+	json_object_set_new(o, "complete_in_seconds", hget(m, "complete_in") &&
+	    hnum(m, "complete_in") >= 0 ? json_integer(hnum(m, "complete_in")) :
+	    hnum(m, "complete") ? json_integer(0) : json_null());
 	s = hget(m, "novelty");
 	json_object_set_new(o, "novelty_per_hour", json_real(s ? atof(s) : 0));
 	s = hget(m, "trend");
@@ -94,7 +110,8 @@ workload_json(struct ctl *ctl, redisContext *c, const char *w)
 		const char *status = hget(m, "status");
 		const char *next = NULL;
 
-		if (status != NULL && strcmp(status, "stable") == 0)
+		if (status != NULL && strcmp(status, "stable") == 0 &&
+		    hnum(m, "complete"))
 			next = strcmp(st, "discovered") == 0 ? "learning" :
 			    strcmp(st, "learning") == 0 ? "alert" :
 			    strcmp(st, "alert") == 0 ? "enforce" : NULL;
@@ -201,6 +218,33 @@ print_table(struct wrow *rows, size_t n)
 		    "partial",
 		    json_real_value(json_object_get(o, "novelty_per_hour")),
 		    rows[i].risk, reasons[0] ? reasons : "-");
+	}
+	/* Partial ones: what was not seen, when, and until when. */
+	for (i = 0; i < n; i++) {
+		json_t *o = rows[i].o, *win = json_object_get(o, "loss_window");
+		json_t *in = json_object_get(o, "complete_in_seconds");
+		long long lost = (long long)json_integer_value(
+		    json_object_get(o, "lost_events"));
+		long long gaps = (long long)json_integer_value(
+		    json_object_get(o, "loss_gaps"));
+
+		if (json_is_true(json_object_get(o, "complete")))
+			continue;
+		printf("partial %s: ", rows[i].name);
+		if (lost > 0 || gaps > 0)
+			printf("%lld events lost, %lld gap%s of unknown size, "
+			    "%s .. %s", lost, gaps, gaps == 1 ? "" : "s",
+			    json_is_array(win) ? json_string_value(
+			    json_array_get(win, 0)) : "?",
+			    json_is_array(win) ? json_string_value(
+			    json_array_get(win, 1)) : "?");
+		else
+			printf("processes started before the collector");
+		if (json_is_integer(in))
+			printf("; complete after %llds more activity\n",
+			    (long long)json_integer_value(in));
+		else
+			printf("\n");
 	}
 }
 

@@ -36,6 +36,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "bpfpin.h"
 #include "cgroup.h"
 #include "secret.h"
 #include "ctl.h"
@@ -574,27 +575,15 @@ static int
 disable_pins(const char *pindir)
 {
 	char path[600], mnt[256];
-	struct dirent *e;
-	DIR *d;
-	int n = 0, bad = 0;
+	int n, bad;
 
-	if ((d = opendir(pindir)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		fprintf(stderr, "paddockctl: %s: %s\n", pindir, strerror(errno));
+	if (access(pindir, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	if ((n = bpfpin_clear(pindir)) < 0) {
+		fprintf(stderr, "paddockctl: %s: %s\n", pindir, strerror(-n));
 		return CTL_EXIT_FAIL;
 	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pindir, e->d_name);
-		if (unlink(path) == 0)
-			n++;
-		else
-			bad++;
-	}
-	closedir(d);
-	rmdir(pindir);
+	bad = access(pindir, F_OK) == 0;	/* a pin would not go */
 	/* paddockctl run's parent cgroup goes too, when no workload is in it
 	 * (rmdir refuses a cgroup with children or processes). */
 	if (cgroup_find_mount(mnt, sizeof(mnt)) == 0) {
@@ -608,8 +597,8 @@ disable_pins(const char *pindir)
 static int
 cmd_down(struct ctl *ctl, int argc, char **argv)
 {
-	char dir[512], prog[400], sock[600], bindir[256];
-	int i;
+	char dir[512], prog[400], sock[600], bindir[256], pins[300];
+	int i, n;
 
 	if (parse_stack_opts(ctl, argc, argv,
 	    "paddockctl down [--state-dir DIR] [--disable]") < 0)
@@ -648,6 +637,12 @@ cmd_down(struct ctl *ctl, int argc, char **argv)
 			printf("redis-server: stopped (pid %ld)\n", (long)rpid);
 		stop_pid(dir, "redis", REDIS_SERVER);
 	}
+	/* The collector's programs outlive it so that a restart loses
+	 * nothing; down means stop observing, so they go too. */
+	conf_collect_pins(&ctl->conf, pins, sizeof(pins));
+	if ((n = bpfpin_clear(pins)) > 0)
+		printf("collection: detached (%d pins removed from %s)\n", n,
+		    pins);
 	if (ctl->disable)
 		return disable_pins(ctl->conf.enforced.bpffs);
 	return 0;

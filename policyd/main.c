@@ -285,17 +285,21 @@ policy_store(struct engine *e, const char *w, json_t *doc, uint64_t rev,
 }
 
 static int
-profile_status(struct engine *e, const char *w, uint64_t *risk)
+profile_status(struct engine *e, const char *w, uint64_t *risk,
+    int *complete)
 {
 	char k[WIRE_NAME_MAX + 80];
 	redisReply *r;
 	int st = -1, i;
 
 	*risk = 0;
+	*complete = 0;
 	snprintf(k, sizeof(k), "%sprof:{%s}:meta", e->d->conf.redis.prefix, w);
-	if ((r = cmd(e, "HMGET %s status risk", k)) == NULL)
+	if ((r = cmd(e, "HMGET %s status risk complete", k)) == NULL)
 		return -1;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+		*complete = r->element[2]->str != NULL &&
+		    strcmp(r->element[2]->str, "1") == 0;
 		for (i = 0; r->element[0]->str != NULL && i < WS__MAX; i++)
 			if (strcmp(r->element[0]->str, wire_status_name(
 			    (unsigned)i)) == 0)
@@ -350,7 +354,7 @@ transition(struct engine *e, const char *w, struct transition *t,
 		snprintf(msg, msglen, "Redis is not answering");
 		return rc;
 	}
-	t->profile_status = profile_status(e, w, &risk);
+	t->profile_status = profile_status(e, w, &risk, &t->profile_complete);
 	if ((rc = stage_apply(&cur, t, &next, err, sizeof(err))) < 0) {
 		snprintf(msg, msglen, "%s: %s", w, err);
 		return rc;
@@ -831,8 +835,9 @@ on_profile(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 		audit(e, "rule:initial-stage", p.workload, "register", "",
 		    init, "first profile of a new workload");
 	}
-	/* When it became stable, for the learning -> alert rule. */
-	if (p.status == WS_STABLE)
+	/* When it became stable (and complete), for the learning -> alert
+	 * rule: a partial profile is not promoted by a rule. */
+	if (p.status == WS_STABLE && p.complete)
 		freeReplyObject(cmd(e, "HSETNX %s stable_since_ms %s", k, t));
 	else
 		freeReplyObject(cmd(e, "HDEL %s stable_since_ms", k));
@@ -957,7 +962,7 @@ rules(struct engine *e)
 		struct wstate cur;
 		uint64_t rev, risk, stable, since;
 		redisReply *s;
-		int exists, stage;
+		int exists, stage, complete;
 
 		if (state_get(e, w, &cur, &rev, &exists) < 0 || !exists)
 			continue;
@@ -968,7 +973,8 @@ rules(struct engine *e)
 		stage = wstate_stage(&cur);
 		if (stage == CONF_STAGE_LEARNING && stable > 0 &&
 		    now - stable >= pc->learn_stable_ms &&
-		    (profile_status(e, w, &risk), risk >= pc->min_risk)) {
+		    (profile_status(e, w, &risk, &complete),
+		    risk >= pc->min_risk)) {
 			t.to = CONF_STAGE_ALERT;
 			snprintf(why, sizeof(why), "profile stable for %llu s "
 			    "(rule: %llu s), risk %llu >= %llu",

@@ -28,12 +28,14 @@ struct transition {
 	int		 force;		/* accept a profile that is not stable */
 	int		 automatic;	/* a rule, not a person: one step only */
 	int		 profile_status; /* enum wire_status, or -1: no profile */
+	int		 profile_complete; /* 0: partial (events not seen) */
 };
 
 /*
  * Apply t to cur into next, or explain in err why not (-EINVAL): a
  * promotion must raise and a demotion lower every dimension it touches;
- * promoting to alert or enforce needs a stable profile unless forced;
+ * promoting to alert or enforce needs a stable and complete profile
+ * unless forced;
  * automation never skips a stage.
  */
 int	stage_apply(const struct wstate *cur, const struct transition *t,

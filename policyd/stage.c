@@ -7,7 +7,8 @@
  * stage; the workload's own stage is the lowest of them, so "enforce" means
  * every dimension blocks.  People may move a stage by any distance, up
  * (promote) or down (demote); promoting into alert or enforce compiles the
- * profile into a policy, so it needs a stable profile unless forced.  Rules
+ * profile into a policy, so it needs a stable and complete profile (none
+ * of its events lost lately) unless forced.  Rules
  * move one step at a time and never skip a stage.
  */
 #include <errno.h>
@@ -51,6 +52,16 @@ stage_apply(const struct wstate *cur, const struct transition *t,
 			return -EINVAL;
 		}
 		next->dim[d] = t->to;
+	}
+	if (t->promote && t->to >= CONF_STAGE_ALERT && !t->force &&
+	    t->profile_status >= 0 && !t->profile_complete) {
+		snprintf(err, errlen, "the profile is partial: events of this "
+		    "workload were not seen (lost, or no collector ran, or it "
+		    "started before the collector), and a policy from it could "
+		    "block what they were; paddockctl workloads says what and "
+		    "when, and until when; or use --force");
+		*next = *cur;
+		return -EINVAL;
 	}
 	if (t->promote && t->to >= CONF_STAGE_ALERT && !t->force &&
 	    t->profile_status != WS_STABLE) {

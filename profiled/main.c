@@ -908,6 +908,7 @@ profiled_start(struct daemon *d)
 	p->gc.cidr_siblings = (uint32_t)c->cidr_siblings;
 	p->rc.quiet_ms = c->quiet_ms;
 	p->rc.max_entries = c->max_entries;
+	p->rc.clean_ms = c->clean_ms ? c->clean_ms : c->quiet_ms;
 	catalog_load(p);
 	p->rd = rstream_reader_new(d->rs, p->events_key, "profiled",
 	    d->consumer, "0", on_event, p);

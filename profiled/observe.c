@@ -192,6 +192,11 @@ observe(const struct wire_event *ev, struct obs *o)
 		break;
 	case EV_LOSS:
 		o->lost = ev->lost;
+		o->gaps = ev->lost == 0;
+		o->loss_from_ms = (ev->since != 0 && ev->since < ev->ts ?
+		    ev->since : ev->ts) / 1000000;
+		if (o->loss_from_ms == 0)
+			o->loss_from_ms = 1;
 		break;
 	default:
 		break;
@@ -230,6 +235,10 @@ obs_merge(struct obs *into, struct obs *o)
 	into->flags |= o->flags;
 	into->active_ms += o->active_ms;
 	into->lost += o->lost;
+	into->gaps += o->gaps;
+	if (o->loss_from_ms != 0 && (into->loss_from_ms == 0 ||
+	    o->loss_from_ms < into->loss_from_ms))
+		into->loss_from_ms = o->loss_from_ms;
 	obs_free(o);
 	return 0;
 }

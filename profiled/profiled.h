@@ -115,7 +115,9 @@ struct obs {
 	struct pset	 entries;
 	uint32_t	 flags;		/* OF_* */
 	uint64_t	 active_ms;	/* EV_ACTIVE span */
-	uint64_t	 lost;		/* EV_LOSS */
+	uint64_t	 lost;		/* EV_LOSS: events counted */
+	uint64_t	 gaps;		/* EV_LOSS of unknown size */
+	uint64_t	 loss_from_ms;	/* the earliest loss began; 0 none */
 	uint64_t	 ts_ms;		/* the (first) event's time */
 	uint64_t	 last_ms;	/* the last event's, when merged */
 };
@@ -195,6 +197,9 @@ struct store_meta {
 	uint64_t	 active_ms;	/* summed over hosts */
 	uint64_t	 changed_active_ms; /* active time at the last change */
 	uint64_t	 lost;
+	uint64_t	 gaps;		/* losses of unknown size */
+	uint64_t	 loss_from_ms, loss_to_ms;	/* the losses' window */
+	uint64_t	 loss_active_ms;	/* active time at the last loss */
 	int		 overflow;
 	int		 ai;		/* discovery found AI evidence */
 	uint64_t	 first_ms, last_ms;
@@ -224,6 +229,7 @@ int	store_entry_parse(const char *json, size_t len, struct pentry *e);
 struct ready_conf {
 	uint64_t	 quiet_ms;
 	uint64_t	 max_entries;
+	uint64_t	 clean_ms;	/* active time after a loss: complete */
 };
 
 struct ready {
@@ -232,6 +238,7 @@ struct ready {
 	double		 novelty;	/* view entries added per active hour */
 	double		 trend;		/* this window minus the one before */
 	uint64_t	 quiet_for_ms;	/* active time since the last change */
+	uint64_t	 clean_left_ms;	/* active time until complete; 0 is */
 };
 
 /*

@@ -79,6 +79,21 @@ const char store_apply_lua[] =
 "if tonumber(ARGV[7]) > 0 then\n"
 "  redis.call('HINCRBY', meta, 'lost', ARGV[7])\n"
 "end\n"
+"local lf = tonumber(ARGV[12])\n"
+"if lf > 0 then\n"
+"  if tonumber(ARGV[11]) > 0 then\n"
+"    redis.call('HINCRBY', meta, 'gaps', ARGV[11])\n"
+"  end\n"
+"  local of = tonumber(redis.call('HGET', meta, 'loss_from_ms') or '0')\n"
+"  if of == 0 or lf < of then\n"
+"    redis.call('HSET', meta, 'loss_from_ms', lf)\n"
+"  end\n"
+"  if tl > tonumber(redis.call('HGET', meta, 'loss_to_ms') or '0') then\n"
+"    redis.call('HSET', meta, 'loss_to_ms', tl)\n"
+"  end\n"
+"  redis.call('HSET', meta, 'loss_active_ms',\n"
+"    redis.call('HGET', meta, 'active_ms') or '0')\n"
+"end\n"
 "local dimstage = {[0] = 'stage:exec', [1] = 'stage:file',\n"
 "  [2] = 'stage:net', [3] = 'stage:syscall', [4] = 'stage:net',\n"
 "  [5] = 'stage:exec'}\n"
@@ -86,7 +101,7 @@ const char store_apply_lua[] =
 "  local st = redis.call('HGET', KEYS[4], dimstage[d] or 'stage')\n"
 "  return st == 'alert' or st == 'enforce'\n"
 "end\n"
-"local maxe, added, i = tonumber(ARGV[8]), 0, 11\n"
+"local maxe, added, i = tonumber(ARGV[8]), 0, 13\n"
 "while i + 10 <= #ARGV do\n"
 "  local f, mode = ARGV[i], tonumber(ARGV[i + 4])\n"
 "  local ef, el, ec = tonumber(ARGV[i + 8]), tonumber(ARGV[i + 9]),\n"
@@ -131,7 +146,7 @@ const char store_apply_lua[] =
 "  end\n"
 "  i = i + 11\n"
 "end\n"
-"if i > 11 then\n"
+"if i > 13 then\n"
 "  if not redis.call('HGET', meta, 'rawver') then\n"
 "    local base = string.format('%.0f', ts * 1000)\n"
 "    redis.call('HSET', meta, 'rawver', base, 'rawver_base', base)\n"
@@ -158,7 +173,14 @@ const char store_commit_lua[] =
 "local ost = redis.call('HGET', meta, 'status')\n"
 "local rev = tonumber(redis.call('HGET', meta, 'rev') or '0')\n"
 "local bump = 0\n"
-"if odig ~= ARGV[2] or ost ~= ARGV[3] then\n"
+"local changed = odig ~= ARGV[2] or ost ~= ARGV[3]\n"
+"for i = 6, #ARGV - 1, 2 do\n"
+"  if ARGV[i] == 'complete' and\n"
+"     ARGV[i + 1] ~= redis.call('HGET', meta, 'complete') then\n"
+"    changed = true\n"
+"  end\n"
+"end\n"
+"if changed then\n"
 "  rev = redis.call('HINCRBY', meta, 'rev', 1)\n"
 "  bump = 1\n"
 "end\n"
@@ -307,6 +329,8 @@ store_apply_argv(const struct store_conf *sc, const char *workload,
 	rc |= sargv_addf(a, "%llu", (unsigned long long)sc->seen_max);
 	rc |= sargv_addf(a, "%llu", (unsigned long long)(o->last_ms > o->ts_ms ?
 	    o->last_ms : o->ts_ms));
+	rc |= sargv_addf(a, "%llu", (unsigned long long)o->gaps);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)o->loss_from_ms);
 	for (i = 0; i < o->entries.n && rc == 0; i++) {
 		const struct pentry *e = &o->entries.v[i];
 
@@ -522,6 +546,14 @@ meta_field(struct store_meta *m, const char *k, const redisReply *v)
 		m->changed_active_ms = u64(v);
 	else if (strcmp(k, "lost") == 0)
 		m->lost = u64(v);
+	else if (strcmp(k, "gaps") == 0)
+		m->gaps = u64(v);
+	else if (strcmp(k, "loss_from_ms") == 0)
+		m->loss_from_ms = u64(v);
+	else if (strcmp(k, "loss_to_ms") == 0)
+		m->loss_to_ms = u64(v);
+	else if (strcmp(k, "loss_active_ms") == 0)
+		m->loss_active_ms = u64(v);
 	else if (strcmp(k, "overflow") == 0)
 		m->overflow = u64(v) != 0;
 	else if (strcmp(k, "ai") == 0)
@@ -657,7 +689,22 @@ ready_eval(const struct ready_conf *rc, const struct store_meta *m,
 	    ((double)window / 3600000.0) : 0.0);
 	out->quiet_for_ms = now > m->changed_active_ms ?
 	    now - m->changed_active_ms : 0;
-	out->complete = !(m->flags & OF_SEEDED) && m->lost == 0;
+	/*
+	 * Partial: a process predates the collector, or events were lost.
+	 * Complete again once the workload has been active for clean_ms
+	 * since (the evidence has had the time a stable profile needs to
+	 * show what the loss hid).
+	 */
+	out->clean_left_ms = 0;
+	if ((m->flags & OF_SEEDED) || m->lost > 0 || m->gaps > 0) {
+		uint64_t since = m->lost > 0 || m->gaps > 0 ?
+		    m->loss_active_ms : 0;
+		uint64_t clean = m->active_ms > since ? m->active_ms - since : 0;
+
+		out->clean_left_ms = rc->clean_ms == 0 ? UINT64_MAX :
+		    clean >= rc->clean_ms ? 0 : rc->clean_ms - clean;
+	}
+	out->complete = out->clean_left_ms == 0;
 	if (m->overflow)
 		out->status = WS_TOO_LARGE;
 	else if (rc->quiet_ms > 0 && out->quiet_for_ms >= rc->quiet_ms)
@@ -794,6 +841,14 @@ store_view_json(const struct pset *view, const struct ready *rd,
 		json_array_append_new(fl, json_string("started-before-collector"));
 	json_object_set_new(o, "flags", fl);
 	json_object_set_new(o, "lost_events", json_integer((json_int_t)m->lost));
+	json_object_set_new(o, "loss_gaps", json_integer((json_int_t)m->gaps));
+	json_object_set_new(o, "loss_window", m->loss_from_ms == 0 ?
+	    json_null() : json_pack("[oo]", iso(m->loss_from_ms),
+	    iso(m->loss_to_ms > m->loss_from_ms ? m->loss_to_ms :
+	    m->loss_from_ms)));
+	json_object_set_new(o, "complete_in_seconds", rd->complete ?
+	    json_integer(0) : rd->clean_left_ms == UINT64_MAX ? json_null() :
+	    json_integer((json_int_t)((rd->clean_left_ms + 999) / 1000)));
 	json_object_set_new(o, "first_seen", iso(m->first_ms));
 	json_object_set_new(o, "last_seen", iso(m->last_ms));
 	cnt = json_object();
@@ -856,6 +911,10 @@ store_commit_argv(const struct store_conf *sc, const char *workload,
 	rc |= adds(a, reasons);
 	rc |= adds(a, "complete");
 	rc |= sargv_addf(a, "%u", rd->complete);
+	/* Active seconds until complete; -1: not while nothing is stable. */
+	rc |= adds(a, "complete_in");
+	rc |= sargv_addf(a, "%lld", rd->clean_left_ms == UINT64_MAX ? -1LL :
+	    (long long)((rd->clean_left_ms + 999) / 1000));
 	rc |= adds(a, "novelty");
 	rc |= sargv_addf(a, "%.3f", rd->novelty);
 	rc |= adds(a, "trend");

@@ -33,6 +33,10 @@
  *                                 vmread (process_vm_readv of 1 byte) or
  *                                 getfd
  *                                 (pidfd_getfd of its fd 0); print "done"
+ *   actor create DIR N US         create DIR/f0 .. DIR/f<N-1>, one every US
+ *                                 microseconds, with nothing else in
+ *                                 between (one open record each); print
+ *                                 "created N"
  *   actor unlinkat DIR NAME       unlinkat(fd, NAME) with fd an O_PATH
  *                                 descriptor of DIR (not an open the file
  *                                 dimension sees); print "removed"
@@ -56,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
@@ -416,6 +421,24 @@ main(int argc, char **argv)
 			udp("127.0.0.1", 9, "x", 1, s);
 		}
 		close(s);
+		return 0;
+	}
+	if (argc >= 5 && strcmp(argv[1], "create") == 0) {
+		int i, n = atoi(argv[3]), fd;
+		long us = atol(argv[4]);
+		struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+		char p[512];
+
+		for (i = 0; i < n; i++) {
+			snprintf(p, sizeof(p), "%s/f%d", argv[2], i);
+			if ((fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC,
+			    0600)) < 0)
+				err(1, "%s", p);
+			close(fd);
+			if (us > 0)
+				nanosleep(&ts, NULL);
+		}
+		printf("created %d\n", n);
 		return 0;
 	}
 	if (argc >= 4 && strcmp(argv[1], "unlinkat") == 0) {

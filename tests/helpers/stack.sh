@@ -22,7 +22,7 @@ bg=""
 cleanup() {
 	for p in $bg; do kill "$p" 2>/dev/null || true; done
 	$ctl down --disable >/dev/null 2>&1 || true
-	rm -rf "$pins"
+	rm -rf "$pins" "$pins-collect"
 	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM

@@ -158,11 +158,13 @@ lifecycle_conf(char *buf, size_t len)
 static void
 unpin_lifecycle(void)
 {
-	char cmd[128];
+	char cmd[256];
 
+	/* The enforcer's pins, and the collector's (which outlive it). */
 	snprintf(cmd, sizeof(cmd), "rm -rf /sys/fs/bpf/paddock-test-daemon-%ld "
+	    "/sys/fs/bpf/paddock-test-daemon-%ld-collect "
 	    "/tmp/paddock-test-daemon-%ld.yaml", (long)getpid(),
-	    (long)getpid());
+	    (long)getpid(), (long)getpid());
 	if (system(cmd) != 0)
 		print_message("cannot remove the test's pins\n");
 }

@@ -27,6 +27,7 @@ struct tcase {
 	int	from;		/* every dimension */
 	int	to, dim, promote, force, automatic, status;
 	int	ok;
+	int	partial;	/* the profile missed events */
 };
 
 static void
@@ -34,37 +35,44 @@ test_stage_machine(void **state)
 {
 	static const struct tcase cases[] = {
 		/* promote: up only; alert/enforce need a stable profile */
-		{ D, L, -1, 1, 0, 0, WS_LEARNING, 1 },
-		{ L, A, -1, 1, 0, 0, WS_STABLE, 1 },
-		{ L, A, -1, 1, 0, 0, WS_LEARNING, 0 },
-		{ L, A, -1, 1, 1, 0, WS_LEARNING, 1 },	/* --force */
-		{ L, A, -1, 1, 0, 0, WS_TOO_LARGE, 0 },
-		{ L, A, -1, 1, 0, 0, -1, 0 },		/* no profile */
-		{ A, E, -1, 1, 0, 0, WS_STABLE, 1 },
-		{ L, E, -1, 1, 0, 0, WS_STABLE, 1 },	/* people may skip */
-		{ A, A, -1, 1, 0, 0, WS_STABLE, 0 },	/* not a promotion */
-		{ E, A, -1, 1, 0, 0, WS_STABLE, 0 },
+		{ D, L, -1, 1, 0, 0, WS_LEARNING, 1, 0 },
+		{ L, A, -1, 1, 0, 0, WS_STABLE, 1, 0 },
+		{ L, A, -1, 1, 0, 0, WS_LEARNING, 0, 0 },
+		{ L, A, -1, 1, 1, 0, WS_LEARNING, 1, 0 },	/* --force */
+		{ L, A, -1, 1, 0, 0, WS_TOO_LARGE, 0, 0 },
+		{ L, A, -1, 1, 0, 0, -1, 0, 0 },		/* no profile */
+		{ A, E, -1, 1, 0, 0, WS_STABLE, 1, 0 },
+		{ L, E, -1, 1, 0, 0, WS_STABLE, 1, 0 },	/* people may skip */
+		{ A, A, -1, 1, 0, 0, WS_STABLE, 0, 0 },	/* not a promotion */
+		{ E, A, -1, 1, 0, 0, WS_STABLE, 0, 0 },
 		/* demote: down only, no profile needed */
-		{ E, A, -1, 0, 0, 0, WS_LEARNING, 1 },
-		{ E, L, -1, 0, 0, 0, -1, 1 },
-		{ A, A, -1, 0, 0, 0, -1, 0 },
-		{ L, A, -1, 0, 0, 0, -1, 0 },
+		{ E, A, -1, 0, 0, 0, WS_LEARNING, 1, 0 },
+		{ E, L, -1, 0, 0, 0, -1, 1, 0 },
+		{ A, A, -1, 0, 0, 0, -1, 0, 0 },
+		{ L, A, -1, 0, 0, 0, -1, 0, 0 },
 		/* automation never skips a stage */
-		{ L, A, -1, 1, 0, 1, WS_STABLE, 1 },
-		{ L, E, -1, 1, 0, 1, WS_STABLE, 0 },
-		{ D, A, -1, 1, 0, 1, WS_STABLE, 0 },
-		{ E, L, -1, 0, 0, 1, -1, 0 },
+		{ L, A, -1, 1, 0, 1, WS_STABLE, 1, 0 },
+		{ L, E, -1, 1, 0, 1, WS_STABLE, 0, 0 },
+		{ D, A, -1, 1, 0, 1, WS_STABLE, 0, 0 },
+		{ E, L, -1, 0, 0, 1, -1, 0, 0 },
 		/* one dimension */
-		{ A, E, WD_NET, 1, 0, 0, WS_STABLE, 1 },
-		{ L, A, WD_SYSCALL, 1, 0, 0, WS_LEARNING, 0 },
-		{ E, A, WD_FILE, 0, 0, 0, -1, 1 },
+		{ A, E, WD_NET, 1, 0, 0, WS_STABLE, 1, 0 },
+		{ L, A, WD_SYSCALL, 1, 0, 0, WS_LEARNING, 0, 0 },
+		{ E, A, WD_FILE, 0, 0, 0, -1, 1, 0 },
+		/* a partial profile: out of learning only by --force */
+		{ L, A, -1, 1, 0, 0, WS_STABLE, 0, 1 },
+		{ L, A, -1, 1, 0, 1, WS_STABLE, 0, 1 },	/* nor by a rule */
+		{ A, E, WD_NET, 1, 0, 0, WS_STABLE, 0, 1 },
+		{ L, A, -1, 1, 1, 0, WS_STABLE, 1, 1 },	/* --force */
+		{ D, L, -1, 1, 0, 0, WS_LEARNING, 1, 1 },	/* learning */
+		{ E, L, -1, 0, 0, 0, WS_STABLE, 1, 1 },	/* demote */
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct tcase *c = &cases[i];
 		struct transition t = { c->to, c->dim, c->promote, c->force,
-		    c->automatic, c->status };
+		    c->automatic, c->status, !c->partial };
 		struct wstate cur, next;
 		char err[512] = "";
 		int rc, d;
@@ -91,7 +99,7 @@ test_stage_per_dimension(void **state)
 {
 	struct wstate s, n;
 	struct transition t = { .to = E, .dim = WD_NET, .promote = 1,
-	    .profile_status = WS_STABLE };
+	    .profile_status = WS_STABLE, .profile_complete = 1 };
 	char err[256], txt[128];
 
 	wstate_init(&s, A);

@@ -669,6 +669,31 @@ test_readiness(void **state)
 	m.lost = 3;
 	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
 	assert_false(r.complete);
+	/* Complete again after clean_ms of activity since the last loss. */
+	rc.clean_ms = 60000;
+	m.loss_active_ms = 150000;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_false(r.complete);
+	assert_int_equal(r.clean_left_ms, 20000);
+	m.active_ms = 210000;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_true(r.complete);
+	/* A gap of unknown size counts the same; so does a seeded start,
+	 * from the workload's first activity. */
+	m.lost = 0;
+	m.gaps = 1;
+	m.loss_active_ms = 200000;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_false(r.complete);
+	m.gaps = 0;
+	m.flags = OF_SEEDED;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_true(r.complete);
+	m.active_ms = 30000;
+	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
+	assert_false(r.complete);
+	m.active_ms = 210000;
+	m.flags = 0;
 	m.overflow = 1;
 	assert_int_equal(ready_eval(&rc, &m, chg, &r), 0);
 	assert_int_equal(r.status, WS_TOO_LARGE);

@@ -1,0 +1,153 @@
+#!/bin/sh
+# Loss is never silent (issue 17), with the real stack, real Redis and a
+# real workload that creates files at a steady pace, each file one open
+# record:
+#
+#   1. collectd killed with -9 mid-stream and started again 2 s later:
+#      every file arrives (the pinned ring kept the records; what the dead
+#      collector had read but Redis had not confirmed is read again), no
+#      loss is reported, and the profile stays complete;
+#   2. Redis killed with -9 mid-stream and started again: every file
+#      arrives or is counted lost on the workload, never silently;
+#   3. a start that cannot read on (here: a ring of another size): a gap
+#      of unknown size, cause down, on each workload active before it;
+#   4. a ring too small for a collector's outage: what arrived plus the
+#      loss counted on the workload is exactly what the workload did, its
+#      profile is partial with the count and the window (workloads,
+#      status), and it is not promoted out of learning.
+st_tag=loss st_wl=l-files
+. "$(dirname "$0")/../helpers/stack.sh"
+
+actor=$top/build/tests/helpers/actor
+work=$dir/files
+mkdir -p "$work"
+
+# Distinct created files of workload $1 that arrived as open events.
+arrived() {
+	$ctl -o json events --workload "$1" --type open --count 1000000 | node -e '
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		const seen = new Set();
+		for (const e of JSON.parse(s))
+			if (/\/f[0-9]+$/.test(e.path || "")) seen.add(e.path);
+		console.log(seen.size); });'
+}
+# Events reported lost on workload $1 (sum), and the number of gaps.
+lost() {
+	$ctl -o json events --workload "$1" --type loss --count 1000000 | node -e '
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		let n = 0, g = 0;
+		for (const e of JSON.parse(s)) { n += e.lost; if (e.lost === 0) g++; }
+		console.log(n + " " + g); });'
+}
+# Wait (up to 30 s) until workload $1's arrived + counted lost reaches $2,
+# then a little longer, for anything counted twice.
+settle() {
+	for i in $(seq 60); do
+		set -- "$1" "$2" $(arrived "$1") $(lost "$1")
+		[ $(($3 + $4)) -ge "$2" ] && break
+		sleep 0.5
+	done
+	sleep 1
+}
+kill9() {	# daemon: kill -9 by its pid file, wait until gone
+	p=$(cat "$dir/$1.pid")
+	kill -9 "$p"
+	for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+}
+# outage WORKLOAD N US DAEMON AFTER DOWN: the workload creates N files, one
+# every US microseconds; AFTER seconds in, DAEMON is killed with -9 and
+# started again DOWN seconds later.  Then waits for what arrives; sets got,
+# nlost and ngaps.
+outage() {
+	mkdir -p "$work/$1"
+	$ctl run --workload "$1" -- "$actor" create "$work/$1" "$2" "$3" >/dev/null &
+	bg="$bg $!"; wl_pid=$!
+	sleep "$5"
+	kill9 "$4"
+	sleep "$6"
+	$ctl up >/dev/null || fail "up after $4 was killed"
+	wait "$wl_pid" || fail "the workload $1 failed"
+	settle "$1" "$2"
+	got=$(arrived "$1"); set -- $(lost "$1")
+	nlost=$1; ngaps=$2
+}
+
+# 1. kill -9 of collectd, the default ring: nothing lost.
+n=1500
+outage l-files $n 2000 collectd 1 2
+set -- $nlost $ngaps
+echo "kill -9 collectd: $got of $n arrived, $1 lost, $2 gaps"
+[ "$got" = "$n" ] || fail "collectd killed: $got of $n files arrived ($1 counted lost)"
+[ "$1" = 0 ] && [ "$2" = 0 ] || fail "collectd killed: a loss reported though all arrived: $1 lost, $2 gaps"
+grep -q "reading on from the ring" "$dir/collectd.log" || fail "the new collector did not read on from the pinned ring"
+complete() {	# workload: its profile's "complete", once derived
+	$ctl -o json workloads | node -e '
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		const w = JSON.parse(s).find(x => x.workload === process.argv[1]);
+		console.log(w ? String(w.complete) : "none"); });' "$1"
+}
+for i in $(seq 50); do [ "$(complete l-files)" = none ] || break; sleep 0.2; done
+[ "$(complete l-files)" = true ] || fail "l-files is not complete after a restart that lost nothing: $($ctl workloads)"
+ok "collectd killed with -9 for 2 s under load: all $n files arrived, nothing reported lost"
+
+# 2. kill -9 of Redis mid-stream: the collector holds what Redis has not
+# confirmed in its ring, and sends it again when Redis is back.
+n=1500
+outage l-redis $n 2000 redis 1 2
+set -- $nlost $ngaps
+echo "kill -9 redis: $got of $n arrived, $1 lost, $2 gaps"
+[ $((got + $1)) = "$n" ] || fail "Redis killed: $got arrived + $1 counted lost is not the $n files made"
+ok "Redis killed with -9 for 2 s under load: $got of $n files arrived, $1 counted lost on the workload"
+
+# 3. A start that cannot read on (here: a ring of another size) reports a
+# gap on each workload active before, from the last collector's life.
+printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n  ringbuf_kb: 64\n' > "$conf"
+printf 'profiled:\n  quiet_period: 3s\n' >> "$conf"
+printf 'enforced:\n  bpffs: %s\n' "$pins" >> "$conf"
+mkdir -p "$work/3"
+$ctl run --workload l-before -- "$actor" create "$work/3" 150 20000 >/dev/null &
+bg="$bg $!"; wl_pid=$!
+sleep 1.5	# past an active_interval: l-before is in collectd.alive
+kill9 collectd
+$ctl up >/dev/null
+wait "$wl_pid" || fail "the workload failed"
+for i in $(seq 50); do set -- $(lost l-before); [ "$2" -ge 1 ] && break; sleep 0.2; done
+[ "$2" -ge 1 ] || fail "no gap reported on l-before after a start that could not read on"
+grep -q "a gap reported" "$dir/collectd.log" || fail "the gap is not in collectd's log"
+$ctl -o json events --workload l-before --type loss | grep -q '"cause": "down"' ||
+	fail "the gap does not say its cause"
+ok "a fresh start after a collector: a gap of unknown size, cause down, on a workload active before"
+
+# 4. A ring too small for the outage: what arrived plus what was counted
+# lost on the workload is exactly what it did; its profile is partial,
+# with the count and the window.
+n=600
+outage l-small $n 3000 collectd 0.5 1.5
+set -- $nlost $ngaps
+echo "kill -9 collectd, 64 KiB ring: $got of $n arrived, $1 lost, $2 gaps"
+[ "$1" -gt 0 ] || fail "a 64 KiB ring held 1.5 s of files? nothing lost ($got arrived)"
+[ $((got + $1)) = "$n" ] || fail "small ring: $got arrived + $1 counted lost is not the $n files made"
+for i in $(seq 50); do
+	w=$($ctl -o json workloads | node -e '
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		const w = JSON.parse(s).find(x => x.workload === "l-small");
+		if (w) console.log(JSON.stringify(w)); });')
+	echo "$w" | grep -q "\"lost_events\": *$1\b" && break
+	echo "$w" | grep -q "\"lost_events\":$1," && break
+	sleep 0.2
+done
+echo "$w" | node -e '
+	let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+	const w = JSON.parse(s), lost = +process.argv[1];
+	if (w.complete) { console.log("complete despite the loss"); process.exit(1); }
+	if (w.lost_events !== lost) { console.log("lost_events " + w.lost_events + ", not " + lost); process.exit(1); }
+	if (!Array.isArray(w.loss_window) || w.loss_window.length !== 2) { console.log("no loss window"); process.exit(1); }
+	});' "$1" || fail "the profile of l-small does not say partial with the count: $w"
+$ctl workloads | grep -q "^partial l-small: $1 events lost" || fail "paddockctl workloads does not say l-small is partial: $($ctl workloads)"
+$ctl status | grep -q "^partial  *l-small  *$1 events lost" || fail "paddockctl status does not say l-small is partial: $($ctl status)"
+out=$($ctl promote l-small --to learning 2>&1) || true
+if out=$($ctl promote l-small --to alert 2>&1); then
+	fail "a partial profile was promoted to alert: $out"
+fi
+echo "$out" | grep -q "partial" || fail "the refusal does not say partial: $out"
+ok "64 KiB ring, collectd killed: $got arrived + $1 counted on l-small = $n; partial, with count and window; not promoted"
