@@ -78,6 +78,8 @@ const volatile __u32 self_tgid = 0;
 const volatile __u32 argv_max = 512;
 const volatile __u8 do_syscalls = 1;
 const volatile __u8 do_dns = 1;
+/* Wake the collector only when the ring holds this much (0: always). */
+const volatile __u32 wake_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -169,6 +171,23 @@ count_lost(__u64 cgid, int event)
 		__sync_fetch_and_add(n, 1);
 	else
 		bpf_map_update_elem(&lost, &cgid, &one, BPF_NOEXIST);
+}
+
+/*
+ * Commit a record.  A wakeup costs the producer microseconds (an irq_work
+ * and the collector's own syscalls, more events), so records are queued
+ * quietly and the collector drains the ring on a short timer; only a ring
+ * filling up (wake_bytes) wakes it at once.
+ */
+static __always_inline void
+submit(void *r)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (wake_bytes == 0 ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
 }
 
 /*
@@ -271,7 +290,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	r->ppid = BPF_CORE_READ(parent, tgid);
 	r->pad = 0;
 	count(CC_LIFECYCLE);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }
 
@@ -289,7 +308,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	hdr(r, CR_EXIT, pid, cgid);
 	count(CC_LIFECYCLE);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }
 
@@ -329,7 +348,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 		s->dev = dev;
 		s->ino = i;
 		count(CC_LIFECYCLE);
-		bpf_ringbuf_submit(s, 0);
+		submit(s);
 		return 0;
 	}
 	if ((r = reserve(sizeof(*r), cgid, &k, 1)) == NULL)
@@ -362,7 +381,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 		r->argv_len = len;
 	count(CC_EMIT);
 	count(CC_LIFECYCLE);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }
 
@@ -466,7 +485,7 @@ emit_file(__u32 pid, __u64 cgid, struct file *f, __u32 kind, __u32 mode,
 	r->path_len = walk_path(r->path, BPF_CORE_READ(f, f_path.mnt),
 	    BPF_CORE_READ(f, f_path.dentry), &r->path_flags);
 	count(CC_EMIT);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }
 
@@ -518,7 +537,7 @@ emit_unix_peer(__u32 pid, __u64 cgid, struct file *f)
 	r->path_len = walk_path(r->path, BPF_CORE_READ(peer, path.mnt), d,
 	    &r->path_flags);
 	count(CC_EMIT);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }
 
@@ -537,7 +556,7 @@ emit_failed(__u32 pid, __u64 cgid, const char *upath, long dirfd,
 		return 0;
 	n = bpf_probe_read_user_str(r->path, CPATH_MAX, upath);
 	if (n <= 0) {
-		bpf_ringbuf_discard(r, 0);
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
 	for (i = 0; i < 256 && i < n; i++)
@@ -549,7 +568,7 @@ emit_failed(__u32 pid, __u64 cgid, const char *upath, long dirfd,
 	k.b = (__u64)n;
 	k.c = (__u64)dirfd;
 	if (!novel(&k)) {
-		bpf_ringbuf_discard(r, 0);
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
 	hdr(&r->h, CR_OPEN, pid, cgid);
@@ -565,7 +584,7 @@ emit_failed(__u32 pid, __u64 cgid, const char *upath, long dirfd,
 	r->pad = 0;
 	r->pad2 = 0;
 	count(CC_EMIT);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }
 
@@ -611,7 +630,7 @@ emit_sock(__u32 pid, __u64 cgid, struct file *f, __u8 kind)
 	r->pad2 = 0;
 	__builtin_memcpy(r->addr, addr, 16);
 	count(CC_EMIT);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }
 
@@ -739,7 +758,7 @@ emit_addr(__u8 kind, __u8 fam, __u8 proto, __u16 port, const __u8 *addr)
 	r->pad2 = 0;
 	__builtin_memcpy(r->addr, addr, 16);
 	count(CC_EMIT);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 }
 
 static __always_inline void
@@ -868,7 +887,7 @@ emit_unix_addr(struct bpf_sock_addr *ctx, int send)
 	if (bpf_probe_read_kernel(r->path, 109, s->buf) < 0)
 		r->path[0] = '\0';
 	count(CC_EMIT);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 }
 
 SEC("cgroup/connect4")
@@ -958,7 +977,7 @@ int obs_dns(struct __sk_buff *skb)
 	if (bpf_skb_load_bytes(skb, off, r->data, len) == 0)
 		r->len = len;
 	count(CC_DNS);
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 1;
 }
 
@@ -985,6 +1004,6 @@ int BPF_PROG(on_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	hdr(&r->h, CR_CGROUP, 0, id);
 	if (bpf_probe_read_kernel_str(r->path, CPATH_MAX, path) < 0)
 		r->path[0] = '\0';
-	bpf_ringbuf_submit(r, 0);
+	submit(r);
 	return 0;
 }

@@ -239,6 +239,9 @@ load(struct kern *k, const struct kern_conf *kc, const int on[6],
 	while (rb_bytes < kc->ringbuf_kb * 1024u && rb_bytes < (1u << 30))
 		rb_bytes <<= 1;
 	bpf_map__set_max_entries(s->maps.events, rb_bytes);
+	/* Records wake the collector only past a quarter of the ring; it
+	 * drains on a timer otherwise (main.c). */
+	s->rodata->wake_bytes = rb_bytes / 4;
 	if (kc->dedup_entries)
 		bpf_map__set_max_entries(s->maps.seen, kc->dedup_entries);
 	if (k->pindir[0] != '\0')

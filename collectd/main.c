@@ -4,7 +4,10 @@
  * process lineages (collect.c), and publishes novel behaviour to the events
  * stream.
  *
- * Flow: ring buffer -> uv_poll on its map fd -> a pass (ring_read() ->
+ * Flow: ring buffer -> a drain timer (every DRAIN_MS while records come,
+ * IDLE_MS when none did: the BPF programs do not wake the collector per
+ * record, which cost each one microseconds) or, when the ring passes a
+ * quarter full, uv_poll on its map fd -> a pass (ring_read() ->
  * collect_record() -> evbatch_add(), one batch per workload) ->
  * evbatch_flush() (one pipelined XADD per batch from rstream's bounded
  * queue).  A pass's batches carry its number as their cookie; when Redis
@@ -14,8 +17,7 @@
  * the ring and the programs are pinned (kern.c) and the next collector
  * reads on from the last confirmed record, and what the kernel could not
  * fit meanwhile it counts per workload.  While records are held the ring
- * is not polled (it would read as ready without end): a drain timer reads
- * on until every record read is confirmed.
+ * is not polled (it would read as ready without end); the timer reads on.
  *
  * A batch the queue refuses is counted on its workload and published as
  * an EV_LOSS event of that workload once there is room.  A start that
@@ -59,7 +61,8 @@ struct pass {
 };
 #define PASS_MAX	4096	/* passes awaiting Redis; then reading waits */
 #define PASS_RECORDS	65536	/* records read per pass at most */
-#define DRAIN_MS	5	/* read again while records are held */
+#define DRAIN_MS	10	/* read again: records held, or arriving */
+#define IDLE_MS		20	/* read again: nothing last time */
 
 /* Workloads active in the current active_interval, for collectd.alive. */
 struct alive {
@@ -303,12 +306,18 @@ read_pass(struct collector *co)
 	}
 	if (n == PASS_RECORDS) {
 		uv_timer_start(&co->drain, on_drain, 0, 0);
-	} else if (ring_held(co->ring)) {
+		return;
+	}
+	if (ring_held(co->ring))
 		poll_set(co, 0);
-		if (!uv_is_active((uv_handle_t *)&co->drain))
-			uv_timer_start(&co->drain, on_drain, DRAIN_MS, 0);
-	} else if (co->done == NULL)
+	else if (co->done == NULL)
 		poll_set(co, 1);
+	/* Records do not wake us (bpf/collect.bpf.c's submit) until the ring
+	 * fills: the timer is what reads them. */
+	if (co->done == NULL && (n > 0 || ring_held(co->ring) ||
+	    !uv_is_active((uv_handle_t *)&co->drain)))
+		uv_timer_start(&co->drain, on_drain, n > 0 ||
+		    ring_held(co->ring) ? DRAIN_MS : IDLE_MS, 0);
 }
 
 static void
