@@ -621,12 +621,18 @@ writer_down(struct rconn *c)
 		rs->ready_fn(rs->ready_arg, 0);
 }
 
-/* Answers that mean "not now" rather than "never". */
+/*
+ * Answers that mean "not now" rather than "never".  OOM is one: a Redis at
+ * maxmemory (noeviction) refuses writes until room is made, and an entry
+ * dropped then would be a loss nobody counts on its workload; held, it
+ * keeps the collector's ring from being given back, where the kernel
+ * counts per workload what does not fit.
+ */
 static int
 reply_transient(const char *msg)
 {
 	static const char *const busy[] = { "LOADING", "BUSY", "TRYAGAIN",
-	    "MASTERDOWN", "CLUSTERDOWN", "NOREPLICAS", "READONLY" };
+	    "MASTERDOWN", "CLUSTERDOWN", "NOREPLICAS", "READONLY", "OOM" };
 	size_t i;
 
 	for (i = 0; i < sizeof(busy) / sizeof(busy[0]); i++)
@@ -663,7 +669,12 @@ writer_reply(redisAsyncContext *ac, void *reply, void *priv)
 	if (r->type == REDIS_REPLY_ERROR && reply_transient(r->str)) {
 		rs->st.busy++;
 		if (!rs->w_paused) {
-			log_info("redis busy (%s); pausing writes", r->str);
+			if (strncmp(r->str, "OOM", 3) == 0)
+				log_warnx("redis is full (%s); writes wait for "
+				    "room (raise redis.maxmemory_mb)", r->str);
+			else
+				log_info("redis busy (%s); pausing writes",
+				    r->str);
 			rs->w_paused = 1;
 			uv_timer_start(&rs->w_retry, writer_resume, 200, 0);
 		}

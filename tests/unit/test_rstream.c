@@ -269,6 +269,52 @@ test_rstream_redis_restart_loses_nothing_written(void **state)
 	free(w.count);
 }
 
+/*
+ * A Redis at maxmemory (noeviction) refuses writes with OOM.  That is "not
+ * now": the writer waits, nothing is dropped, and once there is room every
+ * entry gets there.
+ */
+static void
+test_rstream_full_redis_waits(void **state)
+{
+	struct tu_redis *r = *state;
+	char t[512], pout[400];
+	struct seen w;
+	redisContext *rc;
+	redisReply *rep;
+	pid_t p;
+
+	outfile(r, "pfull", pout, sizeof(pout));
+	assert_non_null(rc = tu_redis_connect(r));
+	freeReplyObject(redisCommand(rc, "CONFIG SET maxmemory-policy "
+	    "noeviction"));
+	freeReplyObject(redisCommand(rc, "CONFIG SET maxmemory 1"));
+	rep = redisCommand(rc, "SET t:probe x");
+	assert_non_null(rep);
+	assert_int_equal(rep->type, REDIS_REPLY_ERROR);	/* OOM: full */
+	freeReplyObject(rep);
+	{
+		char *pargv[] = { tool(t, sizeof(t)), "produce", r->url,
+		    "t:full", "2000", "10", NULL };
+		p = tu_spawn(pargv, pout);
+	}
+	tu_sleep_ms(1500);
+	rep = redisCommand(rc, "XLEN t:full");
+	assert_non_null(rep);
+	assert_int_equal(rep->integer, 0);	/* nothing got in, yet */
+	freeReplyObject(rep);
+	freeReplyObject(redisCommand(rc, "CONFIG SET maxmemory 0"));
+	assert_int_equal(tu_wait(p, 60000), 0);
+	seen_read(pout, 'W', &w, 2000);
+	assert_non_null(strstr(w.stats, "rejected=0"));
+	rep = redisCommand(rc, "XLEN t:full");
+	assert_non_null(rep);
+	assert_int_equal(rep->integer, 2000);
+	freeReplyObject(rep);
+	redisFree(rc);
+	free(w.count);
+}
+
 static void
 test_rstream_poison_dead_lettered(void **state)
 {
@@ -378,6 +424,7 @@ main(void)
 		cmocka_unit_test(test_rstream_killed_consumer_recovered),
 		cmocka_unit_test(test_rstream_redis_restart_loses_nothing_written),
 		cmocka_unit_test(test_rstream_poison_dead_lettered),
+		cmocka_unit_test(test_rstream_full_redis_waits),
 	};
 
 	return cmocka_run_group_tests_name("rstream", tests, tu_redis_setup,
