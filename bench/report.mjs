@@ -187,11 +187,13 @@ const why = {
     + 'measured above; on 2 cores the daemons digesting the events also compete with the workload',
   enforce: 'enforcement adds the exec hook (a path walk per exec) and a sys_exit program on every '
     + 'syscall of the host once any policy exists',
-  pipeline: 'the profiler applies each event with its own Lua EVAL in Redis (one round trip and '
-    + 'script run per event); batching the events of one workload per call is the fix',
+  pipeline: 'collectd sends one batch per workload and the profiler applies a batch with one Lua '
+    + 'script, but the script still merges every item of the batch into a JSON hash field in '
+    + 'Redis (~10 µs an item) and the profiler builds one argument per field of each item',
   memory: big ? `the largest is ${Object.entries(big.rss_kib).filter(([k]) => k !== 'redis')
     .sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} (${(v / 1024).toFixed(1)} MiB)`)[0]}; `
-    + 'each BPF daemon also maps its skeleton and libbpf' : '',
+    + 'each BPF daemon also maps its skeleton and libbpf, and collectd its ring buffer '
+    + '(collectd.ringbuf_kb, 32 MiB: its RSS counts the pages read)' : '',
   auditd: 'for novel events Paddock\'s kernel work (lineage, path walk, ring buffer) is of the order '
     + 'of auditd\'s record; only repeats are cheap, deduplicated in the kernel',
   guards: 'the guards run on every fork, syscall, socket and DNS packet of the host; see their '

@@ -147,13 +147,13 @@ conf_defaults(struct paddock_conf *c)
 	snprintf(c->redis.prefix, sizeof(c->redis.prefix), "paddock:");
 	c->redis.queue_max = 100000;
 	c->redis.batch = 256;
-	c->redis.maxlen_events = 1000000;
+	c->redis.maxlen_events = 50000;	/* entries: batches of events */
 	c->redis.maxlen = 100000;
 	c->redis.maxmemory_mb = 1024;
 	c->redis.block_ms = 1000;
 	c->redis.claim_idle_ms = 30000;
 
-	c->collectd.ringbuf_kb = 8192;
+	c->collectd.ringbuf_kb = 32768;
 	c->collectd.dedup_entries = 262144;
 	c->collectd.syscall_interval_ms = 5000;
 	c->collectd.stats_interval_ms = 10000;

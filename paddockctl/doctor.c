@@ -24,9 +24,9 @@
 /* The sizing rule's figures (docs/architecture.md, "Limits and sizing"),
  * measured by make bench: Redis bytes per entry of the events stream, per
  * record of the other streams, per workload. */
-#define SIZING_EVENT_BYTES	322
-#define SIZING_RECORD_BYTES	1045
-#define SIZING_WORKLOAD_BYTES	18330
+#define SIZING_EVENT_BYTES	7518	/* an events entry: a batch */
+#define SIZING_RECORD_BYTES	1073
+#define SIZING_WORKLOAD_BYTES	17818
 
 struct verdicts {
 	int	fail, warn;
