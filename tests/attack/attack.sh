@@ -389,7 +389,9 @@ key=$(bpftool -j map dump pinned "$pins/wl_names" | node -e '
 	console.log(JSON.parse(s)[0].key.join(" ")))')
 bpftool map delete pinned "$pins/wl_names" key hex $(for b in $key; do printf '%02x ' $((b)); done) ||
 	fail "could not delete a wl_names key to test the repair"
-for i in $(seq 50); do
+# The violation goes enforced -> violations stream -> policyd, which may
+# still be working through the races' violations above: up to 30 s.
+for i in $(seq 300); do
 	$ctl -o json violations --workload paddock-enforced 2>/dev/null | grep -q 'tampering' && break
 	sleep 0.1
 done
