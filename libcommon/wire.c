@@ -341,6 +341,7 @@ const char *wire_dim_name(unsigned d) { return name_of(wire_dim_names, d); }
 const char *wire_mode_name(unsigned m) { return name_of(wire_mode_names, m); }
 const char *wire_action_name(unsigned a) { return name_of(wire_action_names, a); }
 const char *wire_status_name(unsigned s) { return name_of(wire_status_names, s); }
+const char *wire_loss_name(unsigned c) { return name_of(wire_loss_names, c); }
 
 int
 wire_name_lookup(const char *const *names, const char *s)
@@ -1625,7 +1626,7 @@ summary_event(const struct wire_event *e, char *dst, size_t n)
 		else
 			snprintf(dst, n, "loss %llu events (%s)",
 			    (unsigned long long)e->lost,
-			    name_of(wire_loss_names, e->cause));
+			    wire_loss_name(e->cause));
 		break;
 	case EV_ACTIVE:
 		snprintf(dst, n, "active %u process%s for %llu ms", e->procs,

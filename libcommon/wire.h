@@ -402,6 +402,7 @@ const char	*wire_dim_name(unsigned dim);
 const char	*wire_mode_name(unsigned mode);
 const char	*wire_action_name(unsigned action);
 const char	*wire_status_name(unsigned status);
+const char	*wire_loss_name(unsigned cause);
 int		 wire_name_lookup(const char *const *names, const char *s);
 extern const char *const wire_ev_names[];
 extern const char *const wire_wkind_names[];

@@ -153,6 +153,19 @@ ctl_print_json(FILE *f, json_t *doc)
 	return 0;
 }
 
+json_t *
+ctl_loss_window(long long from_ms, long long to_ms)
+{
+	char a[40], b[40];
+
+	if (from_ms <= 0)
+		return json_null();
+	wire_time_iso((uint64_t)from_ms * 1000000ull, a, sizeof(a));
+	wire_time_iso((uint64_t)(to_ms > from_ms ? to_ms : from_ms) *
+	    1000000ull, b, sizeof(b));
+	return json_pack("[ss]", a, b);
+}
+
 const char *
 ctl_stage(struct ctl *ctl, redisContext *c, const char *w)
 {

@@ -89,6 +89,10 @@ int	ctl_print_yaml(FILE *f, json_t *doc);
  */
 const char *ctl_stage(struct ctl *ctl, struct redisContext *c, const char *w);
 
+/* A profile's loss window ([first, last] as ISO 8601) from its meta's
+ * loss_from_ms and loss_to_ms; JSON null when nothing was lost. */
+json_t	*ctl_loss_window(long long from_ms, long long to_ms);
+
 /* A whole file (at most max bytes), NUL-terminated; NULL after saying why. */
 char	*ctl_read_file(const char *path, size_t max);
 

@@ -128,7 +128,7 @@ event_json(const struct wire_event *e, const char *id)
 		/* 0 lost: a gap of unknown size, from since to time. */
 		json_object_set_new(o, "lost", json_integer((json_int_t)e->lost));
 		json_object_set_new(o, "cause",
-		    json_string(wire_loss_names[e->cause < 3 ? e->cause : 0]));
+		    json_string(wire_loss_name(e->cause)));
 		if (e->since != 0) {
 			wire_time_iso(e->since, t, sizeof(t));
 			json_object_set_new(o, "since", json_string(t));

@@ -958,21 +958,14 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 			    atoll(pm->element[3]->str) : 0;
 			long long t = pm->element[4]->str ?
 			    atoll(pm->element[4]->str) : 0;
-			char a[40] = "", b[40] = "";
 
-			if (f > 0) {
-				wire_time_iso((uint64_t)f * 1000000ull, a,
-				    sizeof(a));
-				wire_time_iso((uint64_t)(t > f ? t : f) *
-				    1000000ull, b, sizeof(b));
-			}
 			json_array_append_new(partial, json_pack(
 			    "{s:s, s:I, s:I, s:o}", "workload", w, "lost_events",
 			    (json_int_t)(pm->element[1]->str ?
 			    atoll(pm->element[1]->str) : 0), "loss_gaps",
 			    (json_int_t)(pm->element[2]->str ?
 			    atoll(pm->element[2]->str) : 0), "loss_window",
-			    f > 0 ? json_pack("[ss]", a, b) : json_null()));
+			    ctl_loss_window(f, t)));
 		}
 		freeReplyObject(pm);
 		snprintf(key, sizeof(key), "%sstate:{%s}", ctl->conf.redis.prefix,

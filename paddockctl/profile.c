@@ -82,16 +82,8 @@ workload_json(struct ctl *ctl, redisContext *c, const char *w)
 	/* Why partial, and until when: what the loss was, over which time. */
 	json_object_set_new(o, "lost_events", json_integer(hnum(m, "lost")));
 	json_object_set_new(o, "loss_gaps", json_integer(hnum(m, "gaps")));
-	if (hnum(m, "loss_from_ms") > 0) {
-		char a[40], b[40];
-		long long f = hnum(m, "loss_from_ms"), t = hnum(m, "loss_to_ms");
-
-		wire_time_iso((uint64_t)f * 1000000ull, a, sizeof(a));
-		wire_time_iso((uint64_t)(t > f ? t : f) * 1000000ull, b,
-		    sizeof(b));
-		json_object_set_new(o, "loss_window", json_pack("[ss]", a, b));
-	} else
-		json_object_set_new(o, "loss_window", json_null());
+	json_object_set_new(o, "loss_window", ctl_loss_window(
+	    hnum(m, "loss_from_ms"), hnum(m, "loss_to_ms")));
 	json_object_set_new(o, "complete_in_seconds", hget(m, "complete_in") &&
 	    hnum(m, "complete_in") >= 0 ? json_integer(hnum(m, "complete_in")) :
 	    hnum(m, "complete") ? json_integer(0) : json_null());
