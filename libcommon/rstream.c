@@ -912,6 +912,7 @@ reader_entries(struct rstream_reader *rd, const redisReply *list)
 		memset(&m, 0, sizeof(m));
 		m.stream = rd->stream;
 		m.id = id->str;
+		m.redelivered = rd->phase != RD_LIVE;
 		m.fields = fields;
 		m.body = rs_msg_field(&m, "msgpack", &m.len);
 		rs->st.delivered++;
@@ -925,6 +926,8 @@ reader_entries(struct rstream_reader *rd, const redisReply *list)
 			rs->st.retried++;
 			continue;
 		}
+		if (rc == RS_DEFER)
+			continue;	/* the handler acknowledges it */
 		if (rc < 0) {
 			rs->st.poison++;
 			if (rs->st.poison < 10 || rs->st.poison % 1000 == 0)
@@ -943,6 +946,37 @@ reader_entries(struct rstream_reader *rd, const redisReply *list)
 	free(argv);
 	free(argvlen);
 	return list->elements;
+}
+
+int
+rstream_ack(struct rstream_reader *rd, const char *const *ids, size_t n)
+{
+	const char **argv;
+	size_t *lens, i;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	argv = calloc(n + 3, sizeof(*argv));
+	lens = calloc(n + 3, sizeof(*lens));
+	if (argv == NULL || lens == NULL) {
+		free(argv);
+		free(lens);
+		return -ENOMEM;
+	}
+	argv[0] = "XACK";
+	argv[1] = rd->stream;
+	argv[2] = rd->group;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = ids[i];
+	for (i = 0; i < n + 3; i++)
+		lens[i] = strlen(argv[i]);
+	rc = rstream_command(rd->rs, NULL, NULL, (int)(n + 3), argv, lens);
+	if (rc == 0)
+		rd->rs->st.acked += n;
+	free(argv);
+	free(lens);
+	return rc;
 }
 
 static void

@@ -19,10 +19,15 @@
  *     XREADGROUP ... BLOCK ... >     new entries, until the next claim
  *
  * The handler runs once per entry; 0 acknowledges it (XACK, batched, on the
- * command connection), -EAGAIN leaves it pending for a later retry, and any
- * other error makes it poison: copied to the dead-letter stream with the
- * reason, acknowledged and counted.  Delivery is at-least-once, so handlers
- * must be idempotent.  Connections reconnect with capped exponential backoff.
+ * command connection), -EAGAIN leaves it pending for a later retry,
+ * RS_DEFER says the handler took it and will acknowledge it itself
+ * (rstream_ack) once what it made of it is durable, and any other error
+ * makes it poison: copied to the dead-letter stream with the reason,
+ * acknowledged and counted.  Delivery is at-least-once, so handlers must
+ * be idempotent; rs_msg.redelivered marks an entry read back from the
+ * pending list (this consumer's after a reconnect, or claimed from
+ * another), which may have been handled before.  Connections reconnect
+ * with capped exponential backoff.
  */
 #ifndef PADDOCK_RSTREAM_H
 #define PADDOCK_RSTREAM_H
@@ -89,11 +94,13 @@ struct rs_field {
 struct rs_msg {
 	const char		*stream;
 	const char		*id;
+	int			 redelivered;	/* read from the pending list */
 	const void		*body;	/* the "msgpack" field, or NULL */
 	size_t			 len;
 	const struct redisReply	*fields; /* flat name/value array */
 };
 
+#define RS_DEFER	1	/* handler: taken; rstream_ack() follows */
 typedef int	rs_handler_fn(void *arg, const struct rs_msg *m, char *err,
 		    size_t errlen);
 /* Called once per XADD that left the queue, with the cookie given to
@@ -130,6 +137,14 @@ int		 rstream_command(struct rstream *rs, rs_reply_fn *fn, void *arg,
 struct rstream_reader *rstream_reader_new(struct rstream *rs,
 		    const char *stream, const char *group, const char *consumer,
 		    const char *start_id, rs_handler_fn *fn, void *arg);
+
+/*
+ * Acknowledge n entries a handler deferred: one XACK on the command
+ * connection, after whatever was sent there before.  0 or -ENOTCONN
+ * (they stay pending and come back as redelivered).
+ */
+int		 rstream_ack(struct rstream_reader *rd, const char *const *ids,
+		    size_t n);
 
 /* Housekeeping: schedules periodic XAUTOCLAIM. */
 void		 rstream_tick(struct rstream *rs);

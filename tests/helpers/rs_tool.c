@@ -10,7 +10,10 @@
  *   rs_tool consume URL STREAM GROUP CONSUMER IDLE_MS [SLOW_US] [CLAIM_MS]
  *       Consume in GROUP as CONSUMER, printing "R <seq>" for each event it
  *       processed; exits after IDLE_MS without a new entry.  SLOW_US delays
- *       each entry; CLAIM_MS is the XAUTOCLAIM min-idle time.
+ *       each entry; CLAIM_MS is the XAUTOCLAIM min-idle time.  With
+ *       RS_TOOL_DEFER set, the handler defers each entry (RS_DEFER) and
+ *       acknowledges them all every 100 ms (rstream_ack); an entry read
+ *       back from the pending list prints as "R <seq> redelivered".
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,8 +36,24 @@ struct tool {
 	const char		*stream;
 	uint64_t		 count, next, per_ms;
 	uint64_t		 idle_ms, last_seen, slow_us;
-	int			 done;
+	int			 done, defer;
+	struct rstream_reader	*rd;
+	char			**held;
+	size_t			 nheld;
 };
+
+static void
+ack_held(struct tool *t)
+{
+	size_t i;
+
+	if (t->nheld > 0 && rstream_ack(t->rd, (const char *const *)t->held,
+	    t->nheld) < 0)
+		return;		/* left pending: redelivered */
+	for (i = 0; i < t->nheld; i++)
+		free(t->held[i]);
+	t->nheld = 0;
+}
 
 static void
 written(void *arg, uint64_t cookie, const char *id)
@@ -67,6 +86,9 @@ finish(struct tool *t)
 	    (unsigned long long)st.reconnects,
 	    (unsigned long long)st.rejected, (unsigned long long)st.busy);
 	fflush(stdout);
+	if (t->defer)
+		ack_held(t);
+	free(t->held);
 	uv_timer_stop(&t->timer);
 	uv_close((uv_handle_t *)&t->timer, NULL);
 	rstream_stop(t->rs, 5000, stopped, t);
@@ -109,11 +131,18 @@ consume_one(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 		return rc;
 	if (t->slow_us)
 		usleep((useconds_t)t->slow_us);
-	printf("R %llu\n", (unsigned long long)e.lost);
+	printf("R %llu%s\n", (unsigned long long)e.lost,
+	    m->redelivered ? " redelivered" : "");
 	fflush(stdout);
 	t->last_seen = uv_now(t->loop);
 	wire_free(WK_EVENT, &e);
-	return 0;
+	if (!t->defer)
+		return 0;
+	t->held = realloc(t->held, (t->nheld + 1) * sizeof(*t->held));
+	if (t->held == NULL || (t->held[t->nheld] = strdup(m->id)) == NULL)
+		fatalx("out of memory");
+	t->nheld++;
+	return RS_DEFER;
 }
 
 static void
@@ -122,6 +151,8 @@ consume_tick(uv_timer_t *h)
 	struct tool *t = h->data;
 
 	rstream_tick(t->rs);
+	if (t->defer)
+		ack_held(t);
 	if (uv_now(t->loop) - t->last_seen >= t->idle_ms)
 		finish(t);
 }
@@ -163,8 +194,9 @@ main(int argc, char **argv)
 		rstream_on_written(t.rs, written, &t);
 		uv_timer_start(&t.timer, produce_tick, 1, 1);
 	} else {
-		if (rstream_reader_new(t.rs, t.stream, argv[4], argv[5], "0",
-		    consume_one, &t) == NULL)
+		t.defer = getenv("RS_TOOL_DEFER") != NULL;
+		if ((t.rd = rstream_reader_new(t.rs, t.stream, argv[4], argv[5],
+		    "0", consume_one, &t)) == NULL)
 			fatalx("reader");
 		t.last_seen = uv_now(t.loop);
 		uv_timer_start(&t.timer, consume_tick, 100, 100);
