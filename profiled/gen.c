@@ -634,8 +634,8 @@ kid_get(struct node *p, const char *name, size_t len, int create)
 	size_t i;
 
 	for (i = 0; i < p->nkids; i++)
-		if (strlen(p->kids[i]->name) == len &&
-		    memcmp(p->kids[i]->name, name, len) == 0)
+		if (strncmp(p->kids[i]->name, name, len) == 0 &&
+		    p->kids[i]->name[len] == '\0')
 			return p->kids[i];
 	if (!create || (k = node_new(name, len)) == NULL)
 		return NULL;
@@ -646,21 +646,37 @@ kid_get(struct node *p, const char *name, size_t len, int create)
 	return k;
 }
 
+/*
+ * Insert one path of a sorted run.  Paths that share a prefix are
+ * contiguous in sorted order, so a component is either the last kid made
+ * under its parent or a new one: no search, whatever the fan-out.
+ */
 static int
 trie_insert(struct node *root, const char *path, size_t idx)
 {
 	const char *s = path;
-	struct node *n = root;
+	struct node *n = root, *k;
 
 	while (*s == '/') {
 		const char *e;
+		size_t len;
 
 		s++;
 		if (*s == '\0')
 			break;
 		e = strchrnul(s, '/');
-		if ((n = kid_get(n, s, (size_t)(e - s), 1)) == NULL)
-			return -ENOMEM;
+		len = (size_t)(e - s);
+		k = n->nkids > 0 ? n->kids[n->nkids - 1] : NULL;
+		if (k == NULL || strncmp(k->name, s, len) != 0 ||
+		    k->name[len] != '\0') {
+			if ((k = node_new(s, len)) == NULL)
+				return -ENOMEM;
+			if (kid_push(n, k) < 0) {
+				node_free(k);
+				return -ENOMEM;
+			}
+		}
+		n = k;
 		s = e;
 	}
 	return leaf_push(n, idx);
@@ -1104,6 +1120,7 @@ gen_view(const struct pset *raw, const struct gen_conf *gc, struct pset *view)
 		rc = -ENOMEM;
 		goto out;
 	}
+	pset_sort(&files);
 	for (i = 0; i < files.n; i++)
 		if ((rc = trie_insert(root, files.v[i].key, i)) < 0)
 			goto out;
