@@ -54,6 +54,7 @@ catalog_free(struct catalog *c)
 	for (i = 0; i < c->n; i++)
 		sig_free(&c->v[i]);
 	free(c->v);
+	cindex_free(c->idx);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -40,6 +40,124 @@ any_match(const struct strv *globs, const char *s)
 	return 0;
 }
 
+/*
+ * The file-glob index.  Most globs need a literal run of text ("*" +
+ * "/node_modules/@langchain/core/" + "*"): a path without it cannot
+ * match, whatever fnmatch would say.  Each glob's longest literal is
+ * filed under a hash of its first two bytes; one pass over a path's byte
+ * pairs finds the literals it contains, and only their signatures (and
+ * those with a glob that has no usable literal) go on to fnmatch.
+ */
+#define CX_BUCKETS	4096
+#define CX_MINLIT	3
+
+struct cx_item {
+	uint32_t	 next;		/* index + 1 in the bucket's chain */
+	uint32_t	 sig;
+	const char	*lit;
+	size_t		 len;
+};
+
+struct cindex {
+	uint32_t	 head[CX_BUCKETS];
+	struct cx_item	*v;
+	size_t		 n;
+	uint8_t		*always;	/* per signature */
+};
+
+static unsigned
+cx_bucket(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + b) & (CX_BUCKETS - 1);
+}
+
+void
+cindex_free(struct cindex *x)
+{
+	if (x == NULL)
+		return;
+	free(x->v);
+	free(x->always);
+	free(x);
+}
+
+/* The longest run of glob text that matches only itself. */
+static void
+longest_literal(const char *g, const char **lit, size_t *len)
+{
+	const char *run = g;
+
+	*lit = g;
+	*len = 0;
+	for (;; g++) {
+		if (*g == '\0' || strchr("*?[\\", *g) != NULL) {
+			if ((size_t)(g - run) > *len) {
+				*lit = run;
+				*len = (size_t)(g - run);
+			}
+			if (*g == '\0')
+				return;
+			run = g + 1;
+		}
+	}
+}
+
+int
+catalog_index(struct catalog *c)
+{
+	struct cindex *x;
+	size_t i, j, cap = 0;
+
+	cindex_free(c->idx);
+	c->idx = NULL;
+	for (i = 0; i < c->n; i++)
+		cap += c->v[i].files.n;
+	if ((x = calloc(1, sizeof(*x))) == NULL ||
+	    (x->always = calloc(c->n ? c->n : 1, 1)) == NULL ||
+	    (x->v = calloc(cap ? cap : 1, sizeof(*x->v))) == NULL) {
+		cindex_free(x);
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->n; i++)
+		for (j = 0; j < c->v[i].files.n; j++) {
+			struct cx_item *it = &x->v[x->n];
+			unsigned b;
+
+			longest_literal(c->v[i].files.v[j], &it->lit, &it->len);
+			if (it->len < CX_MINLIT) {
+				x->always[i] = 1;
+				continue;
+			}
+			b = cx_bucket((unsigned char)it->lit[0],
+			    (unsigned char)it->lit[1]);
+			it->sig = (uint32_t)i;
+			it->next = x->head[b];
+			x->head[b] = (uint32_t)++x->n;
+		}
+	c->idx = x;
+	return 0;
+}
+
+/* Mark in cand the signatures whose file globs path may match. */
+static void
+cx_candidates(const struct cindex *x, size_t nsig, const char *path,
+    uint8_t *cand)
+{
+	size_t len = strlen(path), i;
+	uint32_t k;
+
+	memcpy(cand, x->always, nsig);
+	for (i = 0; i + 1 < len; i++)
+		for (k = x->head[cx_bucket((unsigned char)path[i],
+		    (unsigned char)path[i + 1])]; k != 0; k = x->v[k - 1].next) {
+			const struct cx_item *it = &x->v[k - 1];
+
+			if (!cand[it->sig] && it->len <= len - i &&
+			    memcmp(path + i, it->lit, it->len) == 0)
+				cand[it->sig] = 1;
+		}
+}
+
 static int
 has_port(const uint16_t *v, size_t n, uint16_t port)
 {
@@ -127,16 +245,26 @@ discover_event(const struct catalog *c, const struct wire_event *ev,
     struct detection *out, size_t max)
 {
 	char argv[2048] = "", pkg[256];
+	uint8_t cbuf[512], *cand = NULL;
 	size_t i, n = 0;
 	struct detection *d;
 
 	if (ev->type == EV_EXEC)
 		wire_argv_join(&ev->argv, argv, sizeof(argv));
+	if (ev->type == EV_OPEN && (ev->result != 0 || ev->path == NULL))
+		return 0;
+	if (ev->type == EV_OPEN && c->idx != NULL) {
+		cand = c->n <= sizeof(cbuf) ? cbuf : malloc(c->n);
+		if (cand != NULL)
+			cx_candidates(c->idx, c->n, ev->path, cand);
+	}
 	for (i = 0; i < c->n; i++) {
 		const struct sig *s = &c->v[i];
 
 		switch (ev->type) {
 		case EV_OPEN:
+			if (cand != NULL && !cand[i])
+				break;
 			/* Writing a package's files is installing it, not using
 			 * it (npm, pip, tar); a model written is downloaded. */
 			if (ev->result != 0 || !any_match(&s->files, ev->path) ||
@@ -224,6 +352,8 @@ discover_event(const struct catalog *c, const struct wire_event *ev,
 			break;
 		}
 	}
+	if (cand != cbuf)
+		free(cand);
 	return n;
 }
 

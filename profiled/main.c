@@ -1,20 +1,24 @@
 /*
  * paddock-profiled: the profiler.  Reads the events stream in the consumer
- * group "profiled", folds each event into its workload's raw evidence in
- * Redis (store.c's apply script), and, for workloads whose evidence or
- * active time moved, derives the generalised view, its readiness and risk,
- * stores it (commit script) and publishes a profile revision to the
- * profiles stream for policyd.
+ * group "profiled", folds each event into its workload's evidence in
+ * memory (fold.c), flushes what changed to Redis once a tick (store.c's
+ * apply script), and, for workloads whose evidence or active time moved,
+ * derives the generalised view, its readiness and risk, stores it (commit
+ * script) and publishes a profile revision to the profiles stream for
+ * policyd.
  *
  * Flow per stream entry (one event, or a batch of one workload's events
- * from collectd): decode every record -> observe() -> merge -> one EVAL
- * apply (queued on the command connection before the XACK that rstream
- * sends after the handler, so an acknowledged entry was applied, and a
- * re-delivered one is skipped by the script).  Per housekeeping tick, per
- * dirty workload: EVAL read -> gen_view -> ready_eval, risk_score -> EVAL
- * commit -> XADD profiles when rev moved.
- * Several instances share the group; none holds state that another needs.
- * Counters go to the hash <prefix>stats:profiled:<host>/<instance>.
+ * from collectd): decode and check every record -> discover -> observe ->
+ * fold into the workload's table; the entry is held, not acknowledged
+ * (RS_DEFER).  Per tick, per workload: one apply (the chunk of deltas, the
+ * held ids, the meta) -> on its reply, XACK of those ids; then, when dirty,
+ * read -> gen_view -> ready_eval, risk_score -> commit -> XADD profiles
+ * when rev moved.  A workload's chunks are read before its first flush
+ * (novelty is relative to them) and again only when another instance
+ * wrote.  Entries read back from the pending list are checked against
+ * P prof:{W}:seen first.  Several instances share the group: their chunks
+ * merge commutatively.  Counters go to the hash
+ * <prefix>stats:profiled:<host>/<instance>.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,16 +36,53 @@
 #define SEEN_MAX	100000	/* stream ids remembered per workload */
 #define ADDED_MAX	4096	/* entries listed in one profile record */
 #define STATS_MS	5000
+#define FLUSH_HELD	256	/* held with novelty: flush at once */
+#define HELD_MAX	4096	/* held at all: flush at once */
+#define QUIET_FLUSH_MS	10000	/* counts and times only: this often */
+#define COMPACT_CHUNKS	64	/* chunks in P prof:{W}:raw that compact */
+#define COMPACT_BYTES	65536	/* ... or this much beyond twice the snapshot */
+
+/* Meta a flush carries besides its chunk. */
+struct wmeta {
+	struct obs	 o;		/* flags, times, active, losses */
+	uint64_t	 frozen_n;	/* novelty frozen dimensions refused */
+	int		 overflow;
+};
 
 struct wl {
 	char		 name[WIRE_NAME_MAX];
 	uint8_t		 wkind;
-	uint64_t	 rawver;	/* of raw, the cached evidence */
-	struct pset	 raw;
 	struct profiler	*p;
+	/* The evidence (fold.c): what Redis holds, as of rawver (0: not
+	 * known; the next read loads it all), and the deltas since. */
+	struct ftab	 tab;
+	uint64_t	 rawver;
+	int		 loaded;	/* tab was read from Redis once */
+	size_t		 nchunks;	/* in P prof:{W}:raw, as far as known */
+	size_t		 chunk_bytes;	/* their size, bar the snapshot's */
+	size_t		 snap_bytes;	/* the snapshot this instance wrote */
+	uint32_t	 frozen_dims;	/* 1 << dim: alert or enforce */
+	/* Folded, not sent: meta, hosts and the entries' ids. */
+	struct wmeta	 pm;
+	struct store_host *pm_hosts;
+	size_t		 npm_hosts;
+	char		**held;
+	size_t		 nheld, hcap;
+	/* Sent, the reply due (or to send again). */
+	struct wmeta	 fm;
+	struct store_host *fm_hosts;
+	size_t		 nfm_hosts;
+	char		**fids;
+	size_t		 nfids;
+	int		 fchunk;	/* the flight has a chunk */
+	size_t		 fchunk_len;
+	int		 urgent;	/* held: novelty or a loss */
+	uint32_t	 flags_sent;	/* OF_* bits flushed once */
+	uint64_t	 last_flush;	/* uv_now() */
+	int		 flushing, compacting;
 	int		 dirty, busy;
 	int		 listed, listing;	/* in P workloads */
-	unsigned	 pending;	/* applies in flight */
+	unsigned	 pending;	/* replies due that refer to w */
 	char		**dets;		/* detections already stored */
 	size_t		 ndets;
 	/* Carried from read to commit. */
@@ -70,8 +111,6 @@ struct profiler {
 	int		 sweeping;
 	uint64_t	 next_sweep;
 	daemon_done_fn	*done;
-	/* The entry being handled: its workload (batch) and host. */
-	char		 wname[WIRE_NAME_MAX], host[WIRE_HOST_MAX];
 	struct {
 		uint64_t batches;
 		uint64_t events, applied, duplicates, apply_errors, skipped;
@@ -81,6 +120,10 @@ struct profiler {
 };
 
 static void maybe_stopped(struct profiler *p);
+static void refresh(struct profiler *p, struct wl *w);
+static void hosts_free(struct store_host *h, size_t n);
+static void ids_free(char **v, size_t n);
+static void flush(struct profiler *p, struct wl *w);
 
 static struct wl *
 wl_get(struct profiler *p, const char *name, int create)
@@ -156,37 +199,15 @@ wl_free(struct wl *w)
 	size_t i;
 
 	wl_clear_commit(w);
-	pset_free(&w->raw);
+	ftab_free(&w->tab);
+	ids_free(w->held, w->nheld);
+	ids_free(w->fids, w->nfids);
+	hosts_free(w->pm_hosts, w->npm_hosts);
+	hosts_free(w->fm_hosts, w->nfm_hosts);
 	for (i = 0; i < w->ndets; i++)
 		free(w->dets[i]);
 	free(w->dets);
 	free(w);
-}
-
-static void
-on_applied(void *arg, redisReply *r)
-{
-	struct wl *w = arg;
-	struct profiler *p = w->p;
-
-	p->inflight--;
-	w->pending--;
-	if (r == NULL) {
-		/* Connection gone: the XACK behind it is gone as well. */
-	} else if (r->type == REDIS_REPLY_ERROR) {
-		p->st.apply_errors++;
-		log_warnx("apply for %s failed (event lost): %s", w->name,
-		    r->str);
-	} else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-	    r->element[0]->type == REDIS_REPLY_INTEGER) {
-		if (r->element[0]->integer == 0)
-			p->st.duplicates++;
-		else {
-			p->st.applied++;
-			w->dirty = 1;
-		}
-	}
-	maybe_stopped(p);
 }
 
 /* Has this instance stored detection id for w?  Remember it if not. */
@@ -263,136 +284,502 @@ discover(struct profiler *p, struct wl *w, const struct wire_event *ev)
 	}
 }
 
-/*
- * One record of an entry: decoded, discovered, observed and merged into
- * the entry's observations.  0, -ENOMEM (retry), or -EPROTO with err.
- */
+/* ---------------------------------------------------------------- fold */
+
+/* Remember host's latest time in w's pending meta. */
 static int
-fold_event(struct profiler *p, const void *body, size_t len,
-    const char *workload, struct obs *all, struct wl **wp, char *err,
-    size_t errlen)
+host_seen(struct wl *w, const char *host, uint64_t ms)
 {
-	struct wire_event ev;
+	struct store_host *nv;
+	size_t i;
+
+	for (i = 0; i < w->npm_hosts; i++)
+		if (strcmp(w->pm_hosts[i].name, host) == 0) {
+			if (ms > w->pm_hosts[i].last_ms)
+				w->pm_hosts[i].last_ms = ms;
+			return 0;
+		}
+	if ((nv = realloc(w->pm_hosts, (w->npm_hosts + 1) *
+	    sizeof(*nv))) == NULL)
+		return -ENOMEM;
+	w->pm_hosts = nv;
+	if ((nv[w->npm_hosts].name = strdup(host)) == NULL)
+		return -ENOMEM;
+	nv[w->npm_hosts++].last_ms = ms;
+	return 0;
+}
+
+static void
+hosts_free(struct store_host *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free((char *)h[i].name);
+	free(h);
+}
+
+static void
+ids_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Is entry id folded here already, waiting for its flush? */
+static int
+held(const struct wl *w, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < w->nheld; i++)
+		if (strcmp(w->held[i], id) == 0)
+			return 1;
+	for (i = 0; i < w->nfids; i++)
+		if (strcmp(w->fids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+hold(struct wl *w, const char *id)
+{
+	char **nv;
+
+	if (w->nheld == w->hcap) {
+		size_t cap = w->hcap ? w->hcap * 2 : 64;
+
+		if ((nv = realloc(w->held, cap * sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		w->held = nv;
+		w->hcap = cap;
+	}
+	if ((w->held[w->nheld] = strdup(id)) == NULL)
+		return -ENOMEM;
+	w->nheld++;
+	return 0;
+}
+
+/* One observed entry into w's table (observe_to's sink). */
+static int
+fold_sink(void *arg, const struct pentry *e)
+{
+	struct wl *w = arg;
+	int rc;
+
+	rc = ftab_observe(&w->tab, e, w->frozen_dims, w->p->sc.max_entries,
+	    &w->pm.frozen_n, &w->pm.overflow);
+	if (rc == 2)
+		w->urgent = 1;
+	return rc < 0 ? rc : 0;
+}
+
+/* One decoded record: discovered, observed, and folded into w. */
+static int
+fold_event(struct profiler *p, struct wl *w, const struct wire_event *ev)
+{
 	struct obs o;
 	int rc;
 
-	if ((rc = wire_decode(WK_EVENT, body, len, &ev, err, errlen)) < 0)
-		return rc;
-	if ((workload != NULL && strcmp(ev.workload, workload) != 0) ||
-	    (*wp != NULL && strcmp(ev.host, p->host) != 0)) {
-		snprintf(err, errlen, "a batch of %s on %s holds an event of "
-		    "%s on %s", workload ? workload : (*wp)->name, p->host,
-		    ev.workload, ev.host);
-		wire_free(WK_EVENT, &ev);
-		return -EPROTO;
-	}
-	if (*wp == NULL) {
-		if ((*wp = wl_get(p, ev.workload, 1)) == NULL) {
-			wire_free(WK_EVENT, &ev);
-			return -ENOMEM;
-		}
-		(*wp)->wkind = ev.wkind;
-		snprintf(p->host, sizeof(p->host), "%s", ev.host);
-	}
+	w->wkind = ev->wkind;
 	p->st.events++;
-	discover(p, *wp, &ev);
-	rc = observe(&ev, &o);
-	wire_free(WK_EVENT, &ev);
+	discover(p, w, ev);
+	rc = observe_to(ev, &o, fold_sink, w);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc < 0) {
 		p->st.skipped++;	/* e.g. a relative path: no entry */
 		return 0;
 	}
-	return obs_merge(all, &o);
+	rc = host_seen(w, ev->host, o.last_ms > o.ts_ms ? o.last_ms : o.ts_ms);
+	if (rc < 0) {
+		obs_free(&o);
+		return rc;
+	}
+	if (o.lost || o.gaps || o.loss_from_ms || o.active_ms ||
+	    (o.flags & ~w->flags_sent))
+		w->urgent = 1;		/* the profile's status may change */
+	return obs_merge(&w->pm.o, &o);
+}
+
+static void
+events_free(struct wire_event *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		wire_free(WK_EVENT, &v[i]);
+	free(v);
+}
+
+/*
+ * The records of one entry, folded into w; the entry is held for w's next
+ * flush, which acknowledges it.  Every record is decoded and checked
+ * before any is folded: one bad record dead-letters the entry, nothing of
+ * it learnt.
+ */
+static int
+fold_entry(struct profiler *p, struct wl *w, const char *id,
+    const void *body, size_t len, char *err, size_t errlen)
+{
+	struct wire_batch_it it;
+	struct wire_event *evs = NULL, *nv;
+	const void *rec;
+	size_t rlen, n = 0, cap = 0, i;
+	int rc = 0, batch = wire_is_batch(body, len);
+
+	if (batch && (rc = wire_batch_begin(&it, body, len, err, errlen)) < 0)
+		return rc;
+	for (;;) {
+		if (batch) {
+			if ((rc = wire_batch_next(&it, &rec, &rlen, err,
+			    errlen)) <= 0)
+				break;
+		} else if (n == 1)
+			break;
+		else {
+			rec = body;
+			rlen = len;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = realloc(evs, cap * sizeof(*nv))) == NULL) {
+				events_free(evs, n);
+				return -EAGAIN;
+			}
+			evs = nv;
+		}
+		if ((rc = wire_decode(WK_EVENT, rec, rlen, &evs[n], err,
+		    errlen)) < 0)
+			break;
+		n++;
+		if (strcmp(evs[n - 1].workload, w->name) != 0) {
+			snprintf(err, errlen, "an entry of %s holds an event "
+			    "of %s", w->name, evs[n - 1].workload);
+			rc = -EPROTO;
+			break;
+		}
+	}
+	if (rc < 0) {
+		events_free(evs, n);
+		return rc == -ENOMEM ? -EAGAIN : rc;
+	}
+	if (batch)
+		p->st.batches++;
+	for (i = 0; i < n && rc >= 0; i++)
+		rc = fold_event(p, w, &evs[i]);
+	events_free(evs, n);
+	if (rc < 0)
+		log_warnx("%s: out of memory folding %s: part of it is lost",
+		    w->name, id);
+	wl_list(p, w);
+	if (hold(w, id) < 0)
+		log_warnx("%s: out of memory holding %s: redelivered later",
+		    w->name, id);
+	if (!w->loaded && !w->busy && rstream_is_up(p->d->rs))
+		refresh(p, w);		/* load what Redis holds first */
+	else if ((w->urgent && w->nheld >= FLUSH_HELD) || w->nheld >= HELD_MAX)
+		flush(p, w);
+	return 0;
+}
+
+/* A redelivered entry: folded unless its flush reached Redis before. */
+struct recheck {
+	struct wl	*w;
+	char		*id;
+	void		*body;
+	size_t		 len;
+};
+
+static void
+on_rechecked(void *arg, redisReply *r)
+{
+	struct recheck *c = arg;
+	struct wl *w = c->w;
+	struct profiler *p = w->p;
+	char err[256] = "";
+	const char *ids[1] = { c->id };
+
+	p->inflight--;
+	w->pending--;
+	if (r == NULL || r->type == REDIS_REPLY_ERROR || p->stopping) {
+		/* Left pending: it comes back with the next claim. */
+	} else if (r->type != REDIS_REPLY_NIL) {
+		p->st.duplicates++;
+		rstream_ack(p->rd, ids, 1);
+	} else if (!held(w, c->id) && fold_entry(p, w, c->id, c->body,
+	    c->len, err, sizeof(err)) < 0)
+		log_warnx("%s: redelivered %s: %s", w->name, c->id, err);
+	free(c->id);
+	free(c->body);
+	free(c);
+	maybe_stopped(p);
 }
 
 /*
  * One stream entry: an "event" (one record) or an "events" batch (one
- * workload's records, docs/wire-format.md).  The batch's msgpack is
- * checked whole first; a batch with a bad record is dead-lettered whole,
- * nothing of it applied to the baseline (discovery may have stored what
- * its earlier records proved: idempotent), so that it can be replayed
- * once fixed.  The observations of
- * all its records become one apply (one EVAL, idempotent on the entry's
- * stream id), queued on the command connection before the XACK that
- * rstream sends after this handler: an acknowledged entry was applied.
+ * workload's records, docs/wire-format.md), folded in memory and held
+ * until its workload's next flush (RS_DEFER).  An entry read back from
+ * the pending list may have been flushed before this instance (or another)
+ * died: its id in P prof:{W}:seen says so, and it is acknowledged unread.
  */
 static int
 on_event(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 {
 	struct profiler *p = arg;
-	struct wire_batch_it it;
-	struct obs all;
-	struct sargv av;
-	struct wl *w = NULL;
-	const char *wname = NULL;
-	const void *body;
-	size_t blen, wl_len;
+	struct recheck *c;
+	struct sargv av = { 0 };
+	const char *wname;
+	char name[WIRE_NAME_MAX], key[WIRE_NAME_MAX + 80];
+	size_t wl_len;
+	struct wl *w;
 	int rc;
 
 	if (p->stopping)
 		return -EAGAIN;	/* left pending for whoever runs next */
-	memset(&all, 0, sizeof(all));
-	p->host[0] = '\0';
-	if (wire_is_batch(m->body, m->len)) {
-		if ((rc = wire_batch_begin(&it, m->body, m->len, err,
-		    errlen)) < 0)
-			return rc;
-		/* The batch is of one workload: the entry's field says which. */
-		if ((wname = rs_msg_field(m, "workload", &wl_len)) == NULL ||
-		    wl_len >= WIRE_NAME_MAX) {
-			snprintf(err, errlen, "a batch without its workload");
-			return -EPROTO;
+	if ((wname = rs_msg_field(m, "workload", &wl_len)) == NULL ||
+	    wl_len == 0 || wl_len >= WIRE_NAME_MAX ||
+	    memchr(wname, '\0', wl_len) != NULL) {
+		snprintf(err, errlen, "an entry without its workload");
+		return -EPROTO;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)wl_len, wname);
+	if ((w = wl_get(p, name, 1)) == NULL)
+		return -EAGAIN;
+	if (!m->redelivered) {
+		rc = fold_entry(p, w, m->id, m->body, m->len, err, errlen);
+		return rc < 0 ? rc : RS_DEFER;
+	}
+	if (held(w, m->id))
+		return RS_DEFER;	/* folded here; its flush acks it */
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->id = strdup(m->id)) == NULL ||
+	    (c->body = malloc(m->len ? m->len : 1)) == NULL ||
+	    store_key(p->sc.prefix, name, "seen", key, sizeof(key)) < 0 ||
+	    sargv_add(&av, "ZSCORE", 6) < 0 || sargv_add(&av, key,
+	    strlen(key)) < 0 || sargv_add(&av, m->id, strlen(m->id)) < 0) {
+		if (c != NULL) {
+			free(c->id);
+			free(c->body);
 		}
-		snprintf(p->wname, sizeof(p->wname), "%.*s", (int)wl_len,
-		    wname);
-		wname = p->wname;
-		/* Check every record before folding any. */
-		while ((rc = wire_batch_next(&it, &body, &blen, err,
-		    errlen)) == 1)
-			;
-		if (rc < 0)
-			return rc;
-		wire_batch_begin(&it, m->body, m->len, err, errlen);
-		p->st.batches++;
-		while ((rc = wire_batch_next(&it, &body, &blen, err,
-		    errlen)) == 1 && (rc = fold_event(p, body, blen, wname,
-		    &all, &w, err, errlen)) == 0)
-			;
-	} else
-		rc = fold_event(p, m->body, m->len, NULL, &all, &w, err,
-		    errlen);
-	if (rc < 0) {
-		obs_free(&all);
-		return rc == -ENOMEM ? -EAGAIN : rc;
-	}
-	if (w == NULL)		/* an empty batch */
-		return 0;
-	if ((rc = pset_normalize(&all.entries)) < 0) {
-		obs_free(&all);
+		free(c);
+		sargv_free(&av);
 		return -EAGAIN;
 	}
-	wl_list(p, w);
-	rc = store_apply_argv(&p->sc, w->name, w->wkind, p->host, m->id,
-	    &all, &av);
-	obs_free(&all);
-	if (rc == -ENOMEM)
-		return -EAGAIN;
-	if (rc < 0) {
-		/* Cannot be stored, now or later: dead-letter it. */
-		snprintf(err, errlen, "cannot build the update: %s",
-		    strerror(-rc));
-		return rc;
-	}
-	rc = rstream_command(p->d->rs, on_applied, w, av.n,
+	memcpy(c->body, m->body, m->len);
+	c->len = m->len;
+	c->w = w;
+	rc = rstream_command(p->d->rs, on_rechecked, c, av.n,
 	    (const char **)av.v, av.len);
 	sargv_free(&av);
-	if (rc < 0)
-		return -EAGAIN;	/* Redis away: stays pending, redelivered */
+	if (rc < 0) {
+		free(c->id);
+		free(c->body);
+		free(c);
+		return -EAGAIN;
+	}
 	p->inflight++;
 	w->pending++;
-	return 0;
+	return RS_DEFER;
+}
+
+/* ---------------------------------------------------------------- flush */
+
+static void
+flight_clear(struct wl *w)
+{
+	ids_free(w->fids, w->nfids);
+	w->fids = NULL;
+	w->nfids = 0;
+	hosts_free(w->fm_hosts, w->nfm_hosts);
+	w->fm_hosts = NULL;
+	w->nfm_hosts = 0;
+	memset(&w->fm, 0, sizeof(w->fm));
+}
+
+static void
+on_flushed(void *arg, redisReply *r)
+{
+	struct wl *w = arg;
+	struct profiler *p = w->p;
+	int64_t code, rawver;
+
+	p->inflight--;
+	w->pending--;
+	w->flushing = 0;
+	if (r == NULL) {
+		/* Connection gone: unknown whether it applied; sent again
+		 * (the chunk id makes that safe). */
+		maybe_stopped(p);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER) {
+		p->st.apply_errors++;
+		log_warnx("%s: flush failed, kept to send again: %s", w->name,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "reply");
+		maybe_stopped(p);
+		return;
+	}
+	code = r->element[0]->integer;
+	rawver = r->element[1]->integer;
+	w->frozen_dims = (uint32_t)r->element[2]->integer;
+	if (code < 0) {
+		/* A dimension froze since: what is new there is not learnt. */
+		w->fm.frozen_n += ftab_drop_novelty(&w->tab, w->frozen_dims);
+		flush(p, w);
+		maybe_stopped(p);
+		return;
+	}
+	if (code == 0) {
+		p->st.duplicates += w->nfids;
+		w->rawver = 0;		/* read it all again */
+	} else {
+		p->st.applied += w->nfids;
+		if (w->fchunk) {
+			w->rawver = w->rawver != 0 &&
+			    (uint64_t)rawver == w->rawver + 1 ? (uint64_t)rawver :
+			    0;
+			w->nchunks++;
+			w->chunk_bytes += w->fchunk_len;
+		}
+	}
+	if (ftab_commit(&w->tab) < 0)
+		w->rawver = 0;
+	rstream_ack(p->rd, (const char *const *)w->fids, w->nfids);
+	w->flags_sent |= w->fm.o.flags;
+	flight_clear(w);
+	w->dirty = 1;
+	if (((w->urgent && w->nheld >= FLUSH_HELD) || w->nheld >= HELD_MAX) &&
+	    !p->stopping)
+		flush(p, w);
+	maybe_stopped(p);
+}
+
+/*
+ * Send w's changes: the pending deltas as one chunk with the ids of the
+ * entries they came from and the meta they add, or the flight again when
+ * its last attempt got no answer.  One flush per workload at a time, and
+ * only once what Redis holds was loaded (novelty is relative to it).
+ */
+static void
+flush(struct profiler *p, struct wl *w)
+{
+	struct store_flush f;
+	struct sargv av;
+	char *chunk = NULL;
+	size_t chunk_len = 0, n;
+	uint32_t newdims;
+	int rc;
+
+	if (!w->loaded || w->flushing || !rstream_is_up(p->d->rs))
+		return;
+	if (w->nfids == 0) {
+		if (w->nheld == 0)
+			return;
+		w->fids = w->held;
+		w->nfids = w->nheld;
+		w->held = NULL;
+		w->nheld = w->hcap = 0;
+		w->fm = w->pm;
+		memset(&w->pm, 0, sizeof(w->pm));
+		w->fm_hosts = w->pm_hosts;
+		w->nfm_hosts = w->npm_hosts;
+		w->pm_hosts = NULL;
+		w->npm_hosts = 0;
+		w->urgent = 0;
+		w->last_flush = uv_now(p->d->loop);
+		n = ftab_take(&w->tab, SIZE_MAX, &newdims);
+	} else
+		n = ftab_inflight(&w->tab, &newdims);
+	w->fchunk = n > 0;
+	if (n > 0 && ftab_chunk(&w->tab, &chunk, &chunk_len) < 0)
+		return;
+	w->fchunk_len = chunk_len;
+	memset(&f, 0, sizeof(f));
+	f.cid = w->fids[0];
+	f.ids = (const char *const *)w->fids;
+	f.nids = w->nfids;
+	f.chunk = chunk;
+	f.chunk_len = chunk_len;
+	f.newdims = newdims;
+	f.wkind = w->wkind;
+	f.flags = w->fm.o.flags;
+	f.first_ms = w->fm.o.ts_ms;
+	f.last_ms = w->fm.o.last_ms > w->fm.o.ts_ms ? w->fm.o.last_ms :
+	    w->fm.o.ts_ms;
+	f.active_ms = w->fm.o.active_ms;
+	f.lost = w->fm.o.lost;
+	f.gaps = w->fm.o.gaps;
+	f.loss_from_ms = w->fm.o.loss_from_ms;
+	f.frozen = w->fm.frozen_n;
+	f.overflow = w->fm.overflow;
+	f.hosts = w->fm_hosts;
+	f.nhosts = w->nfm_hosts;
+	rc = store_apply_argv(&p->sc, w->name, &f, &av);
+	free(chunk);
+	if (rc < 0)
+		return;		/* tried again next tick */
+	if (rstream_command(p->d->rs, on_flushed, w, av.n,
+	    (const char **)av.v, av.len) == 0) {
+		p->inflight++;
+		w->pending++;
+		w->flushing = 1;
+	}
+	sargv_free(&av);
+}
+
+static void
+on_compacted(void *arg, redisReply *r)
+{
+	struct wl *w = arg;
+	struct profiler *p = w->p;
+
+	p->inflight--;
+	w->pending--;
+	w->compacting = 0;
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+		w->nchunks = 1;
+		w->chunk_bytes = 0;
+	}
+	else if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		log_warnx("%s: compaction failed: %s", w->name, r->str);
+	maybe_stopped(p);
+}
+
+/* Many chunks: write what they hold as one (unless another came in). */
+static void
+compact(struct profiler *p, struct wl *w)
+{
+	struct sargv av;
+	char *snap;
+	size_t len;
+	int rc;
+
+	/* Redis holds at most about twice the evidence, and few chunks. */
+	if ((w->nchunks <= COMPACT_CHUNKS &&
+	    w->chunk_bytes <= 2 * w->snap_bytes + COMPACT_BYTES) ||
+	    w->nchunks < 2 || w->compacting || w->flushing || !w->loaded ||
+	    w->rawver == 0 || w->busy ||
+	    ftab_snapshot(&w->tab, &snap, &len) < 0)
+		return;
+	w->snap_bytes = len;
+	rc = store_compact_argv(&p->sc, w->name, w->rawver, snap, len, &av);
+	free(snap);
+	if (rc < 0)
+		return;
+	if (rstream_command(p->d->rs, on_compacted, w, av.n,
+	    (const char **)av.v, av.len) == 0) {
+		p->inflight++;
+		w->pending++;
+		w->compacting = 1;
+	}
+	sargv_free(&av);
 }
 
 /*
@@ -509,20 +896,21 @@ on_read(void *arg, redisReply *r)
 	struct wl *w = arg;
 	struct profiler *p = w->p;
 	struct store_meta m;
-	struct pset raw, acc = { 0 }, prev = { 0 };
+	struct pset acc = { 0 }, prev = { 0 };
 	struct ready rd;
 	struct risk rk;
 	struct sargv av = { 0 };
 	char err[256] = "", digest[WIRE_HASH_MAX];
 	char *chg = NULL, *vj = NULL;
-	size_t counts[WD__MAX] = { 0 }, i;
+	size_t counts[WD__MAX] = { 0 }, i, nchunks, nbytes;
 	int fresh, rc;
 
 	p->inflight--;
+	w->pending--;
 	memset(&m, 0, sizeof(m));
 	if (r == NULL || p->stopping ||
-	    (rc = store_read_parse(r, &m, &raw, &acc, &fresh, err,
-	    sizeof(err))) < 0) {
+	    (rc = store_read_parse(r, &m, &w->tab, &nchunks, &nbytes, &acc,
+	    &fresh, err, sizeof(err))) < 0) {
 		if (r != NULL && !p->stopping) {
 			p->st.read_errors++;
 			log_warnx("%s: %s", w->name, err);
@@ -536,14 +924,25 @@ on_read(void *arg, redisReply *r)
 	if (err[0])
 		log_warnx("%s: %s", w->name, err);
 	if (fresh) {
-		pset_free(&w->raw);
-		w->raw = raw;
 		w->rawver = m.rawver;
+		w->nchunks = nchunks;
+		w->chunk_bytes = nbytes;
+		w->snap_bytes = 0;
+		w->loaded = 1;
+		if (w->urgent)
+			flush(p, w);	/* what was held while loading */
+	} else if (m.rawver != w->rawver) {
+		/* Another instance wrote since: load it all next tick. */
+		w->rawver = 0;
+		w->busy = 0;
+		w->dirty = 1;
+		refresh_done(&m, &acc, &prev, chg, vj, &av);
+		maybe_stopped(p);
+		return;
 	}
 	wl_clear_commit(w);
 	/* The evidence plus what operators accepted, generalised alike. */
-	for (i = 0; i < w->raw.n && rc >= 0; i++)
-		rc = pset_add(&acc, &w->raw.v[i]);
+	rc = ftab_pset(&w->tab, &acc);
 	if (rc < 0 || (rc = gen_view(&acc, &p->gc, &w->view)) < 0 ||
 	    (rc = pset_digest(&w->view, digest)) < 0)
 		goto fail;
@@ -600,16 +999,27 @@ fail:
 	maybe_stopped(p);
 }
 
+/*
+ * Read w's meta, view and accepted entries, and its chunks unless what
+ * this instance holds is current: rawver as it will be once the flush in
+ * flight (sent before this read) is applied.
+ */
 static void
 refresh(struct profiler *p, struct wl *w)
 {
 	struct sargv av;
+	uint64_t expect = w->rawver;
 
-	if (store_read_argv(&p->sc, w->name, w->rawver, &av) < 0)
+	if (!w->loaded || expect == 0)
+		expect = UINT64_MAX;	/* never current: send them all */
+	else if (w->flushing && w->fchunk)
+		expect++;
+	if (store_read_argv(&p->sc, w->name, expect, &av) < 0)
 		return;
 	if (rstream_command(p->d->rs, on_read, w, av.n,
 	    (const char **)av.v, av.len) == 0) {
 		p->inflight++;
+		w->pending++;
 		w->dirty = 0;
 		w->busy = 1;
 	}
@@ -728,11 +1138,13 @@ on_expired(void *arg, redisReply *r)
 	    g->name, (unsigned long long)
 	    (p->d->conf.profiled.idle_expiry_ms / 1000));
 	if ((w = wl_get(p, g->name, 0)) != NULL) {
-		if (w->busy || w->pending || w->listing) {
+		if (w->busy || w->pending || w->listing || w->nheld ||
+		    w->nfids) {
 			/* It ran again meanwhile: a new profile, listed
 			 * again after the SREM above. */
-			pset_free(&w->raw);
+			ftab_reset(&w->tab);
 			w->rawver = 0;
+			w->nchunks = 0;
 			for (i = 0; i < w->ndets; i++)
 				free(w->dets[i]);
 			w->ndets = 0;
@@ -782,7 +1194,8 @@ on_swept(void *arg, redisReply *r)
 		if (n->type != REDIS_REPLY_STRING || n->len >= WIRE_NAME_MAX)
 			continue;
 		if ((w = wl_get(p, n->str, 0)) != NULL &&
-		    (w->busy || w->dirty || w->pending))
+		    (w->busy || w->dirty || w->pending || w->nheld ||
+		    w->nfids))
 			continue;	/* active here: not idle */
 		if ((g = calloc(1, sizeof(*g))) == NULL)
 			break;
@@ -830,11 +1243,16 @@ profiled_tick(struct daemon *d)
 	uint64_t now = uv_now(d->loop);
 	size_t i;
 
-	for (i = 0; i < p->nwl; i++) {
+	for (i = 0; i < p->nwl && !p->stopping && rstream_is_up(d->rs); i++) {
 		struct wl *w = p->wls[i];
 
-		if (w->dirty && w->busy == 0 && !p->stopping &&
-		    rstream_is_up(d->rs))
+		/* Novelty once a tick, counts and times every few; a read
+		 * after them sees them. */
+		if (w->urgent || w->nfids > 0 ||
+		    now - w->last_flush >= QUIET_FLUSH_MS)
+			flush(p, w);
+		compact(p, w);
+		if ((w->dirty || !w->loaded) && w->busy == 0)
 			refresh(p, w);
 	}
 	if (now - p->last_stats >= STATS_MS) {
@@ -878,6 +1296,9 @@ catalog_load(struct profiler *p)
 	}
 	bad = catalog_load_file(&p->cat, path, report, p);
 	bad += catalog_load_dir(&p->cat, c->signatures_dir, report, p);
+	if (catalog_index(&p->cat) < 0)
+		log_warnx("signatures: no memory for the index; matching "
+		    "every signature against every open");
 	log_info("%zu AI signatures from %s and %s%s", p->cat.n, path,
 	    c->signatures_dir, bad ? " (some skipped, see above)" : "");
 }
@@ -943,7 +1364,12 @@ profiled_stop(struct daemon *d, daemon_done_fn *done)
 {
 	struct profiler *p = d->priv;
 
+	size_t i;
+
 	stats_publish(p);
+	/* What was folded goes out now; what cannot is redelivered. */
+	for (i = 0; i < p->nwl; i++)
+		flush(p, p->wls[i]);
 	p->stopping = 1;
 	p->done = done;
 	maybe_stopped(p);

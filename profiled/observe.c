@@ -53,6 +53,8 @@ add(struct obs *o, uint8_t dim, const char *key, const char *parent,
 	e.sample = (char *)sample;
 	e.hosts = hosts;
 	e.nhosts = 1;
+	if (o->sink != NULL)
+		return o->sink(o->sink_arg, &e);
 	return pset_add(&o->entries, &e);
 }
 
@@ -156,10 +158,19 @@ observe_syscalls(const struct wire_event *ev, struct obs *o)
 int
 observe(const struct wire_event *ev, struct obs *o)
 {
+	return observe_to(ev, o, NULL, NULL);
+}
+
+int
+observe_to(const struct wire_event *ev, struct obs *o,
+    int (*sink)(void *arg, const struct pentry *e), void *sink_arg)
+{
 	char path[WIRE_PATH_MAX];
 	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->sink = sink;
+	o->sink_arg = sink_arg;
 	o->ts_ms = o->last_ms = ev->ts / 1000000;
 	switch (ev->type) {
 	case EV_EXEC:

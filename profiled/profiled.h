@@ -53,12 +53,69 @@ int	pset_normalize(struct pset *s);
 /* Identity without mode: "dim\tkey\tparent\tport\tproto". */
 int	pentry_id(const struct pentry *e, char *buf, size_t len);
 int	pentry_copy(struct pentry *dst, const struct pentry *src);
+/* Fold e into d: modes ORed, earliest first (and its sample), latest
+ * last, counts added, hosts united.  The identity is not compared. */
+int	pentry_absorb(struct pentry *d, const struct pentry *e);
 void	pentry_free(struct pentry *e);
 /* SHA-256 (hex) of the canonical text of a sorted set, no times/counts. */
 int	pset_digest(const struct pset *s, char out[WIRE_HASH_MAX]);
 /* Entries of b whose identity or mode is not in a (a sorted). */
 size_t	pset_added(const struct pset *a, const struct pset *b,
 	    struct pentry **out, size_t max);
+
+/* ---------------------------------------------------------------- fold */
+
+/* One identity of a workload's evidence: see fold.c. */
+struct fent {
+	struct pentry	 e;	/* identity; when in_raw, what Redis holds */
+	struct pentry	 pd;	/* observed, not sent yet (no identity) */
+	struct pentry	 inf;	/* sent, the reply due (no identity) */
+	uint64_t	 hash;
+	uint8_t		 in_raw, pd_set, inf_set;
+};
+
+struct ftab {
+	struct fent	**v;
+	size_t		  n, cap;
+	uint32_t	 *slot;		/* open addressing: index + 1, 0 free */
+	size_t		  nslot;
+	size_t		  live;		/* in Redis, or new and on the way */
+	struct fent	**dirty;	/* pd_set */
+	size_t		  ndirty, dcap;
+	struct fent	**flight;	/* inf_set */
+	size_t		  nflight, fcap;
+};
+
+void	ftab_free(struct ftab *t);
+/*
+ * Fold one observed entry into the pending delta.  New behaviour in a
+ * dimension of frozen_dims (bit 1 << dim) is added to *frozen instead; a
+ * new identity beyond max_live (0: no bound) sets *overflow.  2 folded
+ * and new to Redis (identity, mode or host), 1 folded (counts and times
+ * only), 0 not, -ENOMEM.
+ */
+int	ftab_observe(struct ftab *t, const struct pentry *o,
+	    uint32_t frozen_dims, uint64_t max_live, uint64_t *frozen,
+	    int *overflow);
+/* Move up to max pending deltas in flight (none while a flush is due);
+ * how many are in flight, and the dims of the novel ones. */
+size_t	ftab_take(struct ftab *t, size_t max, uint32_t *newdims);
+/* The same for what is in flight already (a flush sent again). */
+size_t	ftab_inflight(const struct ftab *t, uint32_t *newdims);
+/* Take novelty in frozen_dims out of the flight; returns the count to
+ * add to the frozen counter. */
+uint64_t ftab_drop_novelty(struct ftab *t, uint32_t frozen_dims);
+/* Redis applied the flight: fold it into what Redis holds. */
+int	ftab_commit(struct ftab *t);
+/* Forget what Redis holds (before loading its chunks again). */
+void	ftab_reset(struct ftab *t);
+/* The flight as one chunk, or everything Redis holds as one (malloc'd). */
+int	ftab_chunk(const struct ftab *t, char **buf, size_t *len);
+int	ftab_snapshot(const struct ftab *t, char **buf, size_t *len);
+/* Fold one stored chunk into what Redis holds; -EPROTO when malformed. */
+int	ftab_load_chunk(struct ftab *t, const char *buf, size_t len);
+/* Append (copies of) what Redis holds to out. */
+int	ftab_pset(const struct ftab *t, struct pset *out);
 
 /* ---------------------------------------------------------------- gen */
 
@@ -113,6 +170,10 @@ int	gen_match(const char *p, const char *path);
 
 struct obs {
 	struct pset	 entries;
+	/* When set, entries go to sink (borrowed, valid during the call)
+	 * instead of being copied into entries. */
+	int		(*sink)(void *arg, const struct pentry *e);
+	void		*sink_arg;
 	uint32_t	 flags;		/* OF_* */
 	uint64_t	 active_ms;	/* EV_ACTIVE span */
 	uint64_t	 lost;		/* EV_LOSS: events counted */
@@ -124,6 +185,9 @@ struct obs {
 
 /* Turn one event into observations; 0, -ENOMEM or -EINVAL. */
 int	observe(const struct wire_event *ev, struct obs *o);
+/* The same, its entries given to sink instead of copied into o. */
+int	observe_to(const struct wire_event *ev, struct obs *o,
+	    int (*sink)(void *arg, const struct pentry *e), void *arg);
 void	obs_free(struct obs *o);
 /*
  * Move o's observations into into (the events of one batch: one apply),
@@ -160,6 +224,7 @@ int	store_key(const char *prefix, const char *workload, const char *what,
 extern const char store_apply_lua[];
 extern const char store_read_lua[];
 extern const char store_commit_lua[];
+extern const char store_compact_lua[];
 
 /* An argument vector that owns its strings. */
 struct sargv {
@@ -179,10 +244,39 @@ struct store_conf {
 	uint64_t	 seen_max;	/* stream ids remembered for dedup */
 };
 
-/* EVAL of the apply script for one event (id: its stream entry id). */
+/* One flush of a workload: what changed since the last one. */
+struct store_host {
+	const char	*name;
+	uint64_t	 last_ms;
+};
+
+struct store_flush {
+	const char	*cid;		/* chunk id: the first entry's id */
+	const char *const *ids;		/* every stream entry it folds */
+	size_t		 nids;
+	const char	*chunk;		/* ftab_chunk(), or NULL: nothing */
+	size_t		 chunk_len;
+	uint32_t	 newdims;	/* dims with novelty in the chunk */
+	uint8_t		 wkind;
+	uint32_t	 flags;
+	uint64_t	 first_ms, last_ms;
+	uint64_t	 active_ms, lost, gaps, loss_from_ms;
+	uint64_t	 frozen;	/* novelty a frozen dimension refused */
+	int		 overflow;	/* max_entries reached */
+	const struct store_host *hosts;
+	size_t		 nhosts;
+};
+
+/*
+ * EVAL of the apply script.  Its reply: {1, rawver, frozen dims} applied;
+ * {0, rawver, 0} applied before (cid in seen); {-1, rawver, frozen dims}
+ * nothing done: a dimension of newdims is frozen now.
+ */
 int	store_apply_argv(const struct store_conf *sc, const char *workload,
-	    uint8_t wkind, const char *host, const char *id,
-	    const struct obs *o, struct sargv *a);
+	    const struct store_flush *f, struct sargv *a);
+/* EVAL of the compact script (1: replaced by the snapshot, 0: raced). */
+int	store_compact_argv(const struct store_conf *sc, const char *workload,
+	    uint64_t rawver, const char *snap, size_t len, struct sargv *a);
 
 /* EVAL of the expire script (store.c): 1 when it forgot the workload. */
 int	store_expire_argv(const struct store_conf *sc, const char *workload,
@@ -213,14 +307,16 @@ void	store_meta_free(struct store_meta *m);
 int	store_read_argv(const struct store_conf *sc, const char *workload,
 	    uint64_t known_rawver, struct sargv *a);
 /*
- * Parse the read script's reply: the meta hash, the raw entries (or nil
- * when known_rawver was current, raw_fresh 0), the view, and the entries
- * policyd stored as accepted (P prof:{W}:accepted, raw-entry JSON).
+ * Parse the read script's reply: the meta hash, the chunks of raw folded
+ * into t after ftab_reset (unless known_rawver was current: raw_fresh 0;
+ * *nchunks their number, *nbytes their size), the view, and the entries policyd stored as
+ * accepted (P prof:{W}:accepted, raw-entry JSON).  A malformed chunk is
+ * reported in err and skipped.
  */
 struct redisReply;
 int	store_read_parse(const struct redisReply *r, struct store_meta *m,
-	    struct pset *raw, struct pset *accepted, int *raw_fresh, char *err,
-	    size_t errlen);
+	    struct ftab *t, size_t *nchunks, size_t *nbytes,
+	    struct pset *accepted, int *raw_fresh, char *err, size_t errlen);
 /* One raw entry's JSON (as the apply script stores it) into e. */
 int	store_entry_parse(const char *json, size_t len, struct pentry *e);
 
@@ -287,9 +383,12 @@ struct sig {
 	char		 where[300];	/* file:line of the entry */
 };
 
+struct cindex;
+
 struct catalog {
 	struct sig	*v;
 	size_t		 n;
+	struct cindex	*idx;	/* catalog_index(): file globs by literal */
 };
 
 /*
@@ -305,6 +404,14 @@ int	catalog_load_file(struct catalog *c, const char *path,
 int	catalog_load_dir(struct catalog *c, const char *dir,
 	    catalog_report_fn *report, void *arg);
 void	catalog_free(struct catalog *c);
+/*
+ * Index the file globs by the literal text each one needs, so that an
+ * open is matched only against the signatures whose literal it contains
+ * (discover.c).  Optional: discover_event tries every signature without.
+ * 0 or -ENOMEM.
+ */
+int	catalog_index(struct catalog *c);
+void	cindex_free(struct cindex *x);
 
 /* ---------------------------------------------------------------- discover */
 

@@ -159,8 +159,8 @@ pset_add(struct pset *s, const struct pentry *e)
 }
 
 /* Fold e into d (same identity). */
-static int
-absorb(struct pentry *d, const struct pentry *e)
+int
+pentry_absorb(struct pentry *d, const struct pentry *e)
 {
 	uint32_t h;
 
@@ -192,7 +192,7 @@ pset_normalize(struct pset *s)
 	pset_sort(s);
 	for (i = 0; i < s->n; i++) {
 		if (o > 0 && ident_cmp(&s->v[o - 1], &s->v[i]) == 0) {
-			if (absorb(&s->v[o - 1], &s->v[i]) < 0)
+			if (pentry_absorb(&s->v[o - 1], &s->v[i]) < 0)
 				return -ENOMEM;
 			pentry_free(&s->v[i]);
 			continue;

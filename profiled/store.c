@@ -3,35 +3,37 @@
  *
  * Per workload W (braces: one Redis Cluster slot per workload):
  *
- *   P prof:{W}:raw    hash   entry id -> JSON {d,k,p,m,o,t,f,l,c,h,s}
- *   P prof:{W}:seen   zset   stream ids already applied (idempotency)
+ *   P prof:{W}:raw    hash   chunk id -> msgpack chunk (fold.c), "s": a
+ *                            compacted snapshot
+ *   P prof:{W}:seen   zset   stream ids folded into a chunk (exactly once)
  *   P prof:{W}:meta   hash   rev, rawver, status, digest, active_ms, ...
  *   P prof:{W}:view   string the generalised baseline, JSON
  *   P prof:{W}:accepted hash behaviour operators accepted (policyd writes)
  *   P state:{W}       hash   policyd's stages (read: frozen dimensions)
  *   P workloads       set    every workload name (not in W's slot)
  *
- * Three Lua scripts keep this consistent with any number of profiled
- * instances and any redelivery:
+ * Four Lua scripts keep this consistent with any number of profiled
+ * instances, lost replies and redelivery:
  *
- *   apply   one stream entry (one event, or a batch of one workload's
- *           events merged in C, each entry with its first/last/count):
- *           skip it if its stream id was applied, else merge
- *           its entries into raw (first/last/count/mode/hosts; new
- *           entries or modes of a dimension in alert or enforce are only
- *           counted as frozen: drift is a violation, not learning), add active
- *           time, flags and losses to meta, and bump rawver when it
- *           touched raw at all.  Atomic, so two instances never double
- *           count.  A new profile's rawver starts at its first event's
- *           time in µs (rawver_base): a workload forgotten and seen again
- *           never repeats a rawver an instance may still have cached, and
- *           commit refuses a view computed before the base.
+ *   apply   one flush: skip it if its chunk id (its first entry's id) is
+ *           in seen; refuse it ({-1}) if it brings novelty to a dimension
+ *           that is in alert or enforce now (the caller takes that out and
+ *           sends it again: drift is a violation, not learning); else add
+ *           every entry id to seen, store the chunk, add active time,
+ *           flags, losses and the frozen count to meta, and bump rawver
+ *           when it stored a chunk.  The work is per flush, not per event:
+ *           the chunk is one opaque value.  A new profile's rawver starts
+ *           at its first event's time in µs (rawver_base): a workload
+ *           forgotten and seen again never repeats a rawver an instance
+ *           may still have cached, and commit refuses a view computed
+ *           before the base.
  *   read    meta, raw (unless the caller's rawver is current), view and
  *           the accepted entries, in one consistent snapshot.
  *   commit  store a view computed from rawver R unless a view from a newer
  *           R was stored already; bump rev when the view's digest or the
  *           status changed.  rev therefore only moves forward, once per
  *           real change, whichever instance computes it.
+ *   compact replace the chunks by one snapshot, unless rawver moved.
  *
  * Times inside Redis are milliseconds: Lua numbers are doubles, exact only
  * to 2^53, which nanoseconds since 1970 exceed.
@@ -49,40 +51,61 @@
 
 const char store_apply_lua[] =
 "local raw, seen, meta = KEYS[1], KEYS[2], KEYS[3]\n"
-"local id, ts, host = ARGV[1], tonumber(ARGV[2]), ARGV[3]\n"
-"if redis.call('ZSCORE', seen, id) then return {0, 0} end\n"
-"redis.call('ZADD', seen, tonumber(string.match(id, '^(%d+)')) or 0, id)\n"
-"local smax = tonumber(ARGV[9])\n"
+"local cid, ts = ARGV[1], tonumber(ARGV[2])\n"
+"local function rawver()\n"
+"  return tonumber(redis.call('HGET', meta, 'rawver') or '0')\n"
+"end\n"
+"if redis.call('ZSCORE', seen, cid) then return {0, rawver(), 0} end\n"
+"local st = {'stage:exec', 'stage:file', 'stage:net', 'stage:syscall'}\n"
+"local bits = {33, 2, 20, 8}\n"
+"local fz = 0\n"
+"for i = 1, 4 do\n"
+"  local s = redis.call('HGET', KEYS[4], st[i])\n"
+"  if s == 'alert' or s == 'enforce' then fz = bit.bor(fz, bits[i]) end\n"
+"end\n"
+"if bit.band(fz, tonumber(ARGV[13])) ~= 0 then return {-1, rawver(), fz} end\n"
+"local nh = tonumber(ARGV[15])\n"
+"local z = {}\n"
+"for i = 16 + 2 * nh, #ARGV do\n"
+"  z[#z + 1] = tonumber(string.match(ARGV[i], '^(%d+)')) or 0\n"
+"  z[#z + 1] = ARGV[i]\n"
+"  if #z >= 2000 then redis.call('ZADD', seen, unpack(z)); z = {} end\n"
+"end\n"
+"if #z > 0 then redis.call('ZADD', seen, unpack(z)) end\n"
+"local smax = tonumber(ARGV[7])\n"
 "if redis.call('ZCARD', seen) > smax then\n"
 "  redis.call('ZREMRANGEBYRANK', seen, 0, -smax - 1)\n"
 "end\n"
-"redis.call('HSETNX', meta, 'wkind', ARGV[4])\n"
+"redis.call('HSETNX', meta, 'wkind', ARGV[3])\n"
 "redis.call('HSETNX', meta, 'first_ms', ts)\n"
-"local tl = tonumber(ARGV[10])\n"
+"local tl = tonumber(ARGV[8])\n"
 "if tonumber(redis.call('HGET', meta, 'first_ms')) > ts then\n"
 "  redis.call('HSET', meta, 'first_ms', ts)\n"
 "end\n"
 "if tl > tonumber(redis.call('HGET', meta, 'last_ms') or '0') then\n"
 "  redis.call('HSET', meta, 'last_ms', tl)\n"
 "end\n"
-"if tl > tonumber(redis.call('HGET', meta, 'host:' .. host) or '0') then\n"
-"  redis.call('HSET', meta, 'host:' .. host, tl)\n"
+"for i = 16, 15 + 2 * nh, 2 do\n"
+"  local hl = tonumber(ARGV[i + 1])\n"
+"  if hl > tonumber(redis.call('HGET', meta, 'host:' .. ARGV[i]) or '0') then\n"
+"    redis.call('HSET', meta, 'host:' .. ARGV[i], hl)\n"
+"  end\n"
 "end\n"
-"local fl = tonumber(ARGV[5])\n"
+"local fl = tonumber(ARGV[4])\n"
 "local old = tonumber(redis.call('HGET', meta, 'flags') or '0')\n"
 "if bit.bor(old, fl) ~= old then\n"
 "  redis.call('HSET', meta, 'flags', bit.bor(old, fl))\n"
 "end\n"
+"if tonumber(ARGV[5]) > 0 then\n"
+"  redis.call('HINCRBY', meta, 'active_ms', ARGV[5])\n"
+"end\n"
 "if tonumber(ARGV[6]) > 0 then\n"
-"  redis.call('HINCRBY', meta, 'active_ms', ARGV[6])\n"
+"  redis.call('HINCRBY', meta, 'lost', ARGV[6])\n"
 "end\n"
-"if tonumber(ARGV[7]) > 0 then\n"
-"  redis.call('HINCRBY', meta, 'lost', ARGV[7])\n"
-"end\n"
-"local lf = tonumber(ARGV[12])\n"
+"local lf = tonumber(ARGV[10])\n"
 "if lf > 0 then\n"
-"  if tonumber(ARGV[11]) > 0 then\n"
-"    redis.call('HINCRBY', meta, 'gaps', ARGV[11])\n"
+"  if tonumber(ARGV[9]) > 0 then\n"
+"    redis.call('HINCRBY', meta, 'gaps', ARGV[9])\n"
 "  end\n"
 "  local of = tonumber(redis.call('HGET', meta, 'loss_from_ms') or '0')\n"
 "  if of == 0 or lf < of then\n"
@@ -94,66 +117,33 @@ const char store_apply_lua[] =
 "  redis.call('HSET', meta, 'loss_active_ms',\n"
 "    redis.call('HGET', meta, 'active_ms') or '0')\n"
 "end\n"
-"local dimstage = {[0] = 'stage:exec', [1] = 'stage:file',\n"
-"  [2] = 'stage:net', [3] = 'stage:syscall', [4] = 'stage:net',\n"
-"  [5] = 'stage:exec'}\n"
-"local function frozen(d)\n"
-"  local st = redis.call('HGET', KEYS[4], dimstage[d] or 'stage')\n"
-"  return st == 'alert' or st == 'enforce'\n"
+"if tonumber(ARGV[11]) > 0 then\n"
+"  redis.call('HINCRBY', meta, 'frozen', ARGV[11])\n"
 "end\n"
-"local maxe, added, i = tonumber(ARGV[8]), 0, 13\n"
-"while i + 10 <= #ARGV do\n"
-"  local f, mode = ARGV[i], tonumber(ARGV[i + 4])\n"
-"  local ef, el, ec = tonumber(ARGV[i + 8]), tonumber(ARGV[i + 9]),\n"
-"    tonumber(ARGV[i + 10])\n"
-"  local v = redis.call('HGET', raw, f)\n"
-"  local fz = frozen(tonumber(ARGV[i + 1]))\n"
-"  if not v and fz then\n"
-"    redis.call('HINCRBY', meta, 'frozen', ec)\n"
-"  elseif not v then\n"
-"    if redis.call('HLEN', raw) >= maxe then\n"
-"      redis.call('HSET', meta, 'overflow', 1)\n"
-"    else\n"
-"      local e = {d = tonumber(ARGV[i + 1]), k = ARGV[i + 2], m = mode,\n"
-"        o = tonumber(ARGV[i + 5]), t = tonumber(ARGV[i + 6]),\n"
-"        f = ef, l = el, c = ec, h = {host}}\n"
-"      if ARGV[i + 3] ~= '' then e.p = ARGV[i + 3] end\n"
-"      if ARGV[i + 7] ~= '' then e.s = ARGV[i + 7] end\n"
-"      redis.call('HSET', raw, f, cjson.encode(e))\n"
-"      added = added + 1\n"
-"    end\n"
-"  else\n"
-"    local e = cjson.decode(v)\n"
-"    if bit.bor(e.m, mode) ~= e.m and fz then\n"
-"      redis.call('HINCRBY', meta, 'frozen', 1)\n"
-"    elseif bit.bor(e.m, mode) ~= e.m then\n"
-"      e.m = bit.bor(e.m, mode)\n"
-"      added = added + 1\n"
-"    end\n"
-"    if ef < e.f then\n"
-"      e.f = ef\n"
-"      if ARGV[i + 7] ~= '' then e.s = ARGV[i + 7] end\n"
-"    end\n"
-"    if el > e.l then e.l = el end\n"
-"    e.c = e.c + ec\n"
-"    local has = false\n"
-"    for _, h in ipairs(e.h) do if h == host then has = true end end\n"
-"    if not has then\n"
-"      table.insert(e.h, host)\n"
-"      added = added + 1\n"
-"    end\n"
-"    redis.call('HSET', raw, f, cjson.encode(e))\n"
-"  end\n"
-"  i = i + 11\n"
-"end\n"
-"if i > 13 then\n"
+"if ARGV[12] == '1' then redis.call('HSET', meta, 'overflow', 1) end\n"
+"if ARGV[14] ~= '' then\n"
+"  redis.call('HSET', raw, cid, ARGV[14])\n"
 "  if not redis.call('HGET', meta, 'rawver') then\n"
 "    local base = string.format('%.0f', ts * 1000)\n"
 "    redis.call('HSET', meta, 'rawver', base, 'rawver_base', base)\n"
 "  end\n"
 "  redis.call('HINCRBY', meta, 'rawver', 1)\n"
 "end\n"
-"return {1, added}\n";
+"return {1, rawver(), fz}\n";
+
+/*
+ * compact: replace the chunks of P prof:{W}:raw by one snapshot of what
+ * they hold, unless a chunk came in since the caller read them (rawver
+ * moved).  KEYS raw meta; ARGV rawver, snapshot.  rawver stays: the
+ * evidence is the same.
+ */
+const char store_compact_lua[] =
+"if (redis.call('HGET', KEYS[2], 'rawver') or '0') ~= ARGV[1] then\n"
+"  return 0\n"
+"end\n"
+"redis.call('DEL', KEYS[1])\n"
+"redis.call('HSET', KEYS[1], 's', ARGV[2])\n"
+"return 1\n";
 
 const char store_read_lua[] =
 "local rv = redis.call('HGET', KEYS[2], 'rawver') or '0'\n"
@@ -298,15 +288,12 @@ eval_start(struct sargv *a, const char *lua, const struct store_conf *sc,
 
 int
 store_apply_argv(const struct store_conf *sc, const char *workload,
-    uint8_t wkind, const char *host, const char *id, const struct obs *o,
-    struct sargv *a)
+    const struct store_flush *f, struct sargv *a)
 {
-	char fid[WIRE_PATH_MAX * 2 + 64];
-	size_t i;
-	int rc = 0;
-
 	static const char *const keys[] = { "raw", "seen", "meta", NULL };
 	char sk[WIRE_NAME_MAX + 80];
+	size_t i;
+	int rc;
 
 	if ((rc = eval_start(a, store_apply_lua, sc, workload, keys)) != 0) {
 		sargv_free(a);
@@ -318,37 +305,45 @@ store_apply_argv(const struct store_conf *sc, const char *workload,
 	free(a->v[2]);
 	a->v[2] = strdup("4");
 	a->len[2] = 1;
-	rc |= adds(a, id);
-	rc |= sargv_addf(a, "%llu", (unsigned long long)o->ts_ms);
-	rc |= adds(a, host);
-	rc |= sargv_addf(a, "%u", wkind);
-	rc |= sargv_addf(a, "%u", o->flags);
-	rc |= sargv_addf(a, "%llu", (unsigned long long)o->active_ms);
-	rc |= sargv_addf(a, "%llu", (unsigned long long)o->lost);
-	rc |= sargv_addf(a, "%llu", (unsigned long long)sc->max_entries);
+	rc |= a->v[2] == NULL ? -ENOMEM : 0;
+	rc |= adds(a, f->cid);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)f->first_ms);
+	rc |= sargv_addf(a, "%u", f->wkind);
+	rc |= sargv_addf(a, "%u", f->flags);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)f->active_ms);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)f->lost);
 	rc |= sargv_addf(a, "%llu", (unsigned long long)sc->seen_max);
-	rc |= sargv_addf(a, "%llu", (unsigned long long)(o->last_ms > o->ts_ms ?
-	    o->last_ms : o->ts_ms));
-	rc |= sargv_addf(a, "%llu", (unsigned long long)o->gaps);
-	rc |= sargv_addf(a, "%llu", (unsigned long long)o->loss_from_ms);
-	for (i = 0; i < o->entries.n && rc == 0; i++) {
-		const struct pentry *e = &o->entries.v[i];
-
-		if ((rc = pentry_id(e, fid, sizeof(fid))) < 0)
-			break;
-		rc |= adds(a, fid);
-		rc |= sargv_addf(a, "%u", e->dim);
-		rc |= adds(a, e->key);
-		rc |= adds(a, e->parent);
-		rc |= sargv_addf(a, "%u", e->mode);
-		rc |= sargv_addf(a, "%u", e->port);
-		rc |= sargv_addf(a, "%u", e->proto);
-		rc |= adds(a, e->sample);
-		rc |= sargv_addf(a, "%llu", (unsigned long long)e->first);
-		rc |= sargv_addf(a, "%llu", (unsigned long long)e->last);
-		rc |= sargv_addf(a, "%llu", (unsigned long long)(e->count ?
-		    e->count : 1));
+	rc |= sargv_addf(a, "%llu", (unsigned long long)f->last_ms);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)f->gaps);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)f->loss_from_ms);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)f->frozen);
+	rc |= sargv_addf(a, "%d", f->overflow ? 1 : 0);
+	rc |= sargv_addf(a, "%u", f->newdims);
+	rc |= sargv_add(a, f->chunk ? f->chunk : "", f->chunk ? f->chunk_len : 0);
+	rc |= sargv_addf(a, "%zu", f->nhosts);
+	for (i = 0; i < f->nhosts; i++) {
+		rc |= adds(a, f->hosts[i].name);
+		rc |= sargv_addf(a, "%llu", (unsigned long long)f->hosts[i].last_ms);
 	}
+	for (i = 0; i < f->nids; i++)
+		rc |= adds(a, f->ids[i]);
+	if (rc != 0) {
+		sargv_free(a);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
+int
+store_compact_argv(const struct store_conf *sc, const char *workload,
+    uint64_t rawver, const char *snap, size_t len, struct sargv *a)
+{
+	static const char *const keys[] = { "raw", "meta", NULL };
+	int rc;
+
+	rc = eval_start(a, store_compact_lua, sc, workload, keys);
+	rc |= sargv_addf(a, "%llu", (unsigned long long)rawver);
+	rc |= sargv_add(a, snap, len);
 	if (rc != 0) {
 		sargv_free(a);
 		return rc < 0 ? rc : -ENOMEM;
@@ -601,17 +596,18 @@ entries_parse(const redisReply *h, struct pset *s, char *err, size_t errlen)
 }
 
 int
-store_read_parse(const redisReply *r, struct store_meta *m, struct pset *raw,
-    struct pset *accepted, int *raw_fresh, char *err, size_t errlen)
+store_read_parse(const redisReply *r, struct store_meta *m, struct ftab *t,
+    size_t *nchunks, size_t *nbytes, struct pset *accepted, int *raw_fresh,
+    char *err, size_t errlen)
 {
 	const redisReply *h, *rw, *vw;
 	size_t i;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	memset(raw, 0, sizeof(*raw));
 	memset(accepted, 0, sizeof(*accepted));
 	*raw_fresh = 0;
+	*nchunks = *nbytes = 0;
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
 	    r->element[0]->type != REDIS_REPLY_ARRAY) {
 		snprintf(err, errlen, "read: unexpected reply (%s)",
@@ -635,14 +631,28 @@ store_read_parse(const redisReply *r, struct store_meta *m, struct pset *raw,
 		goto fail;
 	rw = r->element[1];
 	if (rw->type != REDIS_REPLY_ARRAY)
-		return 0;	/* nil: the caller's raw set is current */
+		return 0;	/* nil: the caller's copy is current */
 	*raw_fresh = 1;
-	if ((rc = entries_parse(rw, raw, err, errlen)) < 0)
-		goto fail;
+	ftab_reset(t);
+	for (i = 0; i + 1 < rw->elements; i += 2) {
+		const redisReply *v = rw->element[i + 1];
+
+		if (v->type != REDIS_REPLY_STRING ||
+		    (rc = ftab_load_chunk(t, v->str, v->len)) == -EPROTO) {
+			/* Written only by this daemon; skip, never crash. */
+			snprintf(err, errlen, "chunk %s is malformed",
+			    rw->element[i]->type == REDIS_REPLY_STRING ?
+			    rw->element[i]->str : "?");
+			continue;
+		}
+		if (rc < 0)
+			goto fail;
+		(*nchunks)++;
+		*nbytes += v->len;
+	}
 	return 0;
 fail:
 	store_meta_free(m);
-	pset_free(raw);
 	pset_free(accepted);
 	snprintf(err, errlen, "read: %s", strerror(-rc));
 	return rc;

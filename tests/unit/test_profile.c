@@ -489,6 +489,125 @@ test_view_is_order_independent(void **state)
 
 /* ---------------------------------------------------------------- observe */
 
+static struct pentry
+fentry(const char *key, uint32_t mode, uint64_t ms, const char *host)
+{
+	static char *hosts[1];
+	struct pentry e;
+
+	memset(&e, 0, sizeof(e));
+	hosts[0] = (char *)host;
+	e.dim = WD_FILE;
+	e.key = (char *)key;
+	e.mode = mode;
+	e.first = e.last = ms;
+	e.count = 1;
+	e.hosts = hosts;
+	e.nhosts = 1;
+	e.sample = (char *)key;
+	return e;
+}
+
+/*
+ * The fold table: deltas go out as a chunk and come back the same from it;
+ * refused novelty (frozen, or past max_entries) takes no memory; a chunk
+ * that is not one is refused, not half read.
+ */
+static void
+test_fold_table(void **state)
+{
+	struct ftab t, u;
+	struct pentry e;
+	struct pset a = { 0 }, b = { 0 };
+	uint64_t frozen = 0;
+	uint32_t nd;
+	char *chunk, name[64];
+	size_t len, i;
+	int overflow = 0;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	memset(&u, 0, sizeof(u));
+	e = fentry("/etc/hosts", WM_READ, 1000, "h1");
+	assert_int_equal(ftab_observe(&t, &e, 0, 3, &frozen, &overflow), 2);
+	e = fentry("/etc/hosts", WM_READ, 2000, "h1");
+	assert_int_equal(ftab_observe(&t, &e, 0, 3, &frozen, &overflow), 2);
+	e = fentry("/etc/passwd", WM_READ, 1500, "h1");
+	assert_int_equal(ftab_observe(&t, &e, 0, 3, &frozen, &overflow), 2);
+	assert_int_equal(ftab_take(&t, SIZE_MAX, &nd), 2);
+	assert_int_equal(nd, 1u << WD_FILE);
+	assert_int_equal(ftab_chunk(&t, &chunk, &len), 0);
+	assert_int_equal(ftab_commit(&t), 0);
+	/* Known now: a repeat is counts and times only, not novelty. */
+	e = fentry("/etc/hosts", WM_READ, 3000, "h1");
+	assert_int_equal(ftab_observe(&t, &e, 0, 3, &frozen, &overflow), 1);
+	e = fentry("/etc/hosts", WM_WRITE, 3000, "h1");
+	assert_int_equal(ftab_observe(&t, &e, 0, 3, &frozen, &overflow), 2);
+	/* A fresh instance reading the chunk holds what was sent. */
+	assert_int_equal(ftab_load_chunk(&u, chunk, len), 0);
+	free(chunk);
+	assert_int_equal(ftab_pset(&t, &a), 0);
+	assert_int_equal(ftab_pset(&u, &b), 0);
+	pset_sort(&a);
+	pset_sort(&b);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(b.n, 2);
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(a.v[i].key, b.v[i].key);
+		assert_int_equal(a.v[i].count, b.v[i].count);
+		assert_int_equal(a.v[i].first, b.v[i].first);
+		assert_int_equal(a.v[i].last, b.v[i].last);
+		assert_int_equal(a.v[i].nhosts, 1);
+	}
+	assert_string_equal(a.v[0].key, "/etc/hosts");
+	assert_int_equal(a.v[0].count, 2);
+	assert_int_equal(a.v[0].first, 1000);
+	assert_int_equal(a.v[0].last, 2000);
+	pset_free(&a);
+	pset_free(&b);
+	/* Frozen: 1,000 random names are counted, and none is kept. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "/tmp/x%zu", i);
+		e = fentry(name, WM_READ, 4000, "h1");
+		assert_int_equal(ftab_observe(&t, &e, 1u << WD_FILE, 3,
+		    &frozen, &overflow), 0);
+	}
+	assert_int_equal(frozen, 1000);
+	assert_int_equal(t.n, 2);
+	/* max_entries (3 here): the third is kept, then overflow. */
+	e = fentry("/etc/group", WM_READ, 5000, "h1");
+	assert_int_equal(ftab_observe(&t, &e, 0, 3, &frozen, &overflow), 2);
+	assert_false(overflow);
+	e = fentry("/etc/shadow", WM_READ, 5000, "h1");
+	assert_int_equal(ftab_observe(&t, &e, 0, 3, &frozen, &overflow), 0);
+	assert_true(overflow);
+	assert_int_equal(t.n, 3);
+	/* Not a chunk: refused whole. */
+	assert_int_equal(ftab_load_chunk(&u, "\x91\x93\x01\x02\x03", 5), -EPROTO);
+	/* A good item, then a bad one: nothing of it is taken. */
+	e = fentry("/etc/new", WM_READ, 6000, "h1");
+	assert_int_equal(ftab_observe(&u, &e, 0, 0, &frozen, &overflow), 2);
+	assert_int_equal(ftab_take(&u, SIZE_MAX, &nd), 1);
+	assert_int_equal(ftab_chunk(&u, &chunk, &len), 0);
+	{
+		char bad[512];
+
+		assert_true(len + 4 < sizeof(bad));
+		bad[0] = (char)0x92;		/* an array of two: the item, */
+		memcpy(bad + 1, chunk + 1, len - 1);
+		memcpy(bad + len, "\x93\x01\x02\x03", 4);	/* and junk */
+		ftab_commit(&u);
+		i = u.n;
+		assert_int_equal(ftab_load_chunk(&t, bad, len + 4), -EPROTO);
+		assert_int_equal(t.n, 3);
+		(void)i;
+	}
+	free(chunk);
+	assert_int_equal(ftab_load_chunk(&u, "\xc1", 1), -EPROTO);
+	ftab_free(&t);
+	ftab_free(&u);
+}
+
 static void
 test_observe_events(void **state)
 {
@@ -727,6 +846,7 @@ load_repo_catalog(struct catalog *c)
 	assert_int_equal(catalog_load_file(c, tu_path("profiled/signatures.yaml",
 	    path, sizeof(path)), collect_report, &r), 0);
 	assert_int_equal(r.n, 0);
+	assert_int_equal(catalog_index(c), 0);
 }
 
 static void
@@ -808,9 +928,23 @@ detect(const struct catalog *c, struct wire_event *ev, struct detection *d)
 	snprintf(ev->host, sizeof(ev->host), "h");
 	ev->ts = 1000000000ull;
 	ev->pid = 42;
+	struct catalog plain = *c;
+	struct detection d2[8];
+	size_t n, n2, i;
+
 	if (ev->exe == NULL)
 		ev->exe = "/usr/bin/node";
-	return discover_event(c, ev, d, 8);
+	/* The literal index only skips what fnmatch would refuse: the same
+	 * detections with it as by trying every signature. */
+	plain.idx = NULL;
+	n = discover_event(c, ev, d, 8);
+	n2 = discover_event(&plain, ev, d2, 8);
+	assert_int_equal(n, n2);
+	for (i = 0; i < n; i++) {
+		assert_ptr_equal(d[i].sig, d2[i].sig);
+		assert_string_equal(d[i].key, d2[i].key);
+	}
+	return n;
 }
 
 static void
@@ -1028,52 +1162,121 @@ run(redisContext *c, struct sargv *a)
 static const struct store_conf SC = { .prefix = "t:", .max_entries = 5,
 	.seen_max = 1000 };
 
-static struct obs
-one_file(const char *path, uint32_t mode, uint64_t ts_ms)
+/* One open observed into t, as profiled's fold does. */
+static void
+fold_file(struct ftab *t, const char *path, uint32_t mode, uint64_t ts_ms,
+    const char *host, uint32_t frozen_dims, uint64_t *frozen, int *overflow)
 {
 	struct wire_event ev;
 	struct obs o;
+	size_t i;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_OPEN;
 	ev.ts = ts_ms * 1000000ull;
-	snprintf(ev.host, sizeof(ev.host), "h1");
+	snprintf(ev.host, sizeof(ev.host), "%s", host);
 	ev.path = (char *)path;
 	ev.mode = mode;
 	assert_int_equal(observe(&ev, &o), 0);
-	return o;
+	for (i = 0; i < o.entries.n; i++)
+		assert_true(ftab_observe(t, &o.entries.v[i], frozen_dims,
+		    SC.max_entries, frozen, overflow) >= 0);
+	obs_free(&o);
+}
+
+/* A flush's EVAL, built as profiled builds it (the flight, or the
+ * pending deltas taken into flight). */
+static void
+flush_argv(struct ftab *t, const char *const *ids, size_t nids,
+    uint64_t frozen, int overflow, uint64_t first, uint64_t last,
+    struct sargv *a)
+{
+	struct store_host h = { "h1", last };
+	struct store_flush f;
+	char *chunk = NULL;
+	size_t len = 0, n;
+	uint32_t nd;
+
+	n = t->nflight ? ftab_inflight(t, &nd) : ftab_take(t, SIZE_MAX, &nd);
+	if (n > 0)
+		assert_int_equal(ftab_chunk(t, &chunk, &len), 0);
+	memset(&f, 0, sizeof(f));
+	f.cid = ids[0];
+	f.ids = ids;
+	f.nids = nids;
+	f.chunk = chunk;
+	f.chunk_len = len;
+	f.newdims = nd;
+	f.wkind = WL_PADDOCK;
+	f.first_ms = first;
+	f.last_ms = last;
+	f.frozen = frozen;
+	f.overflow = overflow;
+	f.hosts = &h;
+	f.nhosts = 1;
+	assert_int_equal(store_apply_argv(&SC, "w1", &f, a), 0);
+	free(chunk);
+}
+
+/* Run a flush and handle its reply as profiled does: the reply's code. */
+static long long
+flush_run(redisContext *c, struct ftab *t, struct sargv *a, uint64_t *frozen,
+    uint32_t *fz)
+{
+	redisReply *r = run(c, a);
+	long long code;
+
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->elements, 3);
+	code = r->element[0]->integer;
+	*fz = (uint32_t)r->element[2]->integer;
+	freeReplyObject(r);
+	if (code < 0)
+		*frozen += ftab_drop_novelty(t, *fz);
+	else
+		assert_int_equal(ftab_commit(t), 0);
+	return code;
 }
 
 static long long
-apply(redisContext *c, const char *host, const char *id, struct obs *o)
+flush1(redisContext *c, struct ftab *t, const char *id, uint64_t first,
+    uint64_t last)
 {
+	const char *ids[1] = { id };
 	struct sargv a;
-	redisReply *r;
-	long long added;
+	uint64_t frozen = 0;
+	uint32_t fz;
 
-	assert_int_equal(store_apply_argv(&SC, "w1", WL_PADDOCK, host, id, o,
-	    &a), 0);
-	r = run(c, &a);
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	added = r->element[0]->integer == 0 ? -1 : r->element[1]->integer;
-	freeReplyObject(r);
-	return added;
+	flush_argv(t, ids, 1, 0, 0, first, last, &a);
+	return flush_run(c, t, &a, &frozen, &fz);
 }
 
+/* What Redis holds for w1, loaded as a fresh instance would. */
 static void
-read_state(redisContext *c, struct store_meta *m, struct pset *raw)
+read_state(redisContext *c, struct store_meta *m, struct pset *raw,
+    size_t *nchunks)
 {
 	struct sargv a;
 	struct pset acc;
+	struct ftab t;
 	redisReply *r;
 	char err[256] = "";
+	size_t nbytes;
 	int fresh;
 
-	assert_int_equal(store_read_argv(&SC, "w1", 0, &a), 0);
+	memset(&t, 0, sizeof(t));
+	memset(raw, 0, sizeof(*raw));
+	assert_int_equal(store_read_argv(&SC, "w1", UINT64_MAX, &a), 0);
 	r = run(c, &a);
-	assert_int_equal(store_read_parse(r, m, raw, &acc, &fresh, err,
-	    sizeof(err)), 0);
+	assert_int_equal(store_read_parse(r, m, &t, nchunks, &nbytes, &acc,
+	    &fresh, err, sizeof(err)), 0);
+	assert_true(*nchunks == 0 || nbytes > 0);
+	assert_string_equal(err, "");
+	assert_true(fresh);
+	assert_int_equal(ftab_pset(&t, raw), 0);
+	pset_sort(raw);
 	pset_free(&acc);
+	ftab_free(&t);
 	freeReplyObject(r);
 }
 
@@ -1082,25 +1285,30 @@ test_store_apply_is_idempotent(void **state)
 {
 	struct tu_redis *rd = *state;
 	redisContext *c = tu_redis_connect(rd);
+	const char *ids[2] = { "4-0", "5-0" };
 	struct store_meta m;
 	struct pset raw;
-	struct obs o, all;
+	struct ftab t;
+	struct sargv a;
+	uint64_t frozen = 0;
+	uint32_t fz;
+	size_t nchunks, i;
+	int overflow = 0;
 	char p[64];
-	int i;
 
 	assert_non_null(c);
-	o = one_file("/etc/hosts", WM_READ, 1000);
-	assert_int_equal(apply(c, "h1", "1-0", &o), 1);
-	/* Redelivered: nothing changes. */
-	assert_int_equal(apply(c, "h1", "1-0", &o), -1);
-	obs_free(&o);
-	/* The same file written: the mode grows, count 2. */
-	o = one_file("/etc/hosts", WM_WRITE, 2000);
-	assert_int_equal(apply(c, "h1", "2-0", &o), 1);
-	/* From a second host: hosts grow. */
-	assert_int_equal(apply(c, "h2", "3-0", &o), 1);
-	obs_free(&o);
-	read_state(c, &m, &raw);
+	memset(&t, 0, sizeof(t));
+	fold_file(&t, "/etc/hosts", WM_READ, 1000, "h1", 0, &frozen, &overflow);
+	assert_int_equal(flush1(c, &t, "1-0", 1000, 1000), 1);
+	/* The same file written, from a second host: the mode and the hosts
+	 * grow, counts add up, the first and last times hold. */
+	fold_file(&t, "/etc/hosts", WM_WRITE, 2000, "h1", 0, &frozen,
+	    &overflow);
+	fold_file(&t, "/etc/hosts", WM_WRITE, 1500, "h2", 0, &frozen,
+	    &overflow);
+	assert_int_equal(flush1(c, &t, "2-0", 1500, 2000), 1);
+	read_state(c, &m, &raw, &nchunks);
+	assert_int_equal(nchunks, 2);
 	assert_int_equal(raw.n, 1);
 	assert_string_equal(raw.v[0].key, "/etc/hosts");
 	assert_int_equal(raw.v[0].mode, WM_READ | WM_WRITE);
@@ -1109,31 +1317,26 @@ test_store_apply_is_idempotent(void **state)
 	assert_int_equal(raw.v[0].last, 2000);
 	assert_int_equal(raw.v[0].nhosts, 2);
 	/* From the first event's time in µs (a forgotten workload seen again
-	 * never repeats a cached rawver), one more per event with entries. */
-	assert_int_equal(m.rawver, 1000 * 1000 + 3);
+	 * never repeats a cached rawver), one more per chunk. */
+	assert_int_equal(m.rawver, 1000 * 1000 + 2);
 	assert_int_equal(m.wkind, WL_PADDOCK);
 	store_meta_free(&m);
 	pset_free(&raw);
 
 	/*
-	 * A batch (one stream entry, several events merged as profiled does):
-	 * one apply, the counts added, first and last from its events,
-	 * skipped as a whole when redelivered.
+	 * A flush of two stream entries whose reply was lost is sent again:
+	 * the chunk id (its first entry's) says it was applied; nothing is
+	 * counted twice.  An entry redelivered later finds its id in seen.
 	 */
-	memset(&all, 0, sizeof(all));
-	for (i = 0; i < 4; i++) {
-		o = one_file(i % 2 ? "/etc/hosts" : "/etc/passwd", WM_READ,
-		    500 + 1000 * (uint64_t)i);
-		assert_int_equal(obs_merge(&all, &o), 0);
-	}
-	assert_int_equal(pset_normalize(&all.entries), 0);
-	assert_int_equal(all.entries.n, 2);
-	assert_int_equal(all.ts_ms, 500);
-	assert_int_equal(all.last_ms, 3500);
-	assert_int_equal(apply(c, "h1", "4-0", &all), 1);	/* passwd */
-	assert_int_equal(apply(c, "h1", "4-0", &all), -1);
-	obs_free(&all);
-	read_state(c, &m, &raw);
+	for (i = 0; i < 4; i++)
+		fold_file(&t, i % 2 ? "/etc/hosts" : "/etc/passwd", WM_READ,
+		    500 + 1000 * (uint64_t)i, "h1", 0, &frozen, &overflow);
+	flush_argv(&t, ids, 2, 0, 0, 500, 3500, &a);
+	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), 1);
+	flush_argv(&t, ids, 2, 0, 0, 500, 3500, &a);	/* nothing in flight */
+	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), 0);
+	assert_int_equal(tu_redis_int(c, "ZCARD t:prof:{w1}:seen"), 4);
+	read_state(c, &m, &raw, &nchunks);
 	assert_int_equal(raw.n, 2);
 	for (i = 0; i < 2; i++) {
 		const struct pentry *e = &raw.v[i];
@@ -1149,56 +1352,103 @@ test_store_apply_is_idempotent(void **state)
 			assert_int_equal(e->last, 2500);
 		}
 	}
-	assert_int_equal(m.rawver, 1000 * 1000 + 4);
+	assert_int_equal(m.rawver, 1000 * 1000 + 3);
 	assert_int_equal(m.first_ms, 500);
 	assert_int_equal(m.last_ms, 3500);
 	store_meta_free(&m);
 	pset_free(&raw);
 
-	/* max_entries (5) caps the raw set and marks the overflow. */
-	for (i = 0; i < 8; i++) {
-		snprintf(p, sizeof(p), "/srv/f%d", i);
-		o = one_file(p, WM_READ, 3000);
-		snprintf(p, sizeof(p), "%d-0", 10 + i);
-		apply(c, "h1", p, &o);
-		obs_free(&o);
+	/* Compaction: the chunks become one snapshot holding the same;
+	 * refused once another chunk came in after the rawver it read. */
+	{
+		struct sargv ca;
+		redisReply *r;
+		char *snap;
+		size_t slen;
+
+		assert_int_equal(ftab_snapshot(&t, &snap, &slen), 0);
+		assert_int_equal(store_compact_argv(&SC, "w1", 1000 * 1000 + 2,
+		    snap, slen, &ca), 0);
+		r = run(c, &ca);
+		assert_int_equal(r->integer, 0);	/* stale rawver */
+		freeReplyObject(r);
+		assert_int_equal(store_compact_argv(&SC, "w1", 1000 * 1000 + 3,
+		    snap, slen, &ca), 0);
+		r = run(c, &ca);
+		assert_int_equal(r->integer, 1);
+		freeReplyObject(r);
+		free(snap);
 	}
-	read_state(c, &m, &raw);
+	read_state(c, &m, &raw, &nchunks);
+	assert_int_equal(nchunks, 1);
+	assert_int_equal(raw.n, 2);
+	assert_int_equal(raw.v[0].count + raw.v[1].count, 7);
+	assert_int_equal(m.rawver, 1000 * 1000 + 3);
+	store_meta_free(&m);
+	pset_free(&raw);
+
+	/* max_entries (5) caps the evidence and marks the overflow. */
+	for (i = 0; i < 8; i++) {
+		snprintf(p, sizeof(p), "/srv/f%zu", i);
+		fold_file(&t, p, WM_READ, 3000, "h1", 0, &frozen, &overflow);
+	}
+	assert_true(overflow);
+	ids[1] = "6-0";
+	flush_argv(&t, &ids[1], 1, 0, overflow, 3000, 3000, &a);
+	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), 1);
+	read_state(c, &m, &raw, &nchunks);
 	assert_int_equal(raw.n, 5);
 	assert_true(m.overflow);
 	store_meta_free(&m);
 	pset_free(&raw);
+	ftab_free(&t);
 	redisFree(c);
 }
 
 /*
  * In alert or enforce, a dimension stops absorbing new behaviour: it is a
- * violation until accepted.  Known behaviour still counts.
+ * violation until accepted.  Known behaviour still counts.  A flush built
+ * before the dimension froze is refused whole, its novelty taken out, and
+ * sent again.
  */
 static void
 test_store_frozen_dimensions(void **state)
 {
 	struct tu_redis *rd = *state;
 	redisContext *c = tu_redis_connect(rd);
+	const char *ids[1] = { "51-0" };
 	struct store_meta m;
 	struct pset raw;
-	struct obs o;
+	struct ftab t;
+	struct sargv a;
+	uint64_t frozen = 0;
+	uint32_t fz = 0;
+	size_t nchunks;
+	int overflow = 0;
 
 	assert_non_null(c);
+	memset(&t, 0, sizeof(t));
 	assert_int_equal(tu_redis_int(c, "DEL t:prof:{w1}:raw t:prof:{w1}:seen "
 	    "t:prof:{w1}:meta"), 3);
-	o = one_file("/etc/known", WM_READ, 1000);
-	assert_int_equal(apply(c, "h1", "50-0", &o), 1);
-	obs_free(&o);
+	fold_file(&t, "/etc/known", WM_READ, 1000, "h1", 0, &frozen, &overflow);
+	assert_int_equal(flush1(c, &t, "50-0", 1000, 1000), 1);
 	assert_int_equal(tu_redis_int(c, "HSET t:state:{w1} stage:file alert"),
 	    1);
-	o = one_file("/etc/new", WM_READ, 2000);
-	assert_int_equal(apply(c, "h1", "51-0", &o), 0);
-	obs_free(&o);
-	o = one_file("/etc/known", WM_WRITE, 3000);	/* a new mode: frozen */
-	assert_int_equal(apply(c, "h1", "52-0", &o), 0);
-	obs_free(&o);
-	read_state(c, &m, &raw);
+	/* Folded before profiled knew: a new file and a new mode. */
+	fold_file(&t, "/etc/new", WM_READ, 2000, "h1", 0, &frozen, &overflow);
+	fold_file(&t, "/etc/known", WM_WRITE, 3000, "h1", 0, &frozen,
+	    &overflow);
+	flush_argv(&t, ids, 1, frozen, 0, 2000, 3000, &a);
+	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), -1);
+	assert_int_equal(fz, 1u << WD_FILE);
+	assert_int_equal(frozen, 2);
+	flush_argv(&t, ids, 1, frozen, 0, 2000, 3000, &a);
+	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), 1);
+	/* Known now: frozen from the start, the chunk never carries it. */
+	fold_file(&t, "/etc/other", WM_READ, 4000, "h1", fz, &frozen,
+	    &overflow);
+	assert_int_equal(frozen, 3);
+	read_state(c, &m, &raw, &nchunks);
 	assert_int_equal(raw.n, 1);
 	assert_string_equal(raw.v[0].key, "/etc/known");
 	assert_int_equal(raw.v[0].mode, WM_READ);
@@ -1207,6 +1457,7 @@ test_store_frozen_dimensions(void **state)
 	pset_free(&raw);
 	assert_int_equal(tu_redis_int(c, "HINCRBY t:prof:{w1}:meta frozen 0"), 2);
 	assert_int_equal(tu_redis_int(c, "DEL t:state:{w1}"), 1);
+	ftab_free(&t);
 	redisFree(c);
 }
 
@@ -1675,6 +1926,7 @@ main(void)
 		cmocka_unit_test(test_view_execs_never_fan_out),
 		cmocka_unit_test(test_view_is_order_independent),
 		cmocka_unit_test(test_observe_events),
+		cmocka_unit_test(test_fold_table),
 		cmocka_unit_test(test_risk_scores_and_reasons),
 		cmocka_unit_test(test_readiness),
 		cmocka_unit_test(test_catalog_repo_file_loads),
