@@ -3,7 +3,7 @@
 //                   N_MIX PIPE MEM PROP [GUARDS [STREAMS]]
 // RAW lines: "<config> <workload> <wall_s> <cpu_s> <ops>", or "<config>
 // <workload> failed" for a run that did not finish (killed); PIPE:
-// "<events> <seconds> <overflow>"; MEM lines: "<workloads> <rss KiB of
+// two lines "<events> <seconds> <overflow>", first-seen then steady; MEM lines: "<workloads> <rss KiB of
 // collectd profiled policyd enforced redis> <redis used bytes> <bpf map
 // bytes> <redis keys>"; PROP: propagate's line; GUARDS lines: "<workload>
 // <program> <ns> <runs>", the self-protection guards' kernel time in one
@@ -91,11 +91,16 @@ md += `emitted ${res.events.emitted}, lost ${res.events.lost}.\n`;
 if (!res.results.open.auditd) md += '\nauditd: not measured (not available, or the kernel refused audit).\n';
 
 // Pipeline, memory, propagation.
-const [pn, ps, pov] = fs.readFileSync(pipe, 'utf8').trim().split(' ').map(Number);
-res.pipeline = { events: pn, seconds: ps, events_per_s: Math.round(pn / ps), queue_full_retries: pov };
-md += `\n## Pipeline\n\n${pn} synthetic events through collectd's publishing path, Redis and the `;
-md += `profiler: all consumed after ${ps.toFixed(2)} s, **${res.pipeline.events_per_s} events/s** sustained, `;
-md += `none lost (the publisher waited ${pov} times for a full queue; nothing is dropped).\n`;
+const pl = fs.readFileSync(pipe, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number));
+const prun = ([n, s, o]) => ({ events: n, seconds: s, events_per_s: Math.round(n / s), queue_full_retries: o });
+res.pipeline = { first_seen: prun(pl[0]), steady: prun(pl[1] || pl[0]) };
+res.pipeline.events_per_s = res.pipeline.steady.events_per_s;
+md += '\n## Pipeline\n\nSynthetic events through collectd\'s publishing path, Redis and the profiler, '
+  + 'timed until the profiler has consumed them all; none lost (the publisher waits for a full queue, '
+  + 'nothing is dropped):\n\n| run | events | seconds | events/s | publisher waits |\n|---|---|---|---|---|\n';
+for (const [k, v] of [['first-seen (every event new to its profile)', res.pipeline.first_seen],
+  ['steady (the same files again)', res.pipeline.steady]])
+  md += `| ${k} | ${v.events} | ${v.seconds.toFixed(2)} | **${v.events_per_s}** | ${v.queue_full_retries} |\n`;
 res.memory = fs.readFileSync(mem, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
   const v = l.split(' ').map(Number);
   return { workloads: v[0], rss_kib: { collectd: v[1], profiled: v[2], policyd: v[3], enforced: v[4], redis: v[5] },
@@ -187,9 +192,9 @@ const why = {
     + 'measured above; on 2 cores the daemons digesting the events also compete with the workload',
   enforce: 'enforcement adds the exec hook (a path walk per exec) and a sys_exit program on every '
     + 'syscall of the host once any policy exists',
-  pipeline: 'collectd sends one batch per workload and the profiler applies a batch with one Lua '
-    + 'script, but the script still merges every item of the batch into a JSON hash field in '
-    + 'Redis (~10 µs an item) and the profiler builds one argument per field of each item',
+  pipeline: 'the profiler folds events in memory and Redis sees one script call per workload and '
+    + 'flush, but the profiler\'s own work per event (decoding every record, discovery, observing, '
+    + 'allocations) and building each view again on every change are what limit it on 2 cores',
   memory: big ? `the largest is ${Object.entries(big.rss_kib).filter(([k]) => k !== 'redis')
     .sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} (${(v / 1024).toFixed(1)} MiB)`)[0]}; `
     + 'each BPF daemon also maps its skeleton and libbpf, and collectd its ring buffer '
@@ -207,7 +212,9 @@ const targets = [
   ['observe overhead on the build (% wall)', ov('build', 'observe'), 1, 'le', 'observe'],
   ['observe overhead on the open/close storm (% wall)', ov('open', 'observe'), 5, 'le', 'observe'],
   ['enforce overhead on the mix (% wall)', ov('mix', 'enforce'), 2, 'le', 'enforce'],
-  ['pipeline (events/s)', res.pipeline.events_per_s, 500000, 'ge', 'pipeline'],
+  ['pipeline, steady (events/s)', res.pipeline.steady.events_per_s, 500000, 'ge', 'pipeline'],
+  ['pipeline, first-seen events (events/s)', res.pipeline.first_seen.events_per_s, 200000, 'ge',
+    'pipeline'],
   [`four daemons' RSS with ${big ? big.workloads : '?'} workloads (MiB)`,
     big ? big.daemons_rss_mib : NaN, 64, 'le', 'memory'],
   ['propagation p99 (ms)', p99, 100, 'le', 'propagation'],

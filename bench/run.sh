@@ -36,7 +36,11 @@
 #   pipeline     bench/pipe.c pushes BENCH_PIPE synthetic events through
 #                collectd's publishing path into Redis; the rate is events
 #                over the time until the profiler has consumed them all
-#                (after the memory figures: it grows the heap and streams)
+#                (after the memory figures: it grows the heap and streams).
+#                Twice: first-seen (100 workloads x 2,000 files, every
+#                event new to its profile), then steady (BENCH_STEADY
+#                events over the same files: what a profiler sees most of
+#                the time)
 #   propagation  bench/propagate.c: 100 promote/demote changes, from the
 #                command to this host's enforcer acknowledging the revision
 #                (after its maps hold it); min, p50, p99, max
@@ -53,6 +57,7 @@ N_EXEC=${BENCH_EXEC:-1000}
 N_CONN=${BENCH_CONNECT:-10000}
 N_MIX=${BENCH_MIX:-2000}
 N_PIPE=${BENCH_PIPE:-200000}
+N_STEADY=${BENCH_STEADY:-1000000}
 MEM_STEPS=${BENCH_MEM:-"10 100 1000"}
 PORT=47321
 MIXPORT=47322
@@ -276,15 +281,18 @@ for n in $MEM_STEPS; do
 done
 echo
 
-echo "== pipeline: $N_PIPE events through collectd's publishing path, Redis, the profiler"
-t0=$(date +%s.%N)
-PADDOCK_REDIS_USER=paddock-collectd PADDOCK_REDIS_PASSWORD=$(cat "$dir/secrets/paddock-collectd") \
-	build/bench/pipe "$url" paddock:events "$N_PIPE" 100 > "$dir/pipe.txt"
-drained
-t1=$(date +%s.%N)
-took=$(awk "BEGIN { print $t1 - $t0 }")
-echo "$(cat "$dir/pipe.txt"), consumed by the profiler after $took s"
-echo "$N_PIPE $took $(sed -n 's/.*overflow \([0-9]*\).*/\1/p' "$dir/pipe.txt")" > "$dir/pipe-rate.txt"
+: > "$dir/pipe-rate.txt"
+for n in "$N_PIPE" "$N_STEADY"; do
+	echo "== pipeline: $n events through collectd's publishing path, Redis, the profiler"
+	t0=$(date +%s.%N)
+	PADDOCK_REDIS_USER=paddock-collectd PADDOCK_REDIS_PASSWORD=$(cat "$dir/secrets/paddock-collectd") \
+		build/bench/pipe "$url" paddock:events "$n" 100 > "$dir/pipe.txt"
+	drained
+	t1=$(date +%s.%N)
+	took=$(awk "BEGIN { print $t1 - $t0 }")
+	echo "$(cat "$dir/pipe.txt"), consumed by the profiler after $took s"
+	echo "$n $took $(sed -n 's/.*overflow \([0-9]*\).*/\1/p' "$dir/pipe.txt")" >> "$dir/pipe-rate.txt"
+done
 # Sizing: Redis bytes per entry of the events stream (exact: SAMPLES 0).
 echo "$(redis-cli -s "$dir/redis.sock" XLEN paddock:events)" \
 	"$(redis-cli -s "$dir/redis.sock" MEMORY USAGE paddock:events SAMPLES 0)" \
