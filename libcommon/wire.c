@@ -45,6 +45,7 @@ struct wire_table;
 
 struct wire_field {
 	const char		*key;
+	size_t			 klen;	/* strlen(key) */
 	enum wf_type		 type;
 	size_t			 off;
 	uint32_t		 size;	/* STR, BIN, arrays: elements; ARRAY: elem size */
@@ -100,7 +101,7 @@ static const char *const wire_kind_names[] = {
 #define EVB(t)		(1u << (t))
 /* F(struct, key, member, type, size, max, need, allow, names, sub) */
 #define F(s, k, m, t, sz, mx, ...) \
-	{ k, t, offsetof(s, m), sz, mx, __VA_ARGS__ }
+	{ k, sizeof(k) - 1, t, offsetof(s, m), sz, mx, __VA_ARGS__ }
 
 /* ----------------------------------------------------------------- tables */
 
@@ -838,7 +839,7 @@ enc_record(struct wenc *e, const struct wire_table *t, const void *rec)
 	for (i = 0; i < t->nf; i++) {
 		if (!field_present(&t->f[i], rec, var))
 			continue;
-		enc_str(e, t->f[i].key, strlen(t->f[i].key), 64, 0, 0);
+		enc_str(e, t->f[i].key, t->f[i].klen, 64, 0, 0);
 		if (enc_field(e, &t->f[i], rec) < 0 || e->rc < 0)
 			return e->rc < 0 ? e->rc : -ENOMEM;
 	}
@@ -1378,12 +1379,10 @@ dec_field(struct wdec *d, const struct wire_field *f, const msgpack_object *o,
 }
 
 static int
-key_is(const msgpack_object *k, const char *s)
+key_is(const msgpack_object *k, const struct wire_field *f)
 {
-	size_t n = strlen(s);
-
-	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-	    memcmp(k->via.str.ptr, s, n) == 0;
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == f->klen &&
+	    memcmp(k->via.str.ptr, f->key, f->klen) == 0;
 }
 
 static int
@@ -1392,7 +1391,7 @@ dec_record(struct wdec *d, const struct wire_table *t, const msgpack_object *o,
 {
 	uint64_t seen = 0;	/* tables have fewer than 64 fields */
 	unsigned var = 0;
-	size_t i, j;
+	size_t i, j, k, next = 0;
 	int rc;
 
 	if (o->type != MSGPACK_OBJECT_MAP) {
@@ -1409,7 +1408,7 @@ dec_record(struct wdec *d, const struct wire_table *t, const msgpack_object *o,
 		const struct wire_field *vf = &t->f[t->variant];
 
 		for (i = 0; i < o->via.map.size; i++)
-			if (key_is(&o->via.map.ptr[i].key, vf->key))
+			if (key_is(&o->via.map.ptr[i].key, vf))
 				break;
 		if (i == o->via.map.size)
 			return dec_fail(d, vf->key, "missing");
@@ -1425,10 +1424,13 @@ dec_record(struct wdec *d, const struct wire_table *t, const msgpack_object *o,
 			    t->name, obj_type_name(&kv->key));
 			return -EPROTO;
 		}
-		for (j = 0; j < t->nf; j++)
-			if (key_is(&kv->key, t->f[j].key))
+		/* Writers put fields in table order: look after the last
+		 * match first. */
+		for (k = 0, j = next; k < t->nf; k++, j = j + 1 == t->nf ? 0 :
+		    j + 1)
+			if (key_is(&kv->key, &t->f[j]))
 				break;
-		if (j == t->nf) {
+		if (k == t->nf) {
 			snprintf(d->err, d->errlen, "%s: unknown field \"%.*s\"",
 			    t->name, (int)(kv->key.via.str.size > 64 ? 64 :
 			    kv->key.via.str.size), kv->key.via.str.ptr);
@@ -1437,6 +1439,7 @@ dec_record(struct wdec *d, const struct wire_table *t, const msgpack_object *o,
 		if (seen & (1ull << j))
 			return dec_fail(d, t->f[j].key, "appears twice");
 		seen |= 1ull << j;
+		next = j + 1 == t->nf ? 0 : j + 1;
 		if (!(t->f[j].allow & (1u << var)))
 			return dec_fail(d, t->f[j].key, "not allowed here");
 		if ((int)j == t->variant)
