@@ -94,6 +94,8 @@ struct collector {
 	struct qloss	*qloss;
 	size_t		 nqloss;
 	uint64_t	 qloss_unnamed;	/* past QLOSS_MAX workloads */
+	uint64_t	 qloss_after;	/* uv_now: Redis refused; wait */
+	uint64_t	 refused;	/* entries Redis refused for good */
 	struct pass	 passes[PASS_MAX];	/* a FIFO */
 	size_t		 phead, npass;
 	uint64_t	 seq;
@@ -170,7 +172,8 @@ report_qloss(struct collector *co)
 	size_t i = 0;
 
 	rstream_stats(co->d->rs, &rs);
-	if (co->nqloss == 0 || rs.queued > co->d->conf.redis.queue_max / 2)
+	if (co->nqloss == 0 || rs.queued > co->d->conf.redis.queue_max / 2 ||
+	    uv_now(co->d->loop) < co->qloss_after)
 		return;
 	while (i < co->nqloss) {
 		struct qloss *q = &co->qloss[i];
@@ -192,6 +195,73 @@ report_qloss(struct collector *co)
 		    (unsigned long long)q->n);
 		co->qloss[i] = co->qloss[--co->nqloss];
 	}
+}
+
+static const struct rs_field *
+field(const struct rs_field *f, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return &f[i];
+	return NULL;
+}
+
+/*
+ * Redis refused an entry for good (a permission taken away, a key of
+ * another type): what it held is lost, and counted on its workload like
+ * a full queue's loss; its report waits a second before it is tried, so
+ * that a Redis refusing everything is not asked again at once.  A loss
+ * report refused in turn goes back to the count it came from.
+ */
+static void
+on_refused(void *arg, const struct rs_field *f, size_t n, const char *why)
+{
+	struct collector *co = arg;
+	const struct rs_field *kind, *wl, *host, *cnt, *body;
+	struct wire_batch_it it;
+	struct wire_event ev;
+	const void *rec;
+	size_t rlen;
+	char name[WIRE_NAME_MAX], hname[WIRE_HOST_MAX], err[128];
+	uint64_t lost = 1;
+	uint8_t wkind = WL_HOST;	/* unless its record says */
+
+	co->refused++;
+	co->qloss_after = uv_now(co->d->loop) + 1000;
+	kind = field(f, n, "kind");
+	wl = field(f, n, "workload");
+	host = field(f, n, "host");
+	cnt = field(f, n, "count");
+	body = field(f, n, "msgpack");
+	if (kind == NULL || wl == NULL || host == NULL || body == NULL ||
+	    wl->len >= sizeof(name) || host->len >= sizeof(hname))
+		return;		/* not ours to count (e.g. a stats entry) */
+	snprintf(name, sizeof(name), "%.*s", (int)wl->len,
+	    (const char *)wl->val);
+	snprintf(hname, sizeof(hname), "%.*s", (int)host->len,
+	    (const char *)host->val);
+	rec = body->val;
+	rlen = body->len;
+	if (wire_is_batch(body->val, body->len) &&
+	    (wire_batch_begin(&it, body->val, body->len, err,
+	    sizeof(err)) < 0 || wire_batch_next(&it, &rec, &rlen, err,
+	    sizeof(err)) != 1))
+		rec = NULL;
+	if (rec != NULL && wire_decode(WK_EVENT, rec, rlen, &ev, err,
+	    sizeof(err)) == 0) {
+		wkind = ev.wkind;
+		if (!wire_is_batch(body->val, body->len) &&
+		    ev.type == EV_LOSS && ev.lost > 0)
+			lost = ev.lost;
+		wire_free(WK_EVENT, &ev);
+	}
+	if (cnt != NULL && wire_is_batch(body->val, body->len))
+		lost = strtoull((const char *)cnt->val, NULL, 10);
+	log_warnx("%s: Redis refused %llu events (%s): counted lost on the "
+	    "workload", name, (unsigned long long)lost, why);
+	on_batch_lost(co, name, wkind, hname, lost);
 }
 
 static int
@@ -466,6 +536,7 @@ stats_publish(struct collector *co)
 	PUT("queue_overflow", rs.overflow);
 	PUT("events_lost_queue", es.lost);
 	PUT("events_lost_unnamed", co->qloss_unnamed);
+	PUT("entries_refused", co->refused);
 	PUT("queued", rs.queued);
 	PUT("redis_reconnects", rs.reconnects);
 	PUT("updated", (uint64_t)time(NULL));
@@ -564,6 +635,7 @@ collectd_start(struct daemon *d)
 	    (co->alive = calloc(ALIVE_MAX, sizeof(*co->alive))) == NULL)
 		return -ENOMEM;
 	rstream_on_written(d->rs, on_written, co);
+	rstream_on_refused(d->rs, on_refused, co);
 	co->last_active = uv_now(d->loop);
 	if (kern_resumed(co->k, &why))
 		log_info("reading on from the ring of the collector before: "

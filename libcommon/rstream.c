@@ -108,6 +108,8 @@ struct rstream {
 	struct rstream_stats	 st;
 	rs_written_fn		*written_fn;
 	void			*written_arg;
+	rs_refused_fn		*refused_fn;
+	void			*refused_arg;
 	rs_ready_fn		*ready_fn;
 	void			*ready_arg;
 	LIST_HEAD(, rstream_reader) readers;
@@ -641,6 +643,22 @@ reply_transient(const char *msg)
 	return 0;
 }
 
+/* The fields of a refused XADD (after its "*") to the refused callback. */
+static void
+refused(struct rstream *rs, const struct wentry *e, const char *why)
+{
+	struct rs_field f[16];
+	size_t n = 0;
+	int i;
+
+	for (i = 2; i < e->argc && strcmp(e->argv[i], "*") != 0; i++)
+		;
+	for (i++; i + 1 < e->argc && n < sizeof(f) / sizeof(f[0]); i += 2)
+		f[n++] = (struct rs_field){ e->argv[i], e->argv[i + 1],
+		    e->argvlen[i + 1] };
+	rs->refused_fn(rs->refused_arg, f, n, why);
+}
+
 static void
 writer_resume(uv_timer_t *t)
 {
@@ -688,6 +706,8 @@ writer_reply(redisAsyncContext *ac, void *reply, void *priv)
 			log_warnx("redis refused XADD to %s (%llu so far): %s",
 			    e->argv[1], (unsigned long long)rs->st.rejected,
 			    r->str);
+		if (rs->refused_fn != NULL)
+			refused(rs, e, r->str);
 		if (rs->written_fn != NULL)
 			rs->written_fn(rs->written_arg, e->cookie, NULL);
 	} else {
@@ -1196,6 +1216,13 @@ rstream_new(uv_loop_t *loop, const struct rstream_config *cfg, char *err,
 	rconn_init(rs, &rs->cmd, "commands", writer_up, writer_down, rs);
 	rconn_connect(&rs->cmd);
 	return rs;
+}
+
+void
+rstream_on_refused(struct rstream *rs, rs_refused_fn *fn, void *arg)
+{
+	rs->refused_fn = fn;
+	rs->refused_arg = arg;
 }
 
 void

@@ -106,6 +106,11 @@ typedef int	rs_handler_fn(void *arg, const struct rs_msg *m, char *err,
 /* Called once per XADD that left the queue, with the cookie given to
  * rstream_add: id is the entry's id, or NULL when Redis refused it. */
 typedef void	rs_written_fn(void *arg, uint64_t cookie, const char *id);
+/* Called when Redis refused an XADD for good (not a transient "busy" or
+ * "full"): the entry's fields, so that the writer can count what it
+ * held; before written_fn's call with id NULL. */
+typedef void	rs_refused_fn(void *arg, const struct rs_field *f, size_t n,
+		    const char *why);
 typedef void	rs_ready_fn(void *arg, int up);
 typedef void	rs_reply_fn(void *arg, struct redisReply *r);
 typedef void	rs_done_fn(void *arg);
@@ -113,6 +118,8 @@ typedef void	rs_done_fn(void *arg);
 struct rstream	*rstream_new(uv_loop_t *loop, const struct rstream_config *cfg,
 		    char *err, size_t errlen);
 void		 rstream_on_written(struct rstream *rs, rs_written_fn *fn,
+		    void *arg);
+void		 rstream_on_refused(struct rstream *rs, rs_refused_fn *fn,
 		    void *arg);
 /* Told when the command connection comes up (1) or goes down (0). */
 void		 rstream_on_ready(struct rstream *rs, rs_ready_fn *fn, void *arg);

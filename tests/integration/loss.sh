@@ -14,7 +14,10 @@
 #   4. a ring too small for a collector's outage: what arrived plus the
 #      loss counted on the workload is exactly what the workload did, its
 #      profile is partial with the count and the window (workloads,
-#      status), and it is not promoted out of learning.
+#      status), and it is not promoted out of learning;
+#   5. Redis refusing the collector's writes for good for a while (the
+#      events key of another type): every file that did not arrive is in
+#      the loss counted on the workload, cause queue.
 st_tag=loss st_wl=l-files
 . "$(dirname "$0")/../helpers/stack.sh"
 
@@ -151,3 +154,30 @@ if out=$($ctl promote l-small --to alert 2>&1); then
 fi
 echo "$out" | grep -q "partial" || fail "the refusal does not say partial: $out"
 ok "64 KiB ring, collectd killed: $got arrived + $1 counted on l-small = $n; partial, with count and window; not promoted"
+
+# 5. Redis refuses the collector's writes for good for a while (the events
+# key made a string: WRONGTYPE, which no retry cures), then takes them
+# again: what it refused is counted on the workload, cause queue; nothing
+# goes silently.
+op() { redis-cli -s "$dir/redis.sock" --user operator --pass "$(cat "$dir/secrets/operator")" --no-auth-warning "$@"; }
+n=600
+mkdir -p "$work/5"
+[ "$(op DEL paddock:events)" = 1 ] && [ "$(op SET paddock:events refused)" = OK ] ||
+	fail "cannot make the events key a string"
+$ctl run --workload l-refused -- "$actor" create "$work/5" $n 3000 >/dev/null &
+bg="$bg $!"; wl_pid=$!
+sleep 1
+[ "$(op DEL paddock:events)" = 1 ] || fail "cannot give the events key back"
+wait "$wl_pid" || fail "the workload l-refused failed"
+settle l-refused $n
+got=$(arrived l-refused); set -- $(lost l-refused)
+echo "Redis refusing XADD for 1 s: $got of $n arrived, $1 lost, $2 gaps"
+[ "$1" -gt 0 ] || fail "nothing counted lost while Redis refused the collector's writes ($got of $n arrived)"
+# The refused batches held the workload's other events too (its exec, the
+# libraries it opened): at least every file missing, a few more at most.
+[ $((got + $1)) -ge "$n" ] && [ $((got + $1)) -le $((n + 50)) ] ||
+	fail "refused writes: $got files arrived + $1 events counted lost, for $n files made"
+$ctl -o json events --workload l-refused --type loss | grep -q '"cause": "queue"' ||
+	fail "the loss of refused writes does not say cause queue"
+grep -q "Redis refused" "$dir/collectd.log" || fail "collectd's log does not say Redis refused its writes"
+ok "Redis refused the collector's writes for 1 s: $got of $n files arrived, $1 events counted lost on l-refused"
