@@ -10,6 +10,7 @@
  *   proc.c     the process table and the /proc seed
  *   dns.c      a strict DNS response parser (pure)
  *   tab.c      a small u64-keyed hash table
+ *   backlog.c  trim the events stream by its readers' progress
  *   main.c     the daemon
  */
 #ifndef PADDOCK_COLLECTD_H
@@ -228,5 +229,24 @@ void	ring_release(struct ring *r, uint64_t pos);
 int	ring_held(const struct ring *r);
 /* Bytes committed or reserved after the read position. */
 uint64_t ring_unread(const struct ring *r);
+
+/* ------------------------------------------------------------ backlog.c */
+
+struct redisReply;
+
+struct backlog {
+	uint64_t	behind;	/* entries the slowest group still needs */
+	uint64_t	length;	/* entries in the stream */
+	uint64_t	groups;
+};
+
+/* The script's command for stream key (6 arguments into argv and lens;
+ * buf holds maxlen's text). */
+int	backlog_argv(const char *key, uint64_t maxlen, int holding, char *buf,
+	    size_t buflen, const char **argv, size_t *lens);
+int	backlog_parse(const struct redisReply *r, struct backlog *b,
+	    char *err, size_t errlen);
+/* Hold back (read no more of the ring) at this backlog? */
+int	backlog_hold(const struct backlog *b, uint64_t maxlen);
 
 #endif

@@ -27,6 +27,11 @@
  * was alive to now, for each workload that was active then (the file
  * <state_dir>/collectd.alive, rewritten at every active_interval).
  *
+ * The events stream is trimmed by its readers' progress, once a second
+ * (backlog.c), never at XADD: while its slowest consumer group still
+ * needs more than half of redis.maxlen_events entries, the ring is not
+ * read; the ring holds the records, and the kernel counts the rest.
+ *
  * Every syscall_interval the per-workload syscall bitmaps and loss
  * counters are read from the kernel; every stats_interval the counters
  * are logged and written to the hash <prefix>stats:collectd:<host>, where
@@ -38,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <hiredis/hiredis.h>
 
 #include "daemon.h"
 #include "evbatch.h"
@@ -95,6 +102,8 @@ struct collector {
 	size_t		 nqloss;
 	uint64_t	 qloss_unnamed;	/* past QLOSS_MAX workloads */
 	uint64_t	 qloss_after;	/* uv_now: Redis refused; wait */
+	struct backlog	 backlog;
+	int		 holding, checking;	/* backlog: held back; asked */
 	uint64_t	 refused;	/* entries Redis refused for good */
 	struct pass	 passes[PASS_MAX];	/* a FIFO */
 	size_t		 phead, npass;
@@ -186,8 +195,7 @@ report_qloss(struct collector *co)
 		snprintf(ev.host, sizeof(ev.host), "%s", q->host);
 		ev.lost = q->n;
 		ev.cause = WL_QUEUE;
-		if (stream_publish(co->d->rs, co->events_key,
-		    co->d->conf.redis.maxlen_events, WK_EVENT, &ev,
+		if (stream_publish(co->d->rs, co->events_key, 0, WK_EVENT, &ev,
 		    ev.workload, ev.host, ev.ts, 0) < 0)
 			return;
 		log_warnx("%s: %llu events lost while the write queue was "
@@ -259,8 +267,11 @@ on_refused(void *arg, const struct rs_field *f, size_t n, const char *why)
 	}
 	if (cnt != NULL && wire_is_batch(body->val, body->len))
 		lost = strtoull((const char *)cnt->val, NULL, 10);
-	log_warnx("%s: Redis refused %llu events (%s): counted lost on the "
-	    "workload", name, (unsigned long long)lost, why);
+	if (co->refused < 10 || co->refused % 1000 == 0)
+		log_warnx("%s: Redis refused %llu events (%s; %llu entries so "
+		    "far): counted lost on the workload", name,
+		    (unsigned long long)lost, why,
+		    (unsigned long long)co->refused);
 	on_batch_lost(co, name, wkind, hname, lost);
 }
 
@@ -351,9 +362,9 @@ read_pass(struct collector *co)
 		return;
 	rstream_stats(co->d->rs, &rs);
 	if (co->npass == PASS_MAX || rs.queued > co->d->conf.redis.queue_max /
-	    2) {
-		/* Redis is behind: the ring holds what waits, and the kernel
-		 * counts per workload what does not fit. */
+	    2 || co->holding) {
+		/* Redis or its readers are behind: the ring holds what waits,
+		 * and the kernel counts per workload what does not fit. */
 		poll_set(co, 0);
 		uv_timer_start(&co->drain, on_drain, DRAIN_MS, 0);
 		return;
@@ -511,9 +522,9 @@ stats_publish(struct collector *co)
 	struct collect_stats cs;
 	struct rstream_stats rs;
 	struct evbatch_stats es;
-	char vals[24][24];
-	const char *argv[2 + 2 * 24];
-	size_t lens[2 + 2 * 24];
+	char vals[32][24];
+	const char *argv[2 + 2 * 32];
+	size_t lens[2 + 2 * 32];
 	int a = 0, i, nv = 0;
 
 	kern_counters(co->k, &kc);
@@ -538,6 +549,8 @@ stats_publish(struct collector *co)
 	PUT("events_lost_unnamed", co->qloss_unnamed);
 	PUT("entries_refused", co->refused);
 	PUT("queued", rs.queued);
+	PUT("readers_behind", co->backlog.behind);
+	PUT("holding", co->holding);
 	PUT("redis_reconnects", rs.reconnects);
 	PUT("updated", (uint64_t)time(NULL));
 #undef PUT
@@ -560,6 +573,52 @@ stats_publish(struct collector *co)
 }
 
 static void
+on_backlog(void *arg, redisReply *r)
+{
+	struct collector *co = arg;
+	char err[160];
+	int hold;
+
+	co->checking = 0;
+	if (r == NULL || co->done != NULL)
+		return;
+	if (backlog_parse(r, &co->backlog, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return;
+	}
+	hold = backlog_hold(&co->backlog, co->d->conf.redis.maxlen_events);
+	if (hold && !co->holding)
+		log_warnx("the events stream's readers are %llu entries behind "
+		    "(redis.maxlen_events %llu): holding events in the ring "
+		    "until they catch up; what does not fit is counted lost",
+		    (unsigned long long)co->backlog.behind,
+		    (unsigned long long)co->d->conf.redis.maxlen_events);
+	else if (!hold && co->holding) {
+		log_info("the events stream's readers caught up (%llu entries "
+		    "behind): reading the ring again",
+		    (unsigned long long)co->backlog.behind);
+		uv_timer_start(&co->drain, on_drain, 0, 0);
+	}
+	co->holding = hold;
+}
+
+static void
+backlog_check(struct collector *co)
+{
+	const char *argv[6];
+	size_t lens[6];
+	char buf[24];
+	int n;
+
+	if (co->checking || !rstream_is_up(co->d->rs))
+		return;
+	n = backlog_argv(co->events_key, co->d->conf.redis.maxlen_events,
+	    co->holding, buf, sizeof(buf), argv, lens);
+	if (rstream_command(co->d->rs, on_backlog, co, n, argv, lens) == 0)
+		co->checking = 1;
+}
+
+static void
 collectd_tick(struct daemon *d)
 {
 	struct collector *co = d->priv;
@@ -576,6 +635,7 @@ collectd_tick(struct daemon *d)
 	evbatch_flush(co->eb);
 	if (d->conf.collectd.syscall_interval_ms == 0)
 		report_qloss(co);
+	backlog_check(co);
 	if (now - co->last_stats >= d->conf.collectd.stats_interval_ms) {
 		co->last_stats = now;
 		stats_publish(co);
@@ -629,8 +689,9 @@ collectd_start(struct daemon *d)
 	cc.argv_max = d->conf.collectd.argv_max;
 	cc.cgname = kern_cgname;
 	cc.cgname_arg = co->k;
-	if ((co->eb = evbatch_new(d->rs, co->events_key,
-	    d->conf.redis.maxlen_events, on_batch_lost, co)) == NULL ||
+	/* No MAXLEN: backlog.c trims, never past what was read. */
+	if ((co->eb = evbatch_new(d->rs, co->events_key, 0, on_batch_lost,
+	    co)) == NULL ||
 	    (co->c = collect_new(&cc, emit, co)) == NULL ||
 	    (co->alive = calloc(ALIVE_MAX, sizeof(*co->alive))) == NULL)
 		return -ENOMEM;

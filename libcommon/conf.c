@@ -70,7 +70,7 @@ static const struct conf_key redis_keys[] = {
 	STRC(struct conf_redis, prefix, conf_check_prefix),
 	U64(struct conf_redis, queue_max, 16, 100000000),
 	U64(struct conf_redis, batch, 1, 10000),
-	U64(struct conf_redis, maxlen_events, 1000, UINT32_MAX),
+	U64(struct conf_redis, maxlen_events, 100, UINT32_MAX),
 	U64(struct conf_redis, maxlen, 1000, UINT32_MAX),
 	U64(struct conf_redis, maxmemory_mb, 64, 1048576),
 	DUR(struct conf_redis, block_ms, "block"),

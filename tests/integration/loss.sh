@@ -181,3 +181,54 @@ $ctl -o json events --workload l-refused --type loss | grep -q '"cause": "queue"
 	fail "the loss of refused writes does not say cause queue"
 grep -q "Redis refused" "$dir/collectd.log" || fail "collectd's log does not say Redis refused its writes"
 ok "Redis refused the collector's writes for 1 s: $got of $n files arrived, $1 events counted lost on l-refused"
+
+# 6. The profiler down while a workload runs, and an events stream of 100
+# entries: the collector holds events in its ring rather than let MAXLEN
+# trim what no profiler has read; once the profiler is back, everything
+# arrives, or what the ring could not hold is counted on the workload.
+printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$conf"
+printf 'redis:\n  maxlen_events: 100\n' >> "$conf"
+printf 'profiled:\n  quiet_period: 3s\n' >> "$conf"
+printf 'enforced:\n  bpffs: %s\n' "$pins" >> "$conf"
+kill9 collectd
+$ctl up >/dev/null || fail "up with maxlen_events 100"
+kill9 profiled
+n=6000
+mkdir -p "$work/6"
+$ctl run --workload l-behind -- "$actor" create "$work/6" $n 200 >/dev/null ||
+	fail "the workload l-behind failed"
+sleep 2
+grep -q "holding events in the ring" "$dir/collectd.log" ||
+	fail "the collector did not hold back for a profiler 100 entries behind"
+len=$(redis-cli -s "$dir/redis.sock" XLEN paddock:events)
+echo "profiler down: the events stream holds $len entries"
+$ctl up >/dev/null || fail "up after profiled was killed"
+# The stream keeps 100 entries: what arrived is what the profile learnt,
+# the file opens its view counts under the workload's directory (whose
+# random temporary name the view generalises).
+learnt() {
+	$ctl -o json profile "$1" 2>/dev/null | node -e '
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		let n = 0;
+		try {
+			const p = JSON.parse(s);
+			for (const f of p.files || [])
+				if (/\/files\/6\/f/.test(f.pattern || "")) n += f.count;
+		} catch (e) {}
+		console.log(n); });'
+}
+for i in $(seq 120); do
+	got=$(learnt l-behind); set -- $(lost l-behind)
+	[ $((got + $1)) -ge "$n" ] && break
+	sleep 0.5
+done
+echo "profiler down, 100 entries: $got of $n arrived, $1 lost, $2 gaps"
+if [ $((got + $1)) != "$n" ]; then
+	grep -E "holding|caught up" "$dir/collectd.log" | tail -4
+	tail -5 "$dir/profiled.log"
+	redis-cli -s "$dir/redis.sock" XINFO GROUPS paddock:events | tr '\n' ' '; echo
+	$ctl -o json profile l-behind | grep -A4 '"pattern"' | head -40
+	fail "profiler down: $got arrived + $1 counted lost is not the $n files made (trimmed unread?)"
+fi
+grep -q "readers caught up" "$dir/collectd.log" || fail "the collector never read on after the profiler caught up"
+ok "profiler down, maxlen_events 100: $got arrived + $1 counted on l-behind = $n; nothing trimmed unread"
