@@ -11,6 +11,7 @@
  *   dns.c      a strict DNS response parser (pure)
  *   tab.c      a small u64-keyed hash table
  *   backlog.c  trim the events stream by its readers' progress
+ *   spill.c    batches on disk while Redis is away
  *   main.c     the daemon
  */
 #ifndef PADDOCK_COLLECTD_H
@@ -248,5 +249,35 @@ int	backlog_parse(const struct redisReply *r, struct backlog *b,
 	    char *err, size_t errlen);
 /* Hold back (read no more of the ring) at this backlog? */
 int	backlog_hold(const struct backlog *b, uint64_t maxlen);
+
+/* -------------------------------------------------------------- spill.c */
+
+struct spill;
+struct rs_field;
+
+/* <dir>/collectd.spill, at most max_bytes; what an earlier collector
+ * left there is replayed.  NULL with err. */
+struct spill *spill_open(const char *dir, uint64_t max_bytes, char *err,
+	    size_t errlen);
+void	spill_close(struct spill *s);
+/* Bytes not yet confirmed in Redis; room for more? */
+uint64_t spill_waiting(const struct spill *s);
+int	spill_room(const struct spill *s);
+/* Append one XADD (not yet durable): 0, -ENOSPC past the bound, -EIO. */
+int	spill_append(struct spill *s, const char *stream,
+	    const struct rs_field *f, size_t n);
+/* Make what was appended durable. */
+int	spill_sync(struct spill *s);
+/* Send up to max entries not yet sent (fn < 0: no room, stop): how many
+ * were sent, or -errno when none was (-EPROTO: a torn tail, cut off). */
+typedef int spill_send_fn(void *arg, const char *stream,
+	    const struct rs_field *f, size_t n);
+int	spill_replay(struct spill *s, spill_send_fn *fn, void *arg,
+	    size_t max);
+/* Redis confirmed the oldest entry sent. */
+int	spill_confirm(struct spill *s);
+/* The entries sent but not confirmed are gone (taken back from the
+ * queue): send them again from the oldest. */
+void	spill_rewind(struct spill *s);
 
 #endif

@@ -19,8 +19,11 @@
  * fit meanwhile it counts per workload.  While records are held the ring
  * is not polled (it would read as ready without end); the timer reads on.
  *
- * A batch the queue refuses is counted on its workload and published as
- * an EV_LOSS event of that workload once there is room.  A start that
+ * While Redis is away, batches go to a spill file on disk instead
+ * (spill.c: synced before the ring's space is given back) and are sent
+ * once Redis is back.  A batch the queue refuses, or Redis refuses for
+ * good, is counted on its workload and published as an EV_LOSS event of
+ * that workload once there is room.  A start that
  * cannot read on from an earlier ring (the first, after `paddockctl down`,
  * a reboot or an upgrade of the record layout) reports a gap: an EV_LOSS
  * of unknown size, cause "down", from the last time an earlier collector
@@ -50,6 +53,9 @@
 #include "evbatch.h"
 #include "log.h"
 #include "collectd.h"
+
+/* The cookie of replayed spill entries (pass numbers start at 1). */
+#define SPILL_COOKIE	UINT64_MAX
 
 /* Events of a workload that the write queue refused, not yet reported. */
 struct qloss {
@@ -104,6 +110,11 @@ struct collector {
 	uint64_t	 qloss_after;	/* uv_now: Redis refused; wait */
 	struct backlog	 backlog;
 	int		 holding, checking;	/* backlog: held back; asked */
+	struct spill	*spill;		/* batches on disk while Redis is away */
+	uint64_t	 spilled;	/* entries written to it */
+	uint64_t	*taken;		/* cookies taken from the queue */
+	size_t		 ntaken, ctaken;
+	int		 dropped_replays;	/* taken back: rewind */
 	uint64_t	 refused;	/* entries Redis refused for good */
 	struct pass	 passes[PASS_MAX];	/* a FIFO */
 	size_t		 phead, npass;
@@ -325,6 +336,11 @@ on_written(void *arg, uint64_t cookie, const char *id)
 	uint64_t first;
 
 	(void)id;
+	if (cookie == SPILL_COOKIE) {
+		if (co->spill != NULL && spill_confirm(co->spill) < 0)
+			log_warnx("spill: cannot record the replay's progress");
+		return;
+	}
 	if (cookie == 0 || co->npass == 0)
 		return;
 	first = co->passes[co->phead].seq;
@@ -350,6 +366,132 @@ on_drain(uv_timer_t *t)
  * drain timer reads on; with PASS_MAX passes waiting, reading waits too
  * and the kernel counts what it cannot fit.
  */
+/* rstream_take_queue: each unconfirmed XADD onto the spill file. */
+static int
+take_one(void *arg, const char *stream, const struct rs_field *f, size_t n,
+    uint64_t cookie)
+{
+	struct collector *co = arg;
+	uint64_t *nv;
+
+	if (cookie == SPILL_COOKIE) {
+		co->dropped_replays = 1;	/* still in the file */
+		return 0;
+	}
+	if (co->ntaken == co->ctaken) {
+		size_t cap = co->ctaken ? co->ctaken * 2 : 64;
+
+		if ((nv = realloc(co->taken, cap * sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		co->taken = nv;
+		co->ctaken = cap;
+	}
+	if (spill_append(co->spill, stream, f, n) < 0)
+		return -ENOSPC;
+	co->taken[co->ntaken++] = cookie;
+	co->spilled++;
+	return 0;
+}
+
+/* evbatch's sink while Redis is away. */
+static int
+spill_sink(void *arg, const char *stream, const struct rs_field *f, size_t n,
+    uint64_t cookie)
+{
+	struct collector *co = arg;
+	int rc;
+
+	(void)cookie;
+	if ((rc = spill_append(co->spill, stream, f, n)) == 0)
+		co->spilled++;
+	return rc;
+}
+
+static void on_written(void *arg, uint64_t cookie, const char *id);
+
+/*
+ * Redis is away: what the write queue holds, then this pass's batches, go
+ * to the spill file, and once it is synced the ring's space is given
+ * back.  0 when the pass was spilled, -errno when it could not be (the
+ * ring holds).
+ */
+static int
+spill_pass(struct collector *co)
+{
+	struct evbatch_stats a, b;
+	struct pass *p;
+	size_t i;
+	int n, rc;
+
+	co->ntaken = 0;
+	co->dropped_replays = 0;
+	if (rstream_take_queue(co->d->rs, take_one, co) < 0)
+		return -EBUSY;
+	if (co->dropped_replays)
+		spill_rewind(co->spill);
+	evbatch_stats(co->eb, &a);
+	evbatch_sink(co->eb, spill_sink, co);
+	n = ring_read(co->ring, on_record, co, PASS_RECORDS);
+	evbatch_flush(co->eb);
+	evbatch_sink(co->eb, NULL, NULL);
+	evbatch_stats(co->eb, &b);
+	if ((rc = spill_sync(co->spill)) < 0) {
+		/* Not durable: what the queue held is lost with the file's
+		 * tail; the pass's records are read again from the ring. */
+		log_warnx("spill: sync failed: %s", strerror(-rc));
+		return rc;
+	}
+	for (i = 0; i < co->ntaken; i++)
+		on_written(co, co->taken[i], "");
+	if (n > 0 || b.batches != a.batches) {
+		p = &co->passes[(co->phead + co->npass) % PASS_MAX];
+		p->seq = ++co->seq;
+		p->end = ring_pos(co->ring);
+		p->left = 0;		/* on disk: as good as in Redis */
+		co->npass++;
+		release(co);
+	}
+	if (co->spilled > 0 && (co->spilled < 10 || co->spilled % 10000 == 0))
+		log_warnx("redis away: %llu batches spilled to disk so far "
+		    "(%llu bytes waiting)", (unsigned long long)co->spilled,
+		    (unsigned long long)spill_waiting(co->spill));
+	uv_timer_start(&co->drain, on_drain, n == PASS_RECORDS ? 0 : DRAIN_MS,
+	    0);
+	return 0;
+}
+
+/* spill_replay's sender: the write queue, while it has room. */
+static int
+replay_one(void *arg, const char *stream, const struct rs_field *f, size_t n)
+{
+	struct collector *co = arg;
+
+	return rstream_add(co->d->rs, stream, 0, f, n, SPILL_COOKIE);
+}
+
+/* Redis is back: send what the spill file holds, as the queue has room. */
+static void
+spill_drain(struct collector *co)
+{
+	struct rstream_stats rs;
+	uint64_t half = co->d->conf.redis.queue_max / 2;
+	int n;
+
+	if (co->spill == NULL || spill_waiting(co->spill) == 0 ||
+	    !rstream_is_up(co->d->rs))
+		return;
+	rstream_stats(co->d->rs, &rs);
+	if (rs.queued >= half)
+		return;
+	if ((n = spill_replay(co->spill, replay_one, co, half - rs.queued)) < 0)
+		log_warnx("spill: replay stopped: %s (a torn tail was cut off)",
+		    strerror(-n));
+	else if (n > 0)
+		log_info("redis back: %d spilled batches sent again (%llu bytes "
+		    "waiting)", n, (unsigned long long)
+		    spill_waiting(co->spill));
+}
+
 static void
 read_pass(struct collector *co)
 {
@@ -360,6 +502,11 @@ read_pass(struct collector *co)
 
 	if (co->k == NULL)
 		return;
+	if (co->spill != NULL && !rstream_is_up(co->d->rs) &&
+	    co->done == NULL && spill_room(co->spill) &&
+	    spill_pass(co) == 0)
+		return;
+	spill_drain(co);
 	rstream_stats(co->d->rs, &rs);
 	if (co->npass == PASS_MAX || rs.queued > co->d->conf.redis.queue_max /
 	    2 || co->holding) {
@@ -550,6 +697,8 @@ stats_publish(struct collector *co)
 	PUT("entries_refused", co->refused);
 	PUT("queued", rs.queued);
 	PUT("readers_behind", co->backlog.behind);
+	PUT("spilled", co->spilled);
+	PUT("spill_bytes", spill_waiting(co->spill));
 	PUT("holding", co->holding);
 	PUT("redis_reconnects", rs.reconnects);
 	PUT("updated", (uint64_t)time(NULL));
@@ -677,6 +826,19 @@ collectd_start(struct daemon *d)
 	co->ring = kern_ring(co->k);
 	snprintf(co->alive_path, sizeof(co->alive_path), "%s/collectd.alive",
 	    d->conf.state_dir);
+	if (d->conf.collectd.spill_mb > 0 && d->conf.state_dir[0] != '\0') {
+		char serr[400];
+
+		if ((co->spill = spill_open(d->conf.state_dir,
+		    d->conf.collectd.spill_mb << 20, serr, sizeof(serr))) ==
+		    NULL)
+			log_warnx("spill: %s: Redis outages are held in the "
+			    "ring only", serr);
+		else if (spill_waiting(co->spill) > 0)
+			log_info("spill: %llu bytes left by the collector "
+			    "before, sent once Redis answers",
+			    (unsigned long long)spill_waiting(co->spill));
+	}
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
 	memset(&cc, 0, sizeof(cc));
@@ -748,6 +910,10 @@ closed(uv_handle_t *h)
 	co->qloss = NULL;
 	free(co->alive);
 	co->alive = NULL;
+	spill_close(co->spill);
+	co->spill = NULL;
+	free(co->taken);
+	co->taken = NULL;
 	co->done(co->d);
 }
 

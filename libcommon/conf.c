@@ -80,6 +80,7 @@ static const struct conf_key redis_keys[] = {
 
 static const struct conf_key collectd_keys[] = {
 	U64(struct conf_collectd, ringbuf_kb, 64, 1048576),
+	U64(struct conf_collectd, spill_mb, 0, 1048576),
 	U64(struct conf_collectd, dedup_entries, 1024, 16777216),
 	DUR(struct conf_collectd, syscall_interval_ms, "syscall_interval"),
 	DUR(struct conf_collectd, stats_interval_ms, "stats_interval"),
@@ -154,6 +155,7 @@ conf_defaults(struct paddock_conf *c)
 	c->redis.claim_idle_ms = 30000;
 
 	c->collectd.ringbuf_kb = 32768;
+	c->collectd.spill_mb = 1024;
 	c->collectd.dedup_entries = 262144;
 	c->collectd.syscall_interval_ms = 5000;
 	c->collectd.stats_interval_ms = 10000;

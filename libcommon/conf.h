@@ -37,6 +37,7 @@ struct conf_collectd {
 	uint64_t	stats_interval_ms;
 	uint64_t	active_interval_ms;	/* EV_ACTIVE per live workload */
 	uint64_t	argv_max;	/* bytes of argv kept per exec */
+	uint64_t	spill_mb;	/* batches on disk while Redis is away */
 	int		dns;		/* parse DNS answers */
 };
 

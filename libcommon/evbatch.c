@@ -32,6 +32,8 @@ struct evbatch {
 	uint64_t	 maxlen;
 	evbatch_lost_fn	*lost;
 	void		*arg;
+	evbatch_sink_fn	*sink;
+	void		*sink_arg;
 	struct slot	*slots;
 	size_t		 n, cap;	/* slots in use, allocated */
 	int32_t		*index;		/* slot + 1, or 0 */
@@ -49,6 +51,13 @@ fnv(const char *s)
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
 	return h;
+}
+
+void
+evbatch_sink(struct evbatch *eb, evbatch_sink_fn *fn, void *arg)
+{
+	eb->sink = fn;
+	eb->sink_arg = arg;
 }
 
 struct evbatch *
@@ -113,7 +122,8 @@ publish(struct evbatch *eb, struct slot *s)
 	f[4] = (struct rs_field){ "what", what, strlen(what) };
 	f[5] = (struct rs_field){ "count", count, strlen(count) };
 	f[6] = (struct rs_field){ "msgpack", s->body.data, s->body.len };
-	if ((rc = rstream_add(eb->rs, eb->key, eb->maxlen, f, 7,
+	if ((rc = eb->sink != NULL ? eb->sink(eb->sink_arg, eb->key, f, 7,
+	    eb->cookie) : rstream_add(eb->rs, eb->key, eb->maxlen, f, 7,
 	    eb->cookie)) == 0) {
 		eb->st.batches++;
 		eb->st.events += n;

@@ -26,6 +26,7 @@
 
 struct rstream;
 struct evbatch;
+struct rs_field;
 
 typedef void	evbatch_lost_fn(void *arg, const char *workload, uint8_t wkind,
 		    const char *host, uint64_t n);
@@ -41,6 +42,14 @@ struct evbatch	*evbatch_new(struct rstream *rs, const char *key,
 		    uint64_t maxlen, evbatch_lost_fn *lost, void *arg);
 /* Add one event to its workload's batch: 0, -EINVAL (logged), -ENOMEM. */
 int		 evbatch_add(struct evbatch *eb, const struct wire_event *ev);
+/*
+ * Where batches go from now on: fn (its stream, fields and cookie; 0 or
+ * -errno, a failure counted lost like a full queue's), or, with fn NULL,
+ * rstream's write queue.
+ */
+typedef int	evbatch_sink_fn(void *arg, const char *stream,
+		    const struct rs_field *f, size_t n, uint64_t cookie);
+void		 evbatch_sink(struct evbatch *eb, evbatch_sink_fn *fn, void *arg);
 /* The cookie of the batches queued from now on. */
 void		 evbatch_cookie(struct evbatch *eb, uint64_t cookie);
 /* Queue every open batch. */

@@ -643,20 +643,53 @@ reply_transient(const char *msg)
 	return 0;
 }
 
-/* The fields of a refused XADD (after its "*") to the refused callback. */
-static void
-refused(struct rstream *rs, const struct wentry *e, const char *why)
+/* The fields of a queued XADD (after its "*"); how many (at most max). */
+static size_t
+wentry_fields(const struct wentry *e, struct rs_field *f, size_t max)
 {
-	struct rs_field f[16];
 	size_t n = 0;
 	int i;
 
 	for (i = 2; i < e->argc && strcmp(e->argv[i], "*") != 0; i++)
 		;
-	for (i++; i + 1 < e->argc && n < sizeof(f) / sizeof(f[0]); i += 2)
+	for (i++; i + 1 < e->argc && n < max; i += 2)
 		f[n++] = (struct rs_field){ e->argv[i], e->argv[i + 1],
 		    e->argvlen[i + 1] };
+	return n;
+}
+
+/* A refused XADD's fields to the refused callback. */
+static void
+refused(struct rstream *rs, const struct wentry *e, const char *why)
+{
+	struct rs_field f[16];
+	size_t n = wentry_fields(e, f, sizeof(f) / sizeof(f[0]));
+
 	rs->refused_fn(rs->refused_arg, f, n, why);
+}
+
+int
+rstream_take_queue(struct rstream *rs, rs_take_fn *fn, void *arg)
+{
+	struct rs_field f[16];
+	struct wentry *e;
+	int taken = 0;
+
+	if (rs->cmd.ready || rs->inflight > 0)
+		return -EBUSY;
+	while ((e = TAILQ_FIRST(&rs->q)) != NULL) {
+		size_t n = wentry_fields(e, f, sizeof(f) / sizeof(f[0]));
+
+		if (fn(arg, e->argv[1], f, n, e->cookie) < 0)
+			break;
+		if (rs->w_next == e)
+			rs->w_next = TAILQ_NEXT(e, link);
+		TAILQ_REMOVE(&rs->q, e, link);
+		rs->st.queued--;
+		wentry_free(e);
+		taken++;
+	}
+	return taken;
 }
 
 static void

@@ -135,6 +135,18 @@ int		 rstream_add(struct rstream *rs, const char *stream,
 		    uint64_t cookie);
 
 /*
+ * While the command connection is down, hand each queued XADD, oldest
+ * first, to fn (its stream, fields and cookie) and drop it from the queue;
+ * fn returning < 0 stops there (that one and the rest stay).  The number
+ * taken, or -EBUSY while connected (entries may be in flight).  For a
+ * writer that makes them durable elsewhere (collectd's spill file).
+ */
+typedef int	rs_take_fn(void *arg, const char *stream,
+		    const struct rs_field *f, size_t n, uint64_t cookie);
+int		 rstream_take_queue(struct rstream *rs, rs_take_fn *fn,
+		    void *arg);
+
+/*
  * Send one command on the command connection; fn gets the reply (NULL when
  * the connection went away).  Returns -ENOTCONN while Redis is down.
  */

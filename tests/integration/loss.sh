@@ -232,3 +232,22 @@ if [ $((got + $1)) != "$n" ]; then
 fi
 grep -q "readers caught up" "$dir/collectd.log" || fail "the collector never read on after the profiler caught up"
 ok "profiler down, maxlen_events 100: $got arrived + $1 counted on l-behind = $n; nothing trimmed unread"
+
+# 7. Redis away for 4 s with a 512 KiB ring, which holds a third of a
+# second of the workload (time enough to notice Redis went away, not to
+# wait it out): the collector spills its batches to disk and sends them
+# once Redis is back; every file arrives, nothing is lost.
+printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n  ringbuf_kb: 512\n' > "$conf"
+printf 'profiled:\n  quiet_period: 3s\n' >> "$conf"
+printf 'enforced:\n  bpffs: %s\n' "$pins" >> "$conf"
+kill9 collectd
+$ctl up >/dev/null || fail "up with a 512 KiB ring"
+n=1500
+outage l-spill $n 3000 redis 0.5 4
+set -- $nlost $ngaps
+echo "kill -9 redis for 4 s, 512 KiB ring: $got of $n arrived, $1 lost, $2 gaps"
+grep -q "spilled to disk" "$dir/collectd.log" || fail "the collector did not spill while Redis was away"
+[ "$got" = "$n" ] && [ "$1" = 0 ] ||
+	fail "Redis away 4 s with a spill: $got of $n files arrived, $1 counted lost"
+[ "$(stat -c %s "$dir/collectd.spill")" = 0 ] || fail "the spill file was not emptied once replayed"
+ok "Redis killed for 4 s, 512 KiB ring: all $n files spilled to disk and arrived"

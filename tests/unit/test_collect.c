@@ -39,6 +39,7 @@
 #include <jansson.h>
 
 #include "collectd.h"
+#include "rstream.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------ DNS parser */
@@ -853,6 +854,130 @@ flood_setup(void **state)
 	return live_setup(state);
 }
 
+/* ---------------------------------------------------------------- spill */
+
+struct sent {
+	char	 what[64][32];
+	size_t	 n, room;
+};
+
+static int
+sent_one(void *arg, const char *stream, const struct rs_field *f, size_t n)
+{
+	struct sent *s = arg;
+
+	if (s->n == s->room)
+		return -ENOBUFS;
+	assert_string_equal(stream, "t:events");
+	assert_int_equal(n, 2);
+	assert_string_equal(f[0].name, "kind");
+	assert_string_equal(f[1].name, "what");
+	snprintf(s->what[s->n++], sizeof(s->what[0]), "%.*s", (int)f[1].len,
+	    (const char *)f[1].val);
+	return 0;
+}
+
+static off_t
+fsize(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * The spill file: entries come back in order, as the queue has room; a
+ * collector restarted mid-replay goes on from what was confirmed (sending
+ * at most the unconfirmed ones again); taken-back entries are sent again;
+ * a torn tail is cut off; the file is emptied once all of it is in Redis;
+ * past its bound nothing more is taken.
+ */
+static void
+test_spill_file(void **state)
+{
+	char dir[] = "/tmp/paddock-test-spill.XXXXXX", path[300], err[256];
+	char what[32];
+	struct rs_field f[2];
+	struct spill *sp;
+	struct sent s;
+	size_t i;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/collectd.spill", dir);
+	assert_non_null(sp = spill_open(dir, 1 << 20, err, sizeof(err)));
+	for (i = 0; i < 10; i++) {
+		snprintf(what, sizeof(what), "batch %zu", i);
+		f[0] = (struct rs_field){ "kind", "events", 6 };
+		f[1] = (struct rs_field){ "what", what, strlen(what) };
+		assert_int_equal(spill_append(sp, "t:events", f, 2), 0);
+	}
+	assert_int_equal(spill_sync(sp), 0);
+	assert_true(spill_waiting(sp) > 0);
+	/* Room for 4, then 4 more: in order. */
+	memset(&s, 0, sizeof(s));
+	s.room = 4;
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 4);
+	s.room = 8;
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 4);
+	for (i = 0; i < 8; i++) {
+		snprintf(what, sizeof(what), "batch %zu", i);
+		assert_string_equal(s.what[i], what);
+	}
+	/* Redis confirms 3; the queue is taken back: 3.. go again. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(spill_confirm(sp), 0);
+	spill_rewind(sp);
+	memset(&s, 0, sizeof(s));
+	s.room = 64;
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 7);
+	assert_string_equal(s.what[0], "batch 3");
+	/* Crash: a new collector goes on from the last recorded progress
+	 * (at most 64 confirmations behind: here, from the start). */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(spill_confirm(sp), 0);
+	spill_close(sp);
+	assert_non_null(sp = spill_open(dir, 1 << 20, err, sizeof(err)));
+	memset(&s, 0, sizeof(s));
+	s.room = 64;
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 10);
+	assert_string_equal(s.what[0], "batch 0");
+	/* All confirmed: the file is emptied. */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(spill_confirm(sp), 0);
+	assert_int_equal(spill_waiting(sp), 0);
+	assert_int_equal(fsize(path), 0);
+	/* A torn tail (a crash mid-append) is cut off, what precedes it
+	 * still goes out. */
+	f[1] = (struct rs_field){ "what", "whole", 5 };
+	assert_int_equal(spill_append(sp, "t:events", f, 2), 0);
+	assert_int_equal(spill_sync(sp), 0);
+	spill_close(sp);
+	assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+	assert_int_equal(write(fd, "\x40\x00\x00\x00\x93", 5), 5);
+	close(fd);
+	assert_non_null(sp = spill_open(dir, 1 << 20, err, sizeof(err)));
+	memset(&s, 0, sizeof(s));
+	s.room = 64;
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 1);
+	assert_string_equal(s.what[0], "whole");
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 0);
+	assert_int_equal(spill_confirm(sp), 0);
+	assert_int_equal(fsize(path), 0);
+	spill_close(sp);
+	/* The bound: past it, -ENOSPC. */
+	assert_non_null(sp = spill_open(dir, 100, err, sizeof(err)));
+	f[1] = (struct rs_field){ "what", "a long enough batch summary "
+	    "to pass one hundred bytes with its fields and framing", 81 };
+	assert_int_equal(spill_append(sp, "t:events", f, 2), 0);
+	assert_false(spill_room(sp));
+	assert_int_equal(spill_append(sp, "t:events", f, 2), -ENOSPC);
+	spill_close(sp);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -860,6 +985,7 @@ main(void)
 		cmocka_unit_test(test_dns_good),
 		cmocka_unit_test(test_dns_hostile),
 		cmocka_unit_test(test_records_to_events),
+		cmocka_unit_test(test_spill_file),
 	};
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test(test_live_exec_resolved),
