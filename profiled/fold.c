@@ -354,6 +354,23 @@ ftab_commit(struct ftab *t)
 }
 
 void
+ftab_discard(struct ftab *t)
+{
+	size_t i;
+
+	t->live = 0;
+	for (i = 0; i < t->n; i++) {
+		struct fent *f = t->v[i];
+
+		pentry_free(&f->pd);
+		pentry_free(&f->inf);
+		f->pd_set = f->inf_set = 0;
+		t->live += f->in_raw;
+	}
+	t->ndirty = t->nflight = 0;
+}
+
+void
 ftab_reset(struct ftab *t)
 {
 	size_t i;

@@ -647,10 +647,32 @@ kid_get(struct node *p, const char *name, size_t len, int create)
 }
 
 /*
- * Insert one path of a sorted run.  Paths that share a prefix are
- * contiguous in sorted order, so a component is either the last kid made
- * under its parent or a new one: no search, whatever the fan-out.
+ * Insert one path of a run sorted by path_cmp.  There, the paths under a
+ * directory are contiguous ("/x/app", "/x/app/y", then "/x/app.log": '/'
+ * sorts before any other byte), so a component is either the last kid
+ * made under its parent or a new one: no search, whatever the fan-out.
  */
+static int
+path_cmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned x = *a == '/' ? 1 : (unsigned char)*a + 1u;
+		unsigned y = *b == '/' ? 1 : (unsigned char)*b + 1u;
+
+		if (*a == '\0' || *b == '\0' || x != y)
+			return *a == '\0' || *b == '\0' ?
+			    (*a != '\0') - (*b != '\0') : (int)x - (int)y;
+	}
+}
+
+static int
+ord_cmp(const void *a, const void *b, void *files)
+{
+	const struct pentry *f = files;
+
+	return path_cmp(f[*(const size_t *)a].key, f[*(const size_t *)b].key);
+}
+
 static int
 trie_insert(struct node *root, const char *path, size_t idx)
 {
@@ -1098,7 +1120,7 @@ gen_view(const struct pset *raw, const struct gen_conf *gc, struct pset *view)
 	struct pset files = { 0 }, net = { 0 };
 	struct node *root = NULL;
 	struct walk w;
-	size_t i;
+	size_t i, *ord = NULL;
 	int rc = -ENOMEM;
 
 	memset(view, 0, sizeof(*view));
@@ -1120,9 +1142,15 @@ gen_view(const struct pset *raw, const struct gen_conf *gc, struct pset *view)
 		rc = -ENOMEM;
 		goto out;
 	}
-	pset_sort(&files);
+	if (files.n > 0 && (ord = calloc(files.n, sizeof(*ord))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < files.n; i++)
-		if ((rc = trie_insert(root, files.v[i].key, i)) < 0)
+		ord[i] = i;
+	qsort_r(ord, files.n, sizeof(*ord), ord_cmp, files.v);
+	for (i = 0; i < files.n; i++)
+		if ((rc = trie_insert(root, files.v[ord[i]].key, ord[i])) < 0)
 			goto out;
 	w.gc = gc;
 	w.files = files.v;
@@ -1131,6 +1159,7 @@ gen_view(const struct pset *raw, const struct gen_conf *gc, struct pset *view)
 		goto out;
 	rc = pset_normalize(view);
 out:
+	free(ord);
 	node_free(root);
 	pset_free(&files);
 	pset_free(&net);

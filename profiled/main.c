@@ -38,7 +38,7 @@
 #define STATS_MS	5000
 #define FLUSH_HELD	256	/* held with novelty: flush at once */
 #define HELD_MAX	4096	/* held at all: flush at once */
-#define QUIET_FLUSH_MS	10000	/* counts and times only: this often */
+#define QUIET_FLUSH_MS	2000	/* counts and times only: this often */
 #define COMPACT_CHUNKS	64	/* chunks in P prof:{W}:raw that compact */
 #define COMPACT_BYTES	65536	/* ... or this much beyond twice the snapshot */
 
@@ -111,6 +111,7 @@ struct profiler {
 	int		 sweeping;
 	uint64_t	 next_sweep;
 	daemon_done_fn	*done;
+	uint64_t	 quiet_flush_ms;	/* well below claim_idle */
 	struct {
 		uint64_t batches;
 		uint64_t events, applied, duplicates, apply_errors, skipped;
@@ -423,7 +424,7 @@ events_free(struct wire_event *v, size_t n)
  */
 static int
 fold_entry(struct profiler *p, struct wl *w, const char *id,
-    const void *body, size_t len, char *err, size_t errlen)
+    const void *body, size_t len, int check_only, char *err, size_t errlen)
 {
 	struct wire_batch_it it;
 	struct wire_event *evs = NULL, *nv;
@@ -463,7 +464,11 @@ fold_entry(struct profiler *p, struct wl *w, const char *id,
 			break;
 		}
 	}
-	if (rc < 0) {
+	/* Held before folded: an entry folded is always acknowledged by
+	 * the flush that carries its id. */
+	if (rc >= 0 && !check_only && hold(w, id) < 0)
+		rc = -ENOMEM;
+	if (rc < 0 || check_only) {
 		events_free(evs, n);
 		return rc == -ENOMEM ? -EAGAIN : rc;
 	}
@@ -476,9 +481,6 @@ fold_entry(struct profiler *p, struct wl *w, const char *id,
 		log_warnx("%s: out of memory folding %s: part of it is lost",
 		    w->name, id);
 	wl_list(p, w);
-	if (hold(w, id) < 0)
-		log_warnx("%s: out of memory holding %s: redelivered later",
-		    w->name, id);
 	if (!w->loaded && !w->busy && rstream_is_up(p->d->rs))
 		refresh(p, w);		/* load what Redis holds first */
 	else if ((w->urgent && w->nheld >= FLUSH_HELD) || w->nheld >= HELD_MAX)
@@ -511,8 +513,9 @@ on_rechecked(void *arg, redisReply *r)
 		p->st.duplicates++;
 		rstream_ack(p->rd, ids, 1);
 	} else if (!held(w, c->id) && fold_entry(p, w, c->id, c->body,
-	    c->len, err, sizeof(err)) < 0)
-		log_warnx("%s: redelivered %s: %s", w->name, c->id, err);
+	    c->len, 0, err, sizeof(err)) < 0)
+		log_warnx("%s: redelivered %s: %s (pending: it comes back)",
+		    w->name, c->id, err);
 	free(c->id);
 	free(c->body);
 	free(c);
@@ -550,11 +553,16 @@ on_event(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	if ((w = wl_get(p, name, 1)) == NULL)
 		return -EAGAIN;
 	if (!m->redelivered) {
-		rc = fold_entry(p, w, m->id, m->body, m->len, err, errlen);
+		rc = fold_entry(p, w, m->id, m->body, m->len, 0, err, errlen);
 		return rc < 0 ? rc : RS_DEFER;
 	}
 	if (held(w, m->id))
 		return RS_DEFER;	/* folded here; its flush acks it */
+	/* Poison is dead-lettered now, not after the seen check: an entry
+	 * left pending would hold the stream's trimming back for good. */
+	if ((rc = fold_entry(p, w, m->id, m->body, m->len, 1, err,
+	    errlen)) < 0)
+		return rc;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->id = strdup(m->id)) == NULL ||
 	    (c->body = malloc(m->len ? m->len : 1)) == NULL ||
@@ -600,6 +608,30 @@ flight_clear(struct wl *w)
 	memset(&w->fm, 0, sizeof(w->fm));
 }
 
+/*
+ * Forget what w holds that Redis may or may not have: the pending and
+ * in-flight deltas, their meta and entry ids.  The entries stay pending
+ * in the group; they come back (the reader's reconnect, or the claim of
+ * idle entries) and are checked against seen.  What Redis holds is read
+ * again before the next flush.
+ */
+static void
+wl_discard(struct wl *w)
+{
+	ftab_discard(&w->tab);
+	flight_clear(w);
+	ids_free(w->held, w->nheld);
+	w->held = NULL;
+	w->nheld = w->hcap = 0;
+	hosts_free(w->pm_hosts, w->npm_hosts);
+	w->pm_hosts = NULL;
+	w->npm_hosts = 0;
+	memset(&w->pm, 0, sizeof(w->pm));
+	w->urgent = 0;
+	w->loaded = 0;
+	w->rawver = 0;
+}
+
 static void
 on_flushed(void *arg, redisReply *r)
 {
@@ -611,8 +643,9 @@ on_flushed(void *arg, redisReply *r)
 	w->pending--;
 	w->flushing = 0;
 	if (r == NULL) {
-		/* Connection gone: unknown whether it applied; sent again
-		 * (the chunk id makes that safe). */
+		/* Connection gone: unknown whether it applied.  Its entries
+		 * are still pending: redelivered, checked against seen. */
+		wl_discard(w);
 		maybe_stopped(p);
 		return;
 	}
@@ -629,6 +662,17 @@ on_flushed(void *arg, redisReply *r)
 	code = r->element[0]->integer;
 	rawver = r->element[1]->integer;
 	w->frozen_dims = (uint32_t)r->element[2]->integer;
+	if (code == -2) {
+		/* Some of it was applied before (a reply lost, or another
+		 * instance claimed entries this one held): what is held here
+		 * cannot be told apart; redelivery rebuilds it. */
+		p->st.duplicates++;
+		log_info("%s: entries held here were applied elsewhere; "
+		    "rebuilt from redelivery", w->name);
+		wl_discard(w);
+		maybe_stopped(p);
+		return;
+	}
 	if (code < 0) {
 		/* A dimension froze since: what is new there is not learnt. */
 		w->fm.frozen_n += ftab_drop_novelty(&w->tab, w->frozen_dims);
@@ -636,18 +680,12 @@ on_flushed(void *arg, redisReply *r)
 		maybe_stopped(p);
 		return;
 	}
-	if (code == 0) {
-		p->st.duplicates += w->nfids;
-		w->rawver = 0;		/* read it all again */
-	} else {
-		p->st.applied += w->nfids;
-		if (w->fchunk) {
-			w->rawver = w->rawver != 0 &&
-			    (uint64_t)rawver == w->rawver + 1 ? (uint64_t)rawver :
-			    0;
-			w->nchunks++;
-			w->chunk_bytes += w->fchunk_len;
-		}
+	p->st.applied += w->nfids;
+	if (w->fchunk) {
+		w->rawver = w->rawver != 0 &&
+		    (uint64_t)rawver == w->rawver + 1 ? (uint64_t)rawver : 0;
+		w->nchunks++;
+		w->chunk_bytes += w->fchunk_len;
 	}
 	if (ftab_commit(&w->tab) < 0)
 		w->rawver = 0;
@@ -915,6 +953,9 @@ on_read(void *arg, redisReply *r)
 			p->st.read_errors++;
 			log_warnx("%s: %s", w->name, err);
 		}
+		/* The table may be half loaded: load it whole first. */
+		w->rawver = 0;
+		w->loaded = 0;
 		w->busy = 0;
 		w->dirty = 1;
 		refresh_done(&m, &acc, &prev, chg, vj, &av);
@@ -1249,7 +1290,7 @@ profiled_tick(struct daemon *d)
 		/* Novelty once a tick, counts and times every few; a read
 		 * after them sees them. */
 		if (w->urgent || w->nfids > 0 ||
-		    now - w->last_flush >= QUIET_FLUSH_MS)
+		    now - w->last_flush >= p->quiet_flush_ms)
 			flush(p, w);
 		compact(p, w);
 		if ((w->dirty || !w->loaded) && w->busy == 0)
@@ -1321,6 +1362,10 @@ profiled_start(struct daemon *d)
 	daemon_key(d, "workloads", p->workloads_key, sizeof(p->workloads_key));
 	snprintf(p->stats_key, sizeof(p->stats_key), "%sstats:profiled:%s",
 	    d->conf.redis.prefix, d->consumer);
+	/* Entries are held at most this long without novelty: a third of
+	 * the claim time, so that no other instance claims them first. */
+	p->quiet_flush_ms = d->conf.redis.claim_idle_ms / 3 < QUIET_FLUSH_MS ?
+	    d->conf.redis.claim_idle_ms / 3 : QUIET_FLUSH_MS;
 	p->sc.prefix = d->conf.redis.prefix;
 	p->sc.max_entries = c->max_entries;
 	p->sc.seen_max = SEEN_MAX;

@@ -107,6 +107,8 @@ size_t	ftab_inflight(const struct ftab *t, uint32_t *newdims);
 uint64_t ftab_drop_novelty(struct ftab *t, uint32_t frozen_dims);
 /* Redis applied the flight: fold it into what Redis holds. */
 int	ftab_commit(struct ftab *t);
+/* Forget the pending and in-flight deltas. */
+void	ftab_discard(struct ftab *t);
 /* Forget what Redis holds (before loading its chunks again). */
 void	ftab_reset(struct ftab *t);
 /* The flight as one chunk, or everything Redis holds as one (malloc'd). */
@@ -269,8 +271,9 @@ struct store_flush {
 
 /*
  * EVAL of the apply script.  Its reply: {1, rawver, frozen dims} applied;
- * {0, rawver, 0} applied before (cid in seen); {-1, rawver, frozen dims}
- * nothing done: a dimension of newdims is frozen now.
+ * {-2, rawver, frozen dims} nothing done: an entry id is in seen (applied
+ * before); {-1, rawver, frozen dims} nothing done: a dimension of newdims
+ * is frozen now.
  */
 int	store_apply_argv(const struct store_conf *sc, const char *workload,
 	    const struct store_flush *f, struct sargv *a);

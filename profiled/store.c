@@ -15,13 +15,16 @@
  * Four Lua scripts keep this consistent with any number of profiled
  * instances, lost replies and redelivery:
  *
- *   apply   one flush: skip it if its chunk id (its first entry's id) is
- *           in seen; refuse it ({-1}) if it brings novelty to a dimension
- *           that is in alert or enforce now (the caller takes that out and
- *           sends it again: drift is a violation, not learning); else add
- *           every entry id to seen, store the chunk, add active time,
- *           flags, losses and the frozen count to meta, and bump rawver
- *           when it stored a chunk.  The work is per flush, not per event:
+ *   apply   one flush: refuse it ({-2}) if any of its entry ids is in
+ *           seen already (applied before: a reply lost, or another
+ *           instance that claimed the entries; the caller drops what it
+ *           holds and lets redelivery, checked against seen, rebuild it);
+ *           refuse it ({-1}) if it brings novelty to a dimension that is
+ *           in alert or enforce now (the caller takes that out and sends
+ *           it again: drift is a violation, not learning); else store the
+ *           chunk, add active time, flags, losses and the frozen count to
+ *           meta, bump rawver when it stored a chunk, and, last, add every
+ *           entry id to seen.  The work is per flush, not per event:
  *           the chunk is one opaque value.  A new profile's rawver starts
  *           at its first event's time in µs (rawver_base): a workload
  *           forgotten and seen again never repeats a rawver an instance
@@ -55,7 +58,6 @@ const char store_apply_lua[] =
 "local function rawver()\n"
 "  return tonumber(redis.call('HGET', meta, 'rawver') or '0')\n"
 "end\n"
-"if redis.call('ZSCORE', seen, cid) then return {0, rawver(), 0} end\n"
 "local st = {'stage:exec', 'stage:file', 'stage:net', 'stage:syscall'}\n"
 "local bits = {33, 2, 20, 8}\n"
 "local fz = 0\n"
@@ -63,19 +65,16 @@ const char store_apply_lua[] =
 "  local s = redis.call('HGET', KEYS[4], st[i])\n"
 "  if s == 'alert' or s == 'enforce' then fz = bit.bor(fz, bits[i]) end\n"
 "end\n"
-"if bit.band(fz, tonumber(ARGV[13])) ~= 0 then return {-1, rawver(), fz} end\n"
 "local nh = tonumber(ARGV[15])\n"
-"local z = {}\n"
-"for i = 16 + 2 * nh, #ARGV do\n"
-"  z[#z + 1] = tonumber(string.match(ARGV[i], '^(%d+)')) or 0\n"
-"  z[#z + 1] = ARGV[i]\n"
-"  if #z >= 2000 then redis.call('ZADD', seen, unpack(z)); z = {} end\n"
+"local first = 16 + 2 * nh\n"
+"for i = first, #ARGV, 1000 do\n"
+"  local ids = {}\n"
+"  for j = i, math.min(i + 999, #ARGV) do ids[#ids + 1] = ARGV[j] end\n"
+"  for _, v in ipairs(redis.call('ZMSCORE', seen, unpack(ids))) do\n"
+"    if v then return {-2, rawver(), fz} end\n"
+"  end\n"
 "end\n"
-"if #z > 0 then redis.call('ZADD', seen, unpack(z)) end\n"
-"local smax = tonumber(ARGV[7])\n"
-"if redis.call('ZCARD', seen) > smax then\n"
-"  redis.call('ZREMRANGEBYRANK', seen, 0, -smax - 1)\n"
-"end\n"
+"if bit.band(fz, tonumber(ARGV[13])) ~= 0 then return {-1, rawver(), fz} end\n"
 "redis.call('HSETNX', meta, 'wkind', ARGV[3])\n"
 "redis.call('HSETNX', meta, 'first_ms', ts)\n"
 "local tl = tonumber(ARGV[8])\n"
@@ -128,6 +127,18 @@ const char store_apply_lua[] =
 "    redis.call('HSET', meta, 'rawver', base, 'rawver_base', base)\n"
 "  end\n"
 "  redis.call('HINCRBY', meta, 'rawver', 1)\n"
+"end\n"
+"-- Last: a script that failed before here is retried whole.\n"
+"local z = {}\n"
+"for i = first, #ARGV do\n"
+"  z[#z + 1] = tonumber(string.match(ARGV[i], '^(%d+)')) or 0\n"
+"  z[#z + 1] = ARGV[i]\n"
+"  if #z >= 2000 then redis.call('ZADD', seen, unpack(z)); z = {} end\n"
+"end\n"
+"if #z > 0 then redis.call('ZADD', seen, unpack(z)) end\n"
+"local smax = tonumber(ARGV[7])\n"
+"if redis.call('ZCARD', seen) > smax then\n"
+"  redis.call('ZREMRANGEBYRANK', seen, 0, -smax - 1)\n"
 "end\n"
 "return {1, rawver(), fz}\n";
 

@@ -258,6 +258,34 @@ test_view_fanout_collapses_deep_trees(void **state)
 	pset_free(&raw);
 }
 
+/*
+ * A file and a directory of one name among siblings that sort between
+ * them ("app", "app.log", "app/"): one child each, not two "app" that
+ * would count twice towards the fan-out and collapse the directory early.
+ */
+static void
+test_view_file_and_dir_of_one_name(void **state)
+{
+	struct pset raw = { 0 }, v;
+	char p[256];
+	int i;
+
+	for (i = 0; i < (int)GC.fanout - 3; i++) {	/* 7 children */
+		snprintf(p, sizeof(p), "/srv/x/app%c.log", 'a' + i);
+		fadd(&raw, WD_FILE, p, WM_READ);
+	}
+	fadd(&raw, WD_FILE, "/srv/x/app", WM_READ);
+	fadd(&raw, WD_FILE, "/srv/x/app/y", WM_READ);
+	fadd(&raw, WD_FILE, "/srv/x/app.log", WM_READ);
+	assert_int_equal(gen_view(&raw, &GC, &v), 0);
+	assert_null(vfind(&v, WD_FILE, "/srv/x/*"));
+	assert_null(vfind(&v, WD_FILE, "/srv/x/**"));
+	assert_non_null(vfind(&v, WD_FILE, "/srv/x/app"));
+	assert_non_null(vfind(&v, WD_FILE, "/srv/x/app/y"));
+	pset_free(&v);
+	pset_free(&raw);
+}
+
 static void
 test_view_fanout_keeps_modes_apart(void **state)
 {
@@ -1231,7 +1259,9 @@ flush_run(redisContext *c, struct ftab *t, struct sargv *a, uint64_t *frozen,
 	code = r->element[0]->integer;
 	*fz = (uint32_t)r->element[2]->integer;
 	freeReplyObject(r);
-	if (code < 0)
+	if (code == -2)
+		ftab_discard(t);	/* applied before: redelivery tells */
+	else if (code < 0)
 		*frozen += ftab_drop_novelty(t, *fz);
 	else
 		assert_int_equal(ftab_commit(t), 0);
@@ -1325,8 +1355,10 @@ test_store_apply_is_idempotent(void **state)
 
 	/*
 	 * A flush of two stream entries whose reply was lost is sent again:
-	 * the chunk id (its first entry's) says it was applied; nothing is
-	 * counted twice.  An entry redelivered later finds its id in seen.
+	 * its ids say it was applied (-2), nothing is counted twice, and
+	 * what was held is dropped (redelivery, checked against seen, tells
+	 * what is new).  So is a flush of which one entry was applied
+	 * elsewhere.
 	 */
 	for (i = 0; i < 4; i++)
 		fold_file(&t, i % 2 ? "/etc/hosts" : "/etc/passwd", WM_READ,
@@ -1334,7 +1366,18 @@ test_store_apply_is_idempotent(void **state)
 	flush_argv(&t, ids, 2, 0, 0, 500, 3500, &a);
 	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), 1);
 	flush_argv(&t, ids, 2, 0, 0, 500, 3500, &a);	/* nothing in flight */
-	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), 0);
+	assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), -2);
+	{
+		const char *mixed[2] = { "9-0", "5-0" };
+
+		fold_file(&t, "/etc/hosts", WM_READ, 3600, "h1", 0, &frozen,
+		    &overflow);
+		flush_argv(&t, mixed, 2, 0, 0, 3600, 3600, &a);
+		assert_int_equal(flush_run(c, &t, &a, &frozen, &fz), -2);
+		assert_int_equal(t.nflight, 0);
+		/* Nothing of it was applied: 9-0 is not in seen. */
+		assert_int_equal(tu_redis_int(c, "ZCARD t:prof:{w1}:seen"), 4);
+	}
 	assert_int_equal(tu_redis_int(c, "ZCARD t:prof:{w1}:seen"), 4);
 	read_state(c, &m, &raw, &nchunks);
 	assert_int_equal(raw.n, 2);
@@ -1917,6 +1960,7 @@ main(void)
 		cmocka_unit_test(test_gen_collapsible_guards),
 		cmocka_unit_test(test_view_fanout_collapses_deep_trees),
 		cmocka_unit_test(test_view_fanout_keeps_modes_apart),
+		cmocka_unit_test(test_view_file_and_dir_of_one_name),
 		cmocka_unit_test(test_view_never_overgeneralises),
 		cmocka_unit_test(test_view_shapes_merge_digit_siblings),
 		cmocka_unit_test(test_view_shapes_catch_what_characters_miss),
