@@ -2,8 +2,9 @@
  * backlog: the events stream trimmed by its readers' progress, so that
  * no entry is ever trimmed before the profiler has read it.
  *
- * collectd adds events without MAXLEN; once a second it runs the script
- * below (atomic).  While the stream holds at most redis.maxlen_events
+ * collectd adds events with MAXLEN ~ four times maxlen_events only as a
+ * net (for a Redis that refuses this script); once a second it runs the
+ * script below (atomic).  While the stream holds at most redis.maxlen_events
  * entries it is left alone: history for `paddockctl events` and
  * redis-cli readers.  Past that, or while the collector is holding back,
  * it is trimmed to what its slowest consumer group still needs -- the

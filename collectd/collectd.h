@@ -230,6 +230,10 @@ void	ring_release(struct ring *r, uint64_t pos);
 int	ring_held(const struct ring *r);
 /* Bytes committed or reserved after the read position. */
 uint64_t ring_unread(const struct ring *r);
+/* Bytes the kernel cannot write to: read but not released, and unread;
+ * and the ring's size. */
+uint64_t ring_used(const struct ring *r);
+size_t	ring_size(const struct ring *r);
 
 /* ------------------------------------------------------------ backlog.c */
 
@@ -263,21 +267,22 @@ void	spill_close(struct spill *s);
 /* Bytes not yet confirmed in Redis; room for more? */
 uint64_t spill_waiting(const struct spill *s);
 int	spill_room(const struct spill *s);
-/* Append one XADD (not yet durable): 0, -ENOSPC past the bound, -EIO. */
+/* Append one XADD (not yet durable): 0, -EIO, -ENOMEM. */
 int	spill_append(struct spill *s, const char *stream,
 	    const struct rs_field *f, size_t n);
 /* Make what was appended durable. */
 int	spill_sync(struct spill *s);
-/* Send up to max entries not yet sent (fn < 0: no room, stop): how many
- * were sent, or -errno when none was (-EPROTO: a torn tail, cut off). */
+/* Send up to max entries not yet sent, each with its offset (fn < 0: no
+ * room, stop): how many were sent, or -errno when none was (-EPROTO: a
+ * torn tail, cut off). */
 typedef int spill_send_fn(void *arg, const char *stream,
-	    const struct rs_field *f, size_t n);
+	    const struct rs_field *f, size_t n, uint64_t off);
 int	spill_replay(struct spill *s, spill_send_fn *fn, void *arg,
 	    size_t max);
-/* Redis confirmed the oldest entry sent. */
-int	spill_confirm(struct spill *s);
-/* The entries sent but not confirmed are gone (taken back from the
- * queue): send them again from the oldest. */
-void	spill_rewind(struct spill *s);
+/* Redis confirmed the entry sent from off. */
+int	spill_confirm(struct spill *s, uint64_t off);
+/* The entries sent from off on were taken back from the queue: send them
+ * again. */
+void	spill_unsend(struct spill *s, uint64_t off);
 
 #endif

@@ -54,8 +54,9 @@
 #include "log.h"
 #include "collectd.h"
 
-/* The cookie of replayed spill entries (pass numbers start at 1). */
-#define SPILL_COOKIE	UINT64_MAX
+/* The cookie of a replayed spill entry: this bit, and its offset in the
+ * file (pass numbers, the other cookies, stay far below it). */
+#define SPILL_BIT	(1ull << 63)
 
 /* Events of a workload that the write queue refused, not yet reported. */
 struct qloss {
@@ -114,7 +115,7 @@ struct collector {
 	uint64_t	 spilled;	/* entries written to it */
 	uint64_t	*taken;		/* cookies taken from the queue */
 	size_t		 ntaken, ctaken;
-	int		 dropped_replays;	/* taken back: rewind */
+	uint64_t	 unsend_from;	/* replays taken back: from here */
 	uint64_t	 refused;	/* entries Redis refused for good */
 	struct pass	 passes[PASS_MAX];	/* a FIFO */
 	size_t		 phead, npass;
@@ -206,7 +207,8 @@ report_qloss(struct collector *co)
 		snprintf(ev.host, sizeof(ev.host), "%s", q->host);
 		ev.lost = q->n;
 		ev.cause = WL_QUEUE;
-		if (stream_publish(co->d->rs, co->events_key, 0, WK_EVENT, &ev,
+		if (stream_publish(co->d->rs, co->events_key,
+		    4 * co->d->conf.redis.maxlen_events, WK_EVENT, &ev,
 		    ev.workload, ev.host, ev.ts, 0) < 0)
 			return;
 		log_warnx("%s: %llu events lost while the write queue was "
@@ -336,8 +338,9 @@ on_written(void *arg, uint64_t cookie, const char *id)
 	uint64_t first;
 
 	(void)id;
-	if (cookie == SPILL_COOKIE) {
-		if (co->spill != NULL && spill_confirm(co->spill) < 0)
+	if (cookie & SPILL_BIT) {
+		if (co->spill != NULL &&
+		    spill_confirm(co->spill, cookie & ~SPILL_BIT) < 0)
 			log_warnx("spill: cannot record the replay's progress");
 		return;
 	}
@@ -374,8 +377,10 @@ take_one(void *arg, const char *stream, const struct rs_field *f, size_t n,
 	struct collector *co = arg;
 	uint64_t *nv;
 
-	if (cookie == SPILL_COOKIE) {
-		co->dropped_replays = 1;	/* still in the file */
+	if (cookie & SPILL_BIT) {
+		/* Still in the file: sent again from the oldest taken. */
+		if ((cookie & ~SPILL_BIT) < co->unsend_from)
+			co->unsend_from = cookie & ~SPILL_BIT;
 		return 0;
 	}
 	if (co->ntaken == co->ctaken) {
@@ -423,24 +428,24 @@ spill_pass(struct collector *co)
 	size_t i;
 	int n, rc;
 
+	if (co->npass == PASS_MAX)
+		return -EBUSY;		/* no pass to record it in: the ring holds */
 	co->ntaken = 0;
-	co->dropped_replays = 0;
+	co->unsend_from = UINT64_MAX;
 	if (rstream_take_queue(co->d->rs, take_one, co) < 0)
 		return -EBUSY;
-	if (co->dropped_replays)
-		spill_rewind(co->spill);
+	if (co->unsend_from != UINT64_MAX)
+		spill_unsend(co->spill, co->unsend_from);
 	evbatch_stats(co->eb, &a);
 	evbatch_sink(co->eb, spill_sink, co);
 	n = ring_read(co->ring, on_record, co, PASS_RECORDS);
 	evbatch_flush(co->eb);
 	evbatch_sink(co->eb, NULL, NULL);
 	evbatch_stats(co->eb, &b);
-	if ((rc = spill_sync(co->spill)) < 0) {
-		/* Not durable: what the queue held is lost with the file's
-		 * tail; the pass's records are read again from the ring. */
+	if ((rc = spill_sync(co->spill)) < 0)
+		/* Written, not known durable: a crash of the host (not of
+		 * the collector) could still lose it. */
 		log_warnx("spill: sync failed: %s", strerror(-rc));
-		return rc;
-	}
 	for (i = 0; i < co->ntaken; i++)
 		on_written(co, co->taken[i], "");
 	if (n > 0 || b.batches != a.batches) {
@@ -462,11 +467,12 @@ spill_pass(struct collector *co)
 
 /* spill_replay's sender: the write queue, while it has room. */
 static int
-replay_one(void *arg, const char *stream, const struct rs_field *f, size_t n)
+replay_one(void *arg, const char *stream, const struct rs_field *f, size_t n,
+    uint64_t off)
 {
 	struct collector *co = arg;
 
-	return rstream_add(co->d->rs, stream, 0, f, n, SPILL_COOKIE);
+	return rstream_add(co->d->rs, stream, 0, f, n, SPILL_BIT | off);
 }
 
 /* Redis is back: send what the spill file holds, as the queue has room. */
@@ -478,8 +484,8 @@ spill_drain(struct collector *co)
 	int n;
 
 	if (co->spill == NULL || spill_waiting(co->spill) == 0 ||
-	    !rstream_is_up(co->d->rs))
-		return;
+	    !rstream_is_up(co->d->rs) || co->holding)
+		return;		/* (the stream's readers first catch up) */
 	rstream_stats(co->d->rs, &rs);
 	if (rs.queued >= half)
 		return;
@@ -502,8 +508,11 @@ read_pass(struct collector *co)
 
 	if (co->k == NULL)
 		return;
+	/* Redis away and the ring a quarter full: to disk (a short outage,
+	 * or the first connection at start, stays in the ring). */
 	if (co->spill != NULL && !rstream_is_up(co->d->rs) &&
 	    co->done == NULL && spill_room(co->spill) &&
+	    ring_used(co->ring) >= ring_size(co->ring) / 4 &&
 	    spill_pass(co) == 0)
 		return;
 	spill_drain(co);
@@ -851,9 +860,10 @@ collectd_start(struct daemon *d)
 	cc.argv_max = d->conf.collectd.argv_max;
 	cc.cgname = kern_cgname;
 	cc.cgname_arg = co->k;
-	/* No MAXLEN: backlog.c trims, never past what was read. */
-	if ((co->eb = evbatch_new(d->rs, co->events_key, 0, on_batch_lost,
-	    co)) == NULL ||
+	/* backlog.c trims, never past what was read; MAXLEN at four times
+	 * its bound is only a net for a Redis that refuses its script. */
+	if ((co->eb = evbatch_new(d->rs, co->events_key,
+	    4 * d->conf.redis.maxlen_events, on_batch_lost, co)) == NULL ||
 	    (co->c = collect_new(&cc, emit, co)) == NULL ||
 	    (co->alive = calloc(ALIVE_MAX, sizeof(*co->alive))) == NULL)
 		return -ENOMEM;

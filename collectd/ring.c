@@ -126,6 +126,19 @@ ring_held(const struct ring *r)
 }
 
 uint64_t
+ring_used(const struct ring *r)
+{
+	return __atomic_load_n((uint64_t *)r->prod_page, __ATOMIC_ACQUIRE) -
+	    __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+}
+
+size_t
+ring_size(const struct ring *r)
+{
+	return r->size;
+}
+
+uint64_t
 ring_unread(const struct ring *r)
 {
 	return __atomic_load_n((uint64_t *)r->prod_page, __ATOMIC_ACQUIRE) -

@@ -4,17 +4,22 @@
  * The pinned ring holds what Redis has not confirmed, but only as much as
  * it is big (collectd.ringbuf_kb): a Redis outage of a few seconds under
  * load fills it, and the kernel then counts what it cannot fit as lost.
- * While Redis is away the collector instead appends each batch (its XADD:
+ * While Redis is away and the ring is a quarter full, the collector
+ * instead appends each batch (its XADD:
  * stream and fields) to <state_dir>/collectd.spill, fsyncs it, and gives
  * the ring's space back: the file is now what holds the events.  It takes
  * the write queue's unconfirmed entries first, so that the file keeps
  * their order.  Once Redis is back the file is replayed through the write
- * queue, oldest first, and each entry is confirmed as Redis confirms it;
- * how far that went is kept in <state_dir>/collectd.spill.done, so that a
- * collector restarted mid-replay goes on from there (an entry sent but
- * not confirmed before a crash is sent again: at least once).  The file is
- * emptied when everything in it was confirmed.  Past collectd.spill_mb
- * nothing more is spilled: the ring holds, and the kernel counts the rest.
+ * queue, oldest first, each entry under its offset (the writer's cookie),
+ * and confirmed as Redis confirms it, in any order: what is done is the
+ * confirmed prefix.  Entries taken back from the queue by a new outage
+ * are sent again from the oldest of them (spill_unsend).  How far it went
+ * is kept in <state_dir>/collectd.spill.done, so that a collector
+ * restarted mid-replay goes on from there (after a crash, at most 64
+ * entries are sent twice: at least once).  The file is emptied when
+ * everything in it was confirmed.  Past collectd.spill_mb (checked before
+ * each pass) nothing more is spilled: the ring holds, and the kernel
+ * counts the rest.
  *
  * An entry on disk: a 4-byte length (host order: the file never leaves
  * the host), then a msgpack array [stream, name, value, name, value, ...]
@@ -36,6 +41,12 @@
 #define SPILL_FIELDS	16
 #define SPILL_ENTRY_MAX	(64u << 20)
 
+/* An entry sent from the file: where, how big, and whether Redis has it. */
+struct sent {
+	uint64_t	 off, len;
+	int		 confirmed;
+};
+
 struct spill {
 	char		 path[300], done_path[320];
 	int		 fd;
@@ -43,8 +54,8 @@ struct spill {
 	uint64_t	 size;		/* bytes in the file */
 	uint64_t	 done;		/* confirmed up to here */
 	uint64_t	 sent;		/* replayed up to here */
-	uint64_t	*lens;		/* replayed, not confirmed: entry sizes */
-	size_t		 nlens, hlens, caplens;	/* a ring of them */
+	struct sent	*fifo;		/* replayed, not confirmed, in order */
+	size_t		 nfifo, hfifo, capfifo;	/* a ring of them */
 	uint64_t	 entries;	/* appended, not yet confirmed */
 	uint64_t	 confirms;	/* since .done was written */
 	msgpack_sbuffer	 sb;
@@ -111,9 +122,11 @@ spill_close(struct spill *s)
 {
 	if (s == NULL)
 		return;
+	if (s->confirms > 0)
+		done_write(s);	/* a clean stop sends nothing twice */
 	close(s->fd);
 	msgpack_sbuffer_destroy(&s->sb);
-	free(s->lens);
+	free(s->fifo);
 	free(s);
 }
 
@@ -123,6 +136,7 @@ spill_waiting(const struct spill *s)
 	return s == NULL ? 0 : s->size - s->done;
 }
 
+/* The bound is checked before a pass, not within: one pass may pass it. */
 int
 spill_room(const struct spill *s)
 {
@@ -138,8 +152,6 @@ spill_append(struct spill *s, const char *stream, const struct rs_field *f,
 	size_t i, sl = strlen(stream);
 	ssize_t w;
 
-	if (s->size >= s->max)
-		return -ENOSPC;
 	s->sb.size = 0;
 	msgpack_packer_init(&pk, &s->sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, (uint32_t)(1 + 2 * n));
@@ -173,23 +185,30 @@ spill_sync(struct spill *s)
 	return fdatasync(s->fd) < 0 ? -errno : 0;
 }
 
-static int
-lens_push(struct spill *s, uint64_t len)
+static struct sent *
+fifo_at(struct spill *s, size_t i)
 {
-	if (s->nlens == s->caplens) {
-		size_t cap = s->caplens ? s->caplens * 2 : 256, i;
-		uint64_t *nv = malloc(cap * sizeof(*nv));
+	return &s->fifo[(s->hfifo + i) % s->capfifo];
+}
+
+static int
+fifo_push(struct spill *s, uint64_t off, uint64_t len)
+{
+	if (s->nfifo == s->capfifo) {
+		size_t cap = s->capfifo ? s->capfifo * 2 : 256, i;
+		struct sent *nv = malloc(cap * sizeof(*nv));
 
 		if (nv == NULL)
 			return -ENOMEM;
-		for (i = 0; i < s->nlens; i++)
-			nv[i] = s->lens[(s->hlens + i) % s->caplens];
-		free(s->lens);
-		s->lens = nv;
-		s->caplens = cap;
-		s->hlens = 0;
+		for (i = 0; i < s->nfifo; i++)
+			nv[i] = *fifo_at(s, i);
+		free(s->fifo);
+		s->fifo = nv;
+		s->capfifo = cap;
+		s->hfifo = 0;
 	}
-	s->lens[(s->hlens + s->nlens++) % s->caplens] = len;
+	s->nfifo++;
+	*fifo_at(s, s->nfifo - 1) = (struct sent){ off, len, 0 };
 	return 0;
 }
 
@@ -256,10 +275,12 @@ spill_replay(struct spill *s, spill_send_fn *fn, void *arg, size_t max)
 			rc = -EPROTO;
 			break;
 		}
-		if (fn(arg, stream, f, n) < 0)
-			break;		/* the queue is full: later */
-		if ((rc = lens_push(s, sizeof(len) + len)) < 0)
+		if ((rc = fifo_push(s, s->sent, sizeof(len) + len)) < 0)
 			break;
+		if (fn(arg, stream, f, n, s->sent) < 0) {
+			s->nfifo--;
+			break;		/* the queue is full: later */
+		}
 		s->sent += sizeof(len) + len;
 		done++;
 	}
@@ -275,30 +296,46 @@ spill_replay(struct spill *s, spill_send_fn *fn, void *arg, size_t max)
 }
 
 int
-spill_confirm(struct spill *s)
+spill_confirm(struct spill *s, uint64_t off)
 {
-	if (s->nlens == 0)
-		return 0;
-	s->done += s->lens[s->hlens];
-	s->hlens = (s->hlens + 1) % s->caplens;
-	s->nlens--;
-	if (s->entries > 0)
-		s->entries--;
-	if (s->done == s->size && s->nlens == 0) {
+	size_t i;
+
+	for (i = 0; i < s->nfifo; i++)
+		if (fifo_at(s, i)->off == off) {
+			fifo_at(s, i)->confirmed = 1;
+			break;
+		}
+	if (i == s->nfifo)
+		return 0;	/* sent before a rewind: sent again since */
+	/* What Redis has, from the oldest on, is done. */
+	while (s->nfifo > 0 && fifo_at(s, 0)->confirmed) {
+		s->done = fifo_at(s, 0)->off + fifo_at(s, 0)->len;
+		s->hfifo = (s->hfifo + 1) % s->capfifo;
+		s->nfifo--;
+		if (s->entries > 0)
+			s->entries--;
+		s->confirms++;
+	}
+	if (s->done == s->size && s->nfifo == 0) {
 		/* All of it is in Redis: start the file afresh. */
 		if (ftruncate(s->fd, 0) < 0)
 			return -errno;
 		s->size = s->done = s->sent = 0;
 		s->entries = 0;
-	} else if (++s->confirms < 64)
+	} else if (s->confirms < 64)
 		return 0;	/* a crash sends at most 64 twice */
 	s->confirms = 0;
 	return done_write(s);
 }
 
 void
-spill_rewind(struct spill *s)
+spill_unsend(struct spill *s, uint64_t off)
 {
-	s->sent = s->done;
-	s->nlens = s->hlens = 0;
+	/* Everything from off on goes again, in order. */
+	while (s->nfifo > 0 && fifo_at(s, s->nfifo - 1)->off >= off)
+		s->nfifo--;
+	if (off < s->sent)
+		s->sent = off;
+	if (s->sent < s->done)
+		s->sent = s->done;
 }

@@ -857,12 +857,14 @@ flood_setup(void **state)
 /* ---------------------------------------------------------------- spill */
 
 struct sent {
-	char	 what[64][32];
-	size_t	 n, room;
+	char		 what[64][32];
+	uint64_t	 off[64];
+	size_t		 n, room;
 };
 
 static int
-sent_one(void *arg, const char *stream, const struct rs_field *f, size_t n)
+sent_one(void *arg, const char *stream, const struct rs_field *f, size_t n,
+    uint64_t off)
 {
 	struct sent *s = arg;
 
@@ -872,8 +874,9 @@ sent_one(void *arg, const char *stream, const struct rs_field *f, size_t n)
 	assert_int_equal(n, 2);
 	assert_string_equal(f[0].name, "kind");
 	assert_string_equal(f[1].name, "what");
-	snprintf(s->what[s->n++], sizeof(s->what[0]), "%.*s", (int)f[1].len,
+	snprintf(s->what[s->n], sizeof(s->what[0]), "%.*s", (int)f[1].len,
 	    (const char *)f[1].val);
+	s->off[s->n++] = off;
 	return 0;
 }
 
@@ -885,21 +888,32 @@ fsize(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
+static void
+append(struct spill *sp, const char *what)
+{
+	struct rs_field f[2];
+
+	f[0] = (struct rs_field){ "kind", "events", 6 };
+	f[1] = (struct rs_field){ "what", what, strlen(what) };
+	assert_int_equal(spill_append(sp, "t:events", f, 2), 0);
+}
+
 /*
- * The spill file: entries come back in order, as the queue has room; a
- * collector restarted mid-replay goes on from what was confirmed (sending
- * at most the unconfirmed ones again); taken-back entries are sent again;
- * a torn tail is cut off; the file is emptied once all of it is in Redis;
- * past its bound nothing more is taken.
+ * The spill file: entries come back in order, as the queue has room;
+ * confirmations in any order advance what is done only over the
+ * confirmed prefix; entries taken back from the queue are sent again; a
+ * collector stopped mid-replay goes on from what was confirmed; a torn
+ * tail is cut off; the file is emptied once all of it is in Redis; the
+ * bound is checked before a pass.
  */
 static void
 test_spill_file(void **state)
 {
 	char dir[] = "/tmp/paddock-test-spill.XXXXXX", path[300], err[256];
 	char what[32];
-	struct rs_field f[2];
 	struct spill *sp;
 	struct sent s;
+	uint64_t off[10];
 	size_t i;
 	int fd;
 
@@ -909,9 +923,7 @@ test_spill_file(void **state)
 	assert_non_null(sp = spill_open(dir, 1 << 20, err, sizeof(err)));
 	for (i = 0; i < 10; i++) {
 		snprintf(what, sizeof(what), "batch %zu", i);
-		f[0] = (struct rs_field){ "kind", "events", 6 };
-		f[1] = (struct rs_field){ "what", what, strlen(what) };
-		assert_int_equal(spill_append(sp, "t:events", f, 2), 0);
+		append(sp, what);
 	}
 	assert_int_equal(spill_sync(sp), 0);
 	assert_true(spill_waiting(sp) > 0);
@@ -924,34 +936,37 @@ test_spill_file(void **state)
 	for (i = 0; i < 8; i++) {
 		snprintf(what, sizeof(what), "batch %zu", i);
 		assert_string_equal(s.what[i], what);
+		off[i] = s.off[i];
 	}
-	/* Redis confirms 3; the queue is taken back: 3.. go again. */
-	for (i = 0; i < 3; i++)
-		assert_int_equal(spill_confirm(sp), 0);
-	spill_rewind(sp);
+	/* Confirmed out of order: done moves over the confirmed prefix. */
+	assert_int_equal(spill_confirm(sp, off[0]), 0);
+	assert_int_equal(spill_confirm(sp, off[2]), 0);
+	assert_int_equal(spill_waiting(sp), fsize(path) - off[1]);
+	assert_int_equal(spill_confirm(sp, off[1]), 0);
+	assert_int_equal(spill_waiting(sp), fsize(path) - off[3]);
+	/* A new outage takes 5.. back from the queue: sent again. */
+	spill_unsend(sp, off[5]);
+	assert_int_equal(spill_confirm(sp, off[3]), 0);
+	assert_int_equal(spill_confirm(sp, off[4]), 0);
 	memset(&s, 0, sizeof(s));
 	s.room = 64;
-	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 7);
-	assert_string_equal(s.what[0], "batch 3");
-	/* Crash: a new collector goes on from the last recorded progress
-	 * (at most 64 confirmations behind: here, from the start). */
-	for (i = 0; i < 2; i++)
-		assert_int_equal(spill_confirm(sp), 0);
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 5);
+	assert_string_equal(s.what[0], "batch 5");
+	/* Stopped: the next collector goes on after batch 4. */
 	spill_close(sp);
 	assert_non_null(sp = spill_open(dir, 1 << 20, err, sizeof(err)));
 	memset(&s, 0, sizeof(s));
 	s.room = 64;
-	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 10);
-	assert_string_equal(s.what[0], "batch 0");
+	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 5);
+	assert_string_equal(s.what[0], "batch 5");
 	/* All confirmed: the file is emptied. */
-	for (i = 0; i < 10; i++)
-		assert_int_equal(spill_confirm(sp), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(spill_confirm(sp, s.off[i]), 0);
 	assert_int_equal(spill_waiting(sp), 0);
 	assert_int_equal(fsize(path), 0);
 	/* A torn tail (a crash mid-append) is cut off, what precedes it
 	 * still goes out. */
-	f[1] = (struct rs_field){ "what", "whole", 5 };
-	assert_int_equal(spill_append(sp, "t:events", f, 2), 0);
+	append(sp, "whole");
 	assert_int_equal(spill_sync(sp), 0);
 	spill_close(sp);
 	assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
@@ -963,16 +978,15 @@ test_spill_file(void **state)
 	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 1);
 	assert_string_equal(s.what[0], "whole");
 	assert_int_equal(spill_replay(sp, sent_one, &s, 100), 0);
-	assert_int_equal(spill_confirm(sp), 0);
+	assert_int_equal(spill_confirm(sp, s.off[0]), 0);
 	assert_int_equal(fsize(path), 0);
 	spill_close(sp);
-	/* The bound: past it, -ENOSPC. */
+	/* The bound: no room once it is reached. */
 	assert_non_null(sp = spill_open(dir, 100, err, sizeof(err)));
-	f[1] = (struct rs_field){ "what", "a long enough batch summary "
-	    "to pass one hundred bytes with its fields and framing", 81 };
-	assert_int_equal(spill_append(sp, "t:events", f, 2), 0);
+	assert_true(spill_room(sp));
+	append(sp, "a long enough batch summary to pass one hundred bytes "
+	    "with its fields and framing");
 	assert_false(spill_room(sp));
-	assert_int_equal(spill_append(sp, "t:events", f, 2), -ENOSPC);
 	spill_close(sp);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	assert_int_equal(system(path), 0);
