@@ -11,9 +11,10 @@
  *       Consume in GROUP as CONSUMER, printing "R <seq>" for each event it
  *       processed; exits after IDLE_MS without a new entry.  SLOW_US delays
  *       each entry; CLAIM_MS is the XAUTOCLAIM min-idle time.  With
- *       RS_TOOL_DEFER set, the handler defers each entry (RS_DEFER) and
- *       acknowledges them all every 100 ms (rstream_ack); an entry read
- *       back from the pending list prints as "R <seq> redelivered".
+ *       RS_TOOL_DEFER=N set, the handler defers each entry (RS_DEFER) and
+ *       acknowledges the first N it handled every 100 ms (rstream_ack),
+ *       the others never; an entry read back from the pending list prints
+ *       as "R <seq> redelivered".
  */
 #include <errno.h>
 #include <signal.h>
@@ -37,6 +38,7 @@ struct tool {
 	uint64_t		 count, next, per_ms;
 	uint64_t		 idle_ms, last_seen, slow_us;
 	int			 done, defer;
+	uint64_t		 defer_max, handled;
 	struct rstream_reader	*rd;
 	char			**held;
 	size_t			 nheld;
@@ -138,6 +140,8 @@ consume_one(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 	wire_free(WK_EVENT, &e);
 	if (!t->defer)
 		return 0;
+	if (++t->handled > t->defer_max)
+		return RS_DEFER;	/* never acknowledged */
 	t->held = realloc(t->held, (t->nheld + 1) * sizeof(*t->held));
 	if (t->held == NULL || (t->held[t->nheld] = strdup(m->id)) == NULL)
 		fatalx("out of memory");
@@ -195,6 +199,8 @@ main(int argc, char **argv)
 		uv_timer_start(&t.timer, produce_tick, 1, 1);
 	} else {
 		t.defer = getenv("RS_TOOL_DEFER") != NULL;
+		t.defer_max = t.defer ? strtoull(getenv("RS_TOOL_DEFER"), NULL,
+		    10) : 0;
 		if ((t.rd = rstream_reader_new(t.rs, t.stream, argv[4], argv[5],
 		    "0", consume_one, &t)) == NULL)
 			fatalx("reader");
