@@ -77,6 +77,7 @@ struct wl {
 	int		 fchunk;	/* the flight has a chunk */
 	size_t		 fchunk_len;
 	int		 urgent;	/* held: novelty or a loss */
+	int		 f_urgent;	/* the same, of the flight */
 	uint32_t	 flags_sent;	/* OF_* bits flushed once */
 	uint64_t	 last_flush;	/* uv_now() */
 	int		 flushing, compacting;
@@ -692,7 +693,11 @@ on_flushed(void *arg, redisReply *r)
 	rstream_ack(p->rd, (const char *const *)w->fids, w->nfids);
 	w->flags_sent |= w->fm.o.flags;
 	flight_clear(w);
-	w->dirty = 1;
+	/* Counts and times alone change neither the view's digest nor the
+	 * readiness: the view is derived again for novelty, active time or
+	 * a loss (its counts catch up then), or to learn rawver again. */
+	if (w->f_urgent || w->rawver == 0)
+		w->dirty = 1;
 	if (((w->urgent && w->nheld >= FLUSH_HELD) || w->nheld >= HELD_MAX) &&
 	    !p->stopping)
 		flush(p, w);
@@ -730,6 +735,7 @@ flush(struct profiler *p, struct wl *w)
 		w->nfm_hosts = w->npm_hosts;
 		w->pm_hosts = NULL;
 		w->npm_hosts = 0;
+		w->f_urgent = w->urgent;
 		w->urgent = 0;
 		w->last_flush = uv_now(p->d->loop);
 		n = ftab_take(&w->tab, SIZE_MAX, &newdims);
