@@ -56,7 +56,6 @@ struct spill {
 	uint64_t	 sent;		/* replayed up to here */
 	struct sent	*fifo;		/* replayed, not confirmed, in order */
 	size_t		 nfifo, hfifo, capfifo;	/* a ring of them */
-	uint64_t	 entries;	/* appended, not yet confirmed */
 	uint64_t	 confirms;	/* since .done was written */
 	msgpack_sbuffer	 sb;
 };
@@ -175,7 +174,6 @@ spill_append(struct spill *s, const char *stream, const struct rs_field *f,
 		return -EIO;
 	}
 	s->size += sizeof(len) + s->sb.size;
-	s->entries++;
 	return 0;
 }
 
@@ -312,8 +310,6 @@ spill_confirm(struct spill *s, uint64_t off)
 		s->done = fifo_at(s, 0)->off + fifo_at(s, 0)->len;
 		s->hfifo = (s->hfifo + 1) % s->capfifo;
 		s->nfifo--;
-		if (s->entries > 0)
-			s->entries--;
 		s->confirms++;
 	}
 	if (s->done == s->size && s->nfifo == 0) {
@@ -321,7 +317,6 @@ spill_confirm(struct spill *s, uint64_t off)
 		if (ftruncate(s->fd, 0) < 0)
 			return -errno;
 		s->size = s->done = s->sent = 0;
-		s->entries = 0;
 	} else if (s->confirms < 64)
 		return 0;	/* a crash sends at most 64 twice */
 	s->confirms = 0;
