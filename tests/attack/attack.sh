@@ -395,8 +395,12 @@ for i in $(seq 300); do
 	$ctl -o json violations --workload paddock-enforced 2>/dev/null | grep -q 'tampering' && break
 	sleep 0.1
 done
-$ctl violations --workload paddock-enforced | grep -q 'tampering' ||
+if ! $ctl violations --workload paddock-enforced | grep -q 'tampering'; then
+	# Which side fell behind: enforced finding it, or policyd recording it.
+	grep -i "tamper" "$dir/enforced.log" | tail -5
+	$ctl status | grep -iE "violations|policyd|enforcer" | head -8
 	fail "tamper: no violation of paddock-enforced"
+fi
 for i in $(seq 50); do
 	$ctl status | grep -q "^enforcer .*links \([0-9]*\)/\1 attached, tamper [1-9]" && break
 	sleep 0.1
