@@ -90,6 +90,8 @@ struct rstream_reader {
 	char			*stream, *group, *consumer, *start_id;
 	rs_handler_fn		*fn;
 	void			*arg;
+	rs_batch_fn		*batch_fn;
+	void			*batch_arg;
 	enum rd_phase		 phase;
 	int			 claim_due;
 	char			 cursor[64];
@@ -998,7 +1000,17 @@ reader_entries(struct rstream_reader *rd, const redisReply *list)
 		rs->st.acked += nack - 3;
 	free(argv);
 	free(argvlen);
+	if (rd->batch_fn != NULL)
+		rd->batch_fn(rd->batch_arg);
 	return list->elements;
+}
+
+void
+rstream_reader_on_batch(struct rstream_reader *rd, rs_batch_fn *fn,
+    void *arg)
+{
+	rd->batch_fn = fn;
+	rd->batch_arg = arg;
 }
 
 int

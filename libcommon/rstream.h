@@ -103,6 +103,7 @@ struct rs_msg {
 #define RS_DEFER	1	/* handler: taken; rstream_ack() follows */
 typedef int	rs_handler_fn(void *arg, const struct rs_msg *m, char *err,
 		    size_t errlen);
+typedef void	rs_batch_fn(void *arg);
 /* Called once per XADD that left the queue, with the cookie given to
  * rstream_add: id is the entry's id, or NULL when Redis refused it. */
 typedef void	rs_written_fn(void *arg, uint64_t cookie, const char *id);
@@ -157,6 +158,9 @@ struct rstream_reader *rstream_reader_new(struct rstream *rs,
 		    const char *stream, const char *group, const char *consumer,
 		    const char *start_id, rs_handler_fn *fn, void *arg);
 
+/* Called after the entries of each read were handled. */
+void		 rstream_reader_on_batch(struct rstream_reader *rd,
+		    rs_batch_fn *fn, void *arg);
 /*
  * Acknowledge n entries a handler deferred: one XACK on the command
  * connection, after whatever was sent there before.  0 or -ENOTCONN

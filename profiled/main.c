@@ -1283,6 +1283,22 @@ sweep(struct profiler *p)
 	}
 }
 
+/*
+ * After each read: novelty, a loss or active time goes out at once, so
+ * that a profile never says stable while what would change that waits
+ * here; counts and times wait for the tick.
+ */
+static void
+on_read_done(void *arg)
+{
+	struct profiler *p = arg;
+	size_t i;
+
+	for (i = 0; i < p->nwl && !p->stopping; i++)
+		if (p->wls[i]->urgent)
+			flush(p, p->wls[i]);
+}
+
 static void
 profiled_tick(struct daemon *d)
 {
@@ -1386,6 +1402,7 @@ profiled_start(struct daemon *d)
 	    d->consumer, "0", on_event, p);
 	if (p->rd == NULL)
 		return -ENOMEM;
+	rstream_reader_on_batch(p->rd, on_read_done, p);
 	log_info("profiling %s as %s (quiet period %llu ms, fan-out %llu)",
 	    p->events_key, d->consumer, (unsigned long long)c->quiet_ms,
 	    (unsigned long long)c->fanout);
