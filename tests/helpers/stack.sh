@@ -26,7 +26,29 @@ cleanup() {
 	if [ -n "${PADDOCK_TEST_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
-fail() { echo "FAILED: $*"; [ -n "${PADDOCK_TEST_LOGS:-}" ] && cp "$dir"/*.log "$PADDOCK_TEST_LOGS"/ 2>/dev/null; exit 1; }
+# What a failure leaves to read in a CI log: each daemon, alive or not,
+# where it waits, how old its stats are, and the end of its log.
+diag() {
+	echo "--- the stack at the failure ($(date +%T)):"
+	for n in collectd profiled policyd enforced; do
+		p=$(cat "$dir/$n.pid" 2>/dev/null || echo 0)
+		if [ "$p" -gt 0 ] 2>/dev/null && [ -d "/proc/$p" ]; then
+			echo "$n: pid $p $(sed -n 's/^State:[[:space:]]*//p' "/proc/$p/status")," \
+			    "waits in $(cat "/proc/$p/wchan" 2>/dev/null), cpu $(cut -d' ' -f14,15 "/proc/$p/stat") ticks"
+			head -4 "/proc/$p/stack" 2>/dev/null | sed 's/^/    /'
+		else
+			echo "$n: NOT RUNNING (pid file says $p)"
+		fi
+		tail -6 "$dir/$n.log" 2>/dev/null | sed 's/^/    /'
+	done
+	$ctl -o json status 2>/dev/null | grep -E '"stats"|"seconds_ago"' | paste - - | sed 's/^ */    /'
+}
+fail() {
+	echo "FAILED: $*"
+	diag
+	[ -n "${PADDOCK_TEST_LOGS:-}" ] && cp "$dir"/*.log "$PADDOCK_TEST_LOGS"/ 2>/dev/null
+	exit 1
+}
 ok() { echo "ok: $*"; }
 printf 'collectd:\n  active_interval: 1s\n  syscall_interval: 1s\n' > "$conf"
 printf 'profiled:\n  quiet_period: 3s\n' >> "$conf"
