@@ -121,8 +121,14 @@ int	ekern_set_modes(struct ekern *k, const struct ewl *w);
 int	ekern_set_info(struct ekern *k, uint32_t wid, const struct ewl_info *in);
 int	ekern_info(struct ekern *k, uint32_t wid, struct ewl_info *out);
 int	ekern_ringbuf_fd(struct ekern *k);
+/*
+ * Read at most max records (fn on each): the records read, or -EAGAIN
+ * when max were read and more may wait (the ring's fd stays readable, so
+ * the loop comes back after its timers: a flood of violations cannot
+ * starve the guard).
+ */
 int	ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data,
-	    size_t len), void *arg);
+	    size_t len), void *arg, int max);
 /* "exec=signal file=signal net=cgroup syscall=signal" or with lsm. */
 const char *ekern_backends(struct ekern *k);
 /* Why the LSM backend is not in use (NULL when it is). */

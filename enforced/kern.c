@@ -62,6 +62,7 @@ struct ekern {
 	char			 pindir[256];
 	int			 (*fn)(void *, void *, size_t);
 	void			*arg;
+	int			 left;		/* of ekern_consume()'s max */
 };
 
 /*
@@ -545,7 +546,10 @@ on_rb(void *ctx, void *data, size_t len)
 {
 	struct ekern *k = ctx;
 
-	return k->fn ? k->fn(k->arg, data, len) : 0;
+	if (k->fn != NULL)
+		k->fn(k->arg, data, len);
+	/* libbpf has moved past this record already: < 0 stops after it. */
+	return --k->left > 0 ? 0 : -EAGAIN;
 }
 
 struct ekern *
@@ -786,11 +790,16 @@ ekern_ringbuf_fd(struct ekern *k)
 
 int
 ekern_consume(struct ekern *k, int (*fn)(void *arg, void *data, size_t len),
-    void *arg)
+    void *arg, int max)
 {
+	int n;
+
 	k->fn = fn;
 	k->arg = arg;
-	return ring_buffer__consume(k->rb);
+	k->left = max;
+	n = ring_buffer__consume(k->rb);
+	return n == -EAGAIN && k->left <= 0 ? -EAGAIN : n < 0 ? n : max -
+	    k->left;
 }
 
 /* ---------------------------------------------------------------- tamper */

@@ -65,6 +65,8 @@ struct xcache {
 };
 
 #define QUAR_PENDING	16
+/* Ring records read per pass of the loop (ekern_consume). */
+#define RING_PASS	512
 
 /* A name to quarantine once the call that made it has returned. */
 struct quar {
@@ -79,6 +81,7 @@ struct applied {
 	char		 workload[WIRE_NAME_MAX];
 	void		*body;
 	size_t		 len;
+	uint8_t		 wkind;		/* as read from Redis when applied */
 };
 
 struct enforcer {
@@ -256,7 +259,7 @@ hooks(struct enforcer *e, const struct wire_policy *p, int names, char *err,
 /* Keep body as wl's last applied revision (for tamper repair). */
 static void
 keep_applied(struct enforcer *e, const char *wl, const void *body,
-    size_t len)
+    size_t len, uint8_t wkind)
 {
 	struct applied *a = NULL, *n;
 	void *copy;
@@ -284,6 +287,21 @@ keep_applied(struct enforcer *e, const char *wl, const void *body,
 		free(a->body);
 	a->body = copy;
 	a->len = len;
+	a->wkind = wkind;
+}
+
+/* The workload's kind as last applied, or from Redis (a blocking call,
+ * bounded by its 2 s timeouts: only for a fresh revision, never on a
+ * repair, which must not wait on Redis). */
+static uint8_t
+kind_for(struct enforcer *e, const char *wl, int fresh)
+{
+	size_t i;
+
+	for (i = 0; !fresh && i < e->npols; i++)
+		if (strcmp(e->pols[i].workload, wl) == 0)
+			return e->pols[i].wkind;
+	return wkind_of(e, wl);
 }
 
 static int	apply(struct enforcer *, const void *, size_t, int, char *,
@@ -317,11 +335,13 @@ apply(struct enforcer *e, const void *body, size_t blen, int fresh,
 	struct dnsset ds = { 0 };
 	char msg[512], perr[512] = "";
 	int rc, unresolved, d;
+	uint8_t wkind;
 
 	if ((rc = wire_decode(WK_POLICY, body, blen, &p, err, errlen)) < 0)
 		return rc == -ENOMEM ? -EAGAIN : rc;
 	if (fresh)
 		check_tamper(e);	/* before this revision's seal */
+	wkind = kind_for(e, p.workload, fresh);
 	w.wid = rules_wid(p.workload);
 	for (d = 0; d < WD_NDIMS; d++)
 		w.mode[d] = p.modes[d];
@@ -337,7 +357,7 @@ apply(struct enforcer *e, const void *body, size_t blen, int fresh,
 	    (rc = ekern_set_dns(e->k, w.wid, &ds)) < 0 ||
 	    (rc = ekern_set_paths(e->k, w.wid, &ps, p.syscalls)) < 0 ||
 	    (rc = hooks(e, &p, ds.n > 0, perr, sizeof(perr))) < 0 ||
-	    place(e, p.workload, wkind_of(e, p.workload), &w, perr,
+	    place(e, p.workload, wkind, &w, perr,
 	    sizeof(perr)) < 0) {
 		snprintf(msg, sizeof(msg), "rev %llu not applied: %s",
 		    (unsigned long long)p.rev, perr[0] ? perr :
@@ -361,7 +381,7 @@ apply(struct enforcer *e, const void *body, size_t blen, int fresh,
 		wire_free(WK_POLICY, &p);
 		return 0;
 	}
-	keep_applied(e, p.workload, body, blen);
+	keep_applied(e, p.workload, body, blen, wkind);
 	snprintf(msg, sizeof(msg), "rev %llu: exec=%s file=%s net=%s "
 	    "syscall=%s; %zu exact paths, %zu patterns, %zu addresses, %zu "
 	    "names (%d resolved only from DNS answers)",
@@ -852,6 +872,8 @@ check_tamper(struct enforcer *e)
 		return;
 	ekern_verify(e->k, &t);
 	if (t.maps > 0) {	/* every policy and protection, again */
+		log_warnx("tampering: %s: writing %zu policies and the "
+		    "protections again", t.what, e->npols);
 		for (i = 0; i < e->npols; i++)
 			apply(e, e->pols[i].body, e->pols[i].len, 0, err,
 			    sizeof(err));
@@ -979,7 +1001,9 @@ on_ring(uv_poll_t *h, int status, int events)
 {
 	struct enforcer *e = h->data;
 
-	ekern_consume(e->k, on_record, e);
+	/* A bounded pass: the guard's timer runs between passes however
+	 * fast a workload makes violations. */
+	ekern_consume(e->k, on_record, e, RING_PASS);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -1109,7 +1133,7 @@ enforced_stop(struct daemon *d, daemon_done_fn *done)
 		done(d);
 		return;
 	}
-	ekern_consume(e->k, on_record, e);
+	ekern_consume(e->k, on_record, e, RING_PASS * 64);	/* what is there */
 	uv_close((uv_handle_t *)&e->expiry, NULL);
 	uv_close((uv_handle_t *)&e->guard, NULL);
 	uv_close((uv_handle_t *)&e->quartimer, NULL);
