@@ -75,6 +75,12 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 #define EACCES_		13
 
 const volatile __u32 self_tgid = 0;
+/*
+ * Paddock's other daemons, as collectd found them registered and alive
+ * (libcommon/self.h); written by collectd at any time, 0 in a free slot.
+ * Never observed, never counted into a workload.
+ */
+__u32 quiet_tgid[CQUIET_MAX];
 const volatile __u32 argv_max = 512;
 const volatile __u8 do_syscalls = 1;
 const volatile __u8 do_dns = 1;
@@ -131,6 +137,23 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } layout SEC(".maps");
+
+/* Is pid this collector or another of Paddock's daemons? */
+static __always_inline int
+paddock_self(__u32 pid)
+{
+	int i;
+
+	if (pid == self_tgid)
+		return 1;
+	if (pid == 0)
+		return 0;
+#pragma unroll
+	for (i = 0; i < CQUIET_MAX; i++)
+		if (quiet_tgid[i] == pid)
+			return 1;
+	return 0;
+}
 
 static __always_inline void
 count(__u32 idx)
@@ -281,7 +304,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 pid = BPF_CORE_READ(child, tgid);
 	__u64 cgid;
 
-	if (BPF_CORE_READ(child, pid) != pid || pid == self_tgid)
+	if (BPF_CORE_READ(child, pid) != pid || paddock_self(pid))
 		return 0;		/* a thread, or us */
 	cgid = task_cgid(child);
 	if ((r = reserve(sizeof(*r), cgid, NULL, 0)) == NULL)
@@ -301,7 +324,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	__u32 pid = BPF_CORE_READ(p, tgid);
 	__u64 cgid;
 
-	if (BPF_CORE_READ(p, pid) != pid || pid == self_tgid)
+	if (BPF_CORE_READ(p, pid) != pid || paddock_self(pid))
 		return 0;		/* only the group leader's exit */
 	cgid = task_cgid(p);
 	if ((r = reserve(sizeof(*r), cgid, NULL, 0)) == NULL)
@@ -327,7 +350,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 	unsigned long as, ae;
 	__u32 len;
 
-	if (pid == self_tgid)
+	if (paddock_self(pid))
 		return 0;
 	dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	i = BPF_CORE_READ(ino, i_ino);
@@ -406,8 +429,12 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	w = (__u32)(id >> 6) & (CSYS_WORDS - 1);
 	bit = 1ull << (id & 63);
-	if (!(v->w[w] & bit))
+	/* Who made the call matters only for a bit not set yet. */
+	if (!(v->w[w] & bit)) {
+		if (paddock_self(bpf_get_current_pid_tgid() >> 32))
+			return 0;
 		__sync_fetch_and_or(&v->w[w], bit);
+	}
 	/* A raw or packet socket is learnt as a pseudo-syscall of its own
 	 * (CSYS_RAW_SOCKET, CSYS_PACKET_SOCKET): the enforcer refuses them
 	 * to a workload whose baseline does not have them. */
@@ -696,7 +723,7 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 	pid = bpf_get_current_pid_tgid() >> 32;
-	if (pid == self_tgid)
+	if (paddock_self(pid))
 		return 0;
 	cgid = bpf_get_current_cgroup_id();
 	if (nr != NR_MMAP && nr != NR_LISTEN && nr != NR_ACCEPT &&
@@ -737,7 +764,7 @@ emit_addr(__u8 kind, __u8 fam, __u8 proto, __u16 port, const __u8 *addr)
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u64 cgid;
 
-	if (pid == self_tgid)
+	if (paddock_self(pid))
 		return;
 	cgid = bpf_get_current_cgroup_id();
 	k.cgid = cgid;
@@ -834,7 +861,7 @@ emit_unix_addr(struct bpf_sock_addr *ctx, int send)
 	__u16 pf = 0;
 	long m = 0;
 
-	if (pid == self_tgid ||
+	if (paddock_self(pid) ||
 	    (s = bpf_map_lookup_elem(&scratch_map, &zero)) == NULL)
 		return;
 	n = sa->uaddrlen;

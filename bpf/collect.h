@@ -23,6 +23,7 @@
 #define CARGV_MAX	1024	/* argv buffer, a power of two */
 #define CDNS_MAX	512	/* DNS payload bytes copied */
 #define CSYS_WORDS	8	/* 512 syscall bits */
+#define CQUIET_MAX	8	/* Paddock's own processes left unobserved */
 /*
  * The record layout's version, kept in the pinned map `layout`: a
  * collector finds the ring of an earlier run only when its records read

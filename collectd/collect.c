@@ -54,6 +54,8 @@ struct collect {
 	char			 host[WIRE_HOST_MAX];
 	char			 mnt[256];
 	char			 procfs[64];
+	uint32_t		 quiet[CQUIET_MAX];	/* Paddock's own */
+	int			 nquiet;
 	collect_emit_fn		*emit;
 	void			*arg;
 	struct ptable		 pt;
@@ -758,6 +760,24 @@ collect_tick(struct collect *c, uint64_t mono_ns)
 	tab_sweep(&c->names, name_expired, &mono_ns);
 }
 
+static int
+is_quiet(const struct collect *c, uint32_t pid)
+{
+	int i;
+
+	for (i = 0; i < c->nquiet; i++)
+		if (c->quiet[i] == pid)
+			return 1;
+	return 0;
+}
+
+void
+collect_quiet(struct collect *c, const uint32_t *pids, int n)
+{
+	c->nquiet = n < CQUIET_MAX ? n : CQUIET_MAX;
+	memcpy(c->quiet, pids, (size_t)c->nquiet * sizeof(*pids));
+}
+
 int
 collect_seed(struct collect *c, int resumed)
 {
@@ -784,7 +804,8 @@ collect_seed(struct collect *c, int resumed)
 		char *end;
 
 		pid = strtoul(de->d_name, &end, 10);
-		if (*end != '\0' || pid == 0 || pid == (unsigned long)getpid())
+		if (*end != '\0' || pid == 0 || pid == (unsigned long)getpid() ||
+		    is_quiet(c, (uint32_t)pid))
 			continue;
 		if (proc_read(c->procfs, (uint32_t)pid, c->cf.argv_max, s) < 0)
 			continue;

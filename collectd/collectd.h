@@ -157,6 +157,8 @@ int	collect_record(struct collect *c, const void *data, size_t len);
  * is read on, which saw them.
  */
 int	collect_seed(struct collect *c, int resumed);
+/* Paddock's own processes (quiet.c): never seeded, never attributed. */
+void	collect_quiet(struct collect *c, const uint32_t *pids, int n);
 /* Syscall bitmap of a cgroup, as read from the kernel. */
 void	collect_syscalls(struct collect *c, uint64_t cgid,
 	    const uint64_t bits[CSYS_WORDS], uint64_t now_ns);
@@ -209,6 +211,25 @@ int	kern_losses(struct kern *k, void (*fn)(void *arg, uint64_t cgid,
 int	kern_cgname(void *k, uint64_t cgid, char *path, size_t n);
 /* "tp_btf=yes cgroup=yes ..." for logs and stats. */
 const char *kern_features(struct kern *k);
+/* The pids the programs leave unobserved, besides this process (at most
+ * CQUIET_MAX; the rest of the slots emptied). */
+void	kern_set_quiet(struct kern *k, const uint32_t *pids, int n);
+
+/* -------------------------------------------------------------- quiet.c */
+
+struct redisReply;
+/*
+ * The pids of an HGETALL reply of `P daemons:<host>` whose entries name a
+ * live process with its registered start time (libcommon/self.h), but
+ * self; "profiled/0 1234, ..." in names.  The count, or -EPROTO.
+ */
+int	quiet_parse(const struct redisReply *r, const char *procfs,
+	    uint32_t self, uint32_t *pids, int max, char *names, size_t len);
+/* "self pid pid ...", the hash's field `quiet`: 0 or -ENOSPC. */
+int	quiet_list(uint32_t self, const uint32_t *pids, int n, char *buf,
+	    size_t len);
+/* That field in an HGETALL reply, or NULL. */
+const char *quiet_field(const struct redisReply *r, size_t *len);
 
 /* --------------------------------------------------------------- ring.c */
 

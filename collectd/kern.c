@@ -507,3 +507,12 @@ kern_features(struct kern *k)
 {
 	return k->features;
 }
+
+void
+kern_set_quiet(struct kern *k, const uint32_t *pids, int n)
+{
+	int i;
+
+	for (i = 0; i < CQUIET_MAX; i++)
+		k->skel->bss->quiet_tgid[i] = i < n ? pids[i] : 0;
+}

@@ -111,6 +111,10 @@ struct collector {
 	uint64_t	 qloss_after;	/* uv_now: Redis refused; wait */
 	struct backlog	 backlog;
 	int		 holding, checking;	/* backlog: held back; asked */
+	uint32_t	 quiet[CQUIET_MAX];	/* Paddock's other daemons */
+	int		 nquiet, quieting;	/* ...; asked */
+	uv_timer_t	 quiet_timer;
+	char		 quiet_key[WIRE_HOST_MAX + 80];
 	struct spill	*spill;		/* batches on disk while Redis is away */
 	uint64_t	 spilled;	/* entries written to it */
 	uint64_t	*taken;		/* cookies taken from the queue */
@@ -776,6 +780,88 @@ backlog_check(struct collector *co)
 		co->checking = 1;
 }
 
+/* ---------------------------------------------------------------- quiet */
+
+/*
+ * Paddock's other daemons as `P daemons:<host>` has them (quiet.c): left
+ * out from now on.  1 when the hash's field `quiet` must say so (list).
+ */
+static int
+quiet_apply(struct collector *co, const redisReply *r, char *list,
+    size_t len)
+{
+	uint32_t pids[CQUIET_MAX];
+	char names[512];
+	const char *have;
+	size_t hlen = 0;
+	int n;
+
+	if ((n = quiet_parse(r, "/proc", (uint32_t)getpid(), pids, CQUIET_MAX,
+	    names, sizeof(names))) < 0)
+		return 0;
+	if (n != co->nquiet ||
+	    memcmp(pids, co->quiet, (size_t)n * sizeof(*pids)) != 0) {
+		memcpy(co->quiet, pids, (size_t)n * sizeof(*pids));
+		co->nquiet = n;
+		kern_set_quiet(co->k, pids, n);
+		collect_quiet(co->c, pids, n);
+		log_info("left unobserved as Paddock's own: this collector%s%s",
+		    n ? ", " : "", names);
+	}
+	have = quiet_field(r, &hlen);
+	return quiet_list((uint32_t)getpid(), pids, n, list, len) == 0 &&
+	    (have == NULL || hlen != strlen(list) ||
+	    memcmp(have, list, hlen) != 0);
+}
+
+static void
+on_quiet(void *arg, redisReply *r)
+{
+	struct collector *co = arg;
+	char list[CQUIET_MAX * 12 + 12];
+	const char *argv[4] = { "HSET", co->quiet_key, "quiet", list };
+
+	co->quieting = 0;
+	if (r != NULL && co->done == NULL &&
+	    quiet_apply(co, r, list, sizeof(list)))
+		rstream_command(co->d->rs, NULL, NULL, 4, argv, NULL);
+}
+
+/* Every 250 ms: a daemon starting waits for its pid in `quiet`. */
+static void
+on_quiet_timer(uv_timer_t *t)
+{
+	struct collector *co = t->data;
+	const char *argv[2] = { "HGETALL", co->quiet_key };
+
+	if (co->quieting || !rstream_is_up(co->d->rs))
+		return;
+	if (rstream_command(co->d->rs, on_quiet, co, 2, argv, NULL) == 0)
+		co->quieting = 1;
+}
+
+/* The same before the loop runs, so that seeding leaves them out too;
+ * without Redis (yet), the timer's first answer does. */
+static void
+quiet_sync(struct collector *co)
+{
+	char err[256], list[CQUIET_MAX * 12 + 12];
+	redisContext *c;
+	redisReply *r;
+
+	if ((c = rstream_connect_sync(co->d->conf.redis.url,
+	    co->d->conf.redis.user, co->d->conf.redis.password, 1000, err,
+	    sizeof(err))) == NULL)
+		return;
+	if ((r = redisCommand(c, "HGETALL %s", co->quiet_key)) != NULL &&
+	    quiet_apply(co, r, list, sizeof(list))) {
+		freeReplyObject(r);
+		r = redisCommand(c, "HSET %s quiet %s", co->quiet_key, list);
+	}
+	freeReplyObject(r);
+	redisFree(c);
+}
+
 static void
 collectd_tick(struct daemon *d)
 {
@@ -878,6 +964,9 @@ collectd_start(struct daemon *d)
 		gap_report(co, why);
 	/* Attached first, then the seed: nothing falls between. */
 	collect_tick(co->c, mono_ns());
+	snprintf(co->quiet_key, sizeof(co->quiet_key), "%sdaemons:%s",
+	    d->conf.redis.prefix, d->host);
+	quiet_sync(co);
 	collect_seed(co->c, kern_resumed(co->k, NULL));
 	evbatch_flush(co->eb);
 	uv_poll_init(d->loop, &co->poll, kern_ring_fd(co->k));
@@ -888,7 +977,10 @@ collectd_start(struct daemon *d)
 	co->drain.data = co;
 	uv_timer_init(d->loop, &co->stop_wait);
 	co->stop_wait.data = co;
-	co->handles = 4;
+	uv_timer_init(d->loop, &co->quiet_timer);
+	co->quiet_timer.data = co;
+	co->handles = 5;
+	uv_timer_start(&co->quiet_timer, on_quiet_timer, 0, 250);
 	read_pass(co);		/* what an earlier run left, and polls */
 	if (d->conf.collectd.syscall_interval_ms > 0)
 		uv_timer_start(&co->sys_timer, sys_tick,
@@ -938,6 +1030,7 @@ close_all(struct collector *co)
 	uv_close((uv_handle_t *)&co->sys_timer, closed);
 	uv_close((uv_handle_t *)&co->drain, closed);
 	uv_close((uv_handle_t *)&co->stop_wait, closed);
+	uv_close((uv_handle_t *)&co->quiet_timer, closed);
 }
 
 /* At stop: wait (2 s at most) for Redis to confirm what was read. */
@@ -974,6 +1067,7 @@ collectd_stop(struct daemon *d, daemon_done_fn *done)
 	poll_set(co, 0);
 	uv_timer_stop(&co->drain);
 	uv_timer_stop(&co->sys_timer);
+	uv_timer_stop(&co->quiet_timer);
 	read_pass(co);
 	sys_tick(&co->sys_timer);	/* flushes the batches */
 	uv_timer_stop(&co->drain);

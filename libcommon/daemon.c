@@ -19,9 +19,12 @@
 #include "log.h"
 #include "sd.h"
 #include "secret.h"
+#include "self.h"
 #include "sigguard.h"
 
 #define DEFAULT_TICK_MS	1000
+
+static void	self_register(struct daemon *, int);
 #define DRAIN_MS	2000
 
 static void
@@ -187,6 +190,7 @@ daemon_shutdown(struct daemon *d, int code)
 	sd_notify_msg("STOPPING=1");
 	log_info("stopping");
 	uv_timer_stop(&d->housekeeping);
+	self_register(d, 0);
 	if (d->ops->stop != NULL)
 		d->ops->stop(d, daemon_stopped);
 	else
@@ -278,12 +282,126 @@ on_tick(uv_timer_t *t)
 		sigguard_marked(d->conf.enforced.bpffs, &d->markfd, 0, &mark);
 	if (d->rs != NULL)
 		rstream_tick(d->rs);
+	if (!d->self_ok || ++d->ticks % 10 == 0)
+		self_register(d, 1);
 	if (d->ops->tick != NULL)
 		d->ops->tick(d);
 	if (d->watchdog_ms && now - d->last_watchdog >= d->watchdog_ms / 2) {
 		sd_notify_msg("WATCHDOG=1");
 		d->last_watchdog = now;
 	}
+}
+
+/*
+ * This process in `P daemons:<host>` (self.h), so that no collector
+ * observes it: at start, again every 10 ticks (Redis may have lost it),
+ * and out again at a clean stop.  Queued while Redis is away.
+ */
+static void
+self_registered(void *arg, redisReply *r)
+{
+	struct daemon *d = arg;
+
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		d->self_ok = 1;
+}
+
+static void
+self_register(struct daemon *d, int on)
+{
+	const char *argv[4];
+	char key[WIRE_HOST_MAX + 80], field[64], val[64];
+	const char *name = d->ops->name;
+
+	if (d->rs == NULL || (on && self_entry(val, sizeof(val)) < 0))
+		return;
+	if (strncmp(name, "paddock-", 8) == 0)
+		name += 8;
+	snprintf(field, sizeof(field), "%s/%s", name, d->instance);
+	snprintf(key, sizeof(key), "%sdaemons:%s", d->conf.redis.prefix,
+	    d->host);
+	argv[0] = on ? "HSET" : "HDEL";
+	argv[1] = key;
+	argv[2] = field;
+	argv[3] = val;
+	rstream_command(d->rs, on ? self_registered : NULL, d, on ? 4 : 3,
+	    argv, NULL);
+}
+
+/* Is pid in a `quiet` list ("1 2 3")? */
+static int
+in_list(const char *list, size_t len, pid_t pid)
+{
+	char buf[256], *t, *save = NULL;
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, list, len);
+	buf[len] = '\0';
+	for (t = strtok_r(buf, " ", &save); t != NULL;
+	    t = strtok_r(NULL, " ", &save))
+		if (strtol(t, NULL, 10) == (long)pid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Before the daemon's start hook, on a blocking connection (the loop does
+ * not run yet): registered in `P daemons:<host>`, and, when a collector
+ * of this host is alive there, until it lists this pid in `quiet` (2 s at
+ * most; it looks every 250 ms), so that nothing the daemon does from its
+ * start on is observed.  Without Redis the loop's ticks register it.
+ */
+static void
+self_register_sync(struct daemon *d)
+{
+	char key[WIRE_HOST_MAX + 80], field[64], val[64], err[256];
+	const char *name = d->ops->name + (strncmp(d->ops->name, "paddock-",
+	    8) == 0 ? 8 : 0);
+	int collector = 0, i;
+	redisContext *c;
+	redisReply *r;
+	uint32_t pid;
+	size_t j;
+
+	if (self_entry(val, sizeof(val)) < 0 || (c = rstream_connect_sync(
+	    d->conf.redis.url, d->conf.redis.user, d->conf.redis.password,
+	    1000, err, sizeof(err))) == NULL)
+		return;
+	snprintf(field, sizeof(field), "%s/%s", name, d->instance);
+	snprintf(key, sizeof(key), "%sdaemons:%s", d->conf.redis.prefix,
+	    d->host);
+	r = redisCommand(c, "HSET %s %s %s", key, field, val);
+	d->self_ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+	freeReplyObject(r);
+	if (!d->self_ok || strcmp(name, "collectd") == 0)
+		goto done;
+	for (i = 0; i < 40; i++) {
+		if ((r = redisCommand(c, "HGETALL %s", key)) == NULL ||
+		    r->type != REDIS_REPLY_ARRAY)
+			break;
+		for (j = 0; i == 0 && j + 1 < r->elements; j += 2)
+			if (strncmp(r->element[j]->str, "collectd/", 9) == 0 &&
+			    self_check("/proc", r->element[j + 1]->str,
+			    r->element[j + 1]->len, &pid) == 0)
+				collector = 1;
+		for (j = 0; collector && j + 1 < r->elements; j += 2)
+			if (strcmp(r->element[j]->str, "quiet") == 0 &&
+			    in_list(r->element[j + 1]->str,
+			    r->element[j + 1]->len, getpid()))
+				break;
+		if (!collector || j + 1 < r->elements)
+			break;	/* no collector here, or it leaves us out */
+		freeReplyObject(r);
+		r = NULL;
+		usleep(50000);
+	}
+	if (i == 40)
+		log_warnx("the collector did not list this daemon as Paddock's "
+		    "own within 2 s: what it does until then may be observed");
+	freeReplyObject(r);
+done:
+	redisFree(c);
 }
 
 static int
@@ -435,6 +553,7 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *priv)
 	d.tick_ms = d.tick_ms ? d.tick_ms : DEFAULT_TICK_MS;
 	d.watchdog_ms = sd_watchdog_ms();
 	uv_timer_start(&d.housekeeping, on_tick, d.tick_ms, d.tick_ms);
+	self_register_sync(&d);		/* before anything it does is seen */
 
 	if (ops->start != NULL && (rc = ops->start(&d)) < 0) {
 		log_warnx("start-up failed: %s", strerror(-rc));

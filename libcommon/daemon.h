@@ -64,6 +64,8 @@ struct daemon {
 	int			 markfd;	/* sigguard_marked()'s held map */
 	uv_poll_t		 sigpoll;
 	uv_timer_t		 housekeeping;
+	unsigned		 ticks;
+	int			 self_ok;	/* in `P daemons:<host>` */
 	int			 handles;
 };
 

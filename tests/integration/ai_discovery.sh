@@ -35,6 +35,20 @@ $ctl up >/dev/null
 fail() { echo "FAILED: $*"; exit 1; }
 check() { node "$npmdir/check.mjs" "$@" || exit 1; }
 
+# Paddock's own daemons are never observed (issue 19): once each is
+# listed as left out (within a moment of its start), none of what they do
+# -- profiled's confirming reads of the agents' files included -- is an
+# event of any workload.
+pids=$(cat "$dir"/collectd.pid "$dir"/profiled.pid "$dir"/policyd.pid "$dir"/enforced.pid)
+for i in $(seq 50); do
+	q=$(redis-cli -s "$dir/redis.sock" HGET "paddock:daemons:$(hostname)" quiet)
+	n=0; for p in $pids; do echo " $q " | grep -q " $p " && n=$((n + 1)); done
+	[ "$n" = 4 ] && break
+	sleep 0.1
+done
+[ "$n" = 4 ] || fail "the collector does not list the daemons ($pids) as Paddock's own: '$q'"
+mark=$(redis-cli -s "$dir/redis.sock" XREVRANGE paddock:events + - COUNT 1 | head -1)
+
 # The JavaScript agent, its MCP server and the mock LLM.
 mkdir -p "$dir/files" && echo hello > "$dir/files/notes.txt"
 node "$npmdir/mock-llm.mjs" "$dir/files" > "$dir/mock.log" 2>&1 &
@@ -101,6 +115,15 @@ check "$dir/py-agent.json" 'find(j[0].detections, d => d.name === "langchain" &&
 check "$dir/py-agent.json" 'find(j[0].detections, d => d.kind === "model" &&
 	d.name === "Paddock Tiny Test Model" && d.confidence === "confirmed" &&
 	d.technique === "binary-analysis")'
+
+# Not one event of Paddock's daemons since (profiled confirmed the model
+# and the packages above by reading them).
+$ctl -o json events > "$dir/events.json"
+check "$dir/events.json" '((id, since) => j.filter(e => id(e.id) > since &&
+	" '"$(echo $pids)"' ".includes(" " + e.pid + " ")).length === 0)(
+	s => s.split("-").reduce((m, q) => BigInt(m) * 1000000n + BigInt(q)),
+	(s => s.split("-").reduce((m, q) => BigInt(m) * 1000000n + BigInt(q)))("'"${mark:-0-0}"'"))'
+echo "ok: none of Paddock's daemons ($(echo $pids)) is observed"
 
 # workloads: the agents are AI, the controls are not; --ai lists no control.
 $ctl -o json workloads > "$dir/workloads.json"

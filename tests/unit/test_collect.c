@@ -40,6 +40,7 @@
 
 #include "collectd.h"
 #include "rstream.h"
+#include "self.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------ DNS parser */
@@ -992,6 +993,85 @@ test_spill_file(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+
+/* A redisReply string element, as hiredis would make it. */
+static redisReply *
+rstr(const char *s)
+{
+	redisReply *r = calloc(1, sizeof(*r));
+
+	r->type = REDIS_REPLY_STRING;
+	r->str = strdup(s);
+	r->len = strlen(s);
+	return r;
+}
+
+/*
+ * Paddock's own processes (quiet.c, libcommon/self.c): an entry counts
+ * only when its pid runs with the start time it was registered with; this
+ * collector is never listed twice; junk is ignored, not trusted.
+ */
+static void
+test_quiet_entries(void **state)
+{
+	redisReply r = { .type = REDIS_REPLY_ARRAY }, *el[12];
+	char me[64], parent[64], stale[64], names[256], list[64];
+	uint32_t pids[CQUIET_MAX], pid;
+	uint64_t start;
+	size_t i;
+	int n;
+
+	(void)state;
+	assert_int_equal(self_entry(me, sizeof(me)), 0);
+	assert_int_equal(self_check("/proc", me, strlen(me), &pid), 0);
+	assert_int_equal(pid, (uint32_t)getpid());
+	assert_int_equal(self_start("/proc", getppid(), &start), 0);
+	snprintf(parent, sizeof(parent), "%d %llu", (int)getppid(),
+	    (unsigned long long)start);
+	/* The parent's pid with another start time: a pid used again. */
+	snprintf(stale, sizeof(stale), "%d %llu", (int)getppid(),
+	    (unsigned long long)start + 1);
+	assert_int_equal(self_check("/proc", stale, strlen(stale), &pid),
+	    -ESRCH);
+	assert_int_equal(self_check("/proc", "12 x", 4, &pid), -EINVAL);
+	assert_int_equal(self_check("/proc", "0 5", 3, &pid), -EINVAL);
+	assert_int_equal(self_check("/proc", "", 0, &pid), -EINVAL);
+
+	el[0] = rstr("collectd/0");	el[1] = rstr(me);	/* self */
+	el[2] = rstr("profiled/0");	el[3] = rstr(parent);
+	el[4] = rstr("policyd/0");	el[5] = rstr(stale);
+	el[6] = rstr("enforced/0");	el[7] = rstr("4194304 1 2");
+	el[8] = rstr("quiet");		el[9] = rstr("1 2 3");
+	el[10] = rstr("odd");		/* a field without a value */
+	r.element = el;
+	r.elements = 11;
+	n = quiet_parse(&r, "/proc", (uint32_t)getpid(), pids, CQUIET_MAX,
+	    names, sizeof(names));
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], (uint32_t)getppid());
+	snprintf(list, sizeof(list), "profiled/0 %d", (int)getppid());
+	assert_string_equal(names, list);
+	assert_int_equal(quiet_list(7, pids, n, list, sizeof(list)), 0);
+	snprintf(me, sizeof(me), "7 %d", (int)getppid());
+	assert_string_equal(list, me);
+	assert_int_equal(quiet_list(7, pids, n, list, 3), -ENOSPC);
+	{
+		size_t len;
+		const char *q = quiet_field(&r, &len);
+
+		assert_non_null(q);
+		assert_int_equal(len, 5);
+		assert_memory_equal(q, "1 2 3", 5);
+	}
+	r.type = REDIS_REPLY_NIL;
+	assert_int_equal(quiet_parse(&r, "/proc", 1, pids, CQUIET_MAX, names,
+	    sizeof(names)), -EPROTO);
+	for (i = 0; i < 11; i++) {
+		free(el[i]->str);
+		free(el[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -1000,6 +1080,7 @@ main(void)
 		cmocka_unit_test(test_dns_hostile),
 		cmocka_unit_test(test_records_to_events),
 		cmocka_unit_test(test_spill_file),
+		cmocka_unit_test(test_quiet_entries),
 	};
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test(test_live_exec_resolved),
