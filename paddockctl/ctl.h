@@ -103,7 +103,8 @@ json_t	*bom_cyclonedx(json_t *workloads, const char *host, int single,
 /* The subcommands. */
 extern const struct ctl_cmd ctl_cmd_up, ctl_cmd_down, ctl_cmd_disable, ctl_cmd_run,
 	    ctl_cmd_events, ctl_cmd_workloads, ctl_cmd_profile, ctl_cmd_bom,
-	    ctl_cmd_promote, ctl_cmd_demote, ctl_cmd_accept, ctl_cmd_policy,
+	    ctl_cmd_promote, ctl_cmd_demote, ctl_cmd_accept, ctl_cmd_review,
+	    ctl_cmd_policy,
 	    ctl_cmd_audit, ctl_cmd_violations, ctl_cmd_status, ctl_cmd_doctor;
 
 #endif

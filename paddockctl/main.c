@@ -31,6 +31,7 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_policy,
 	&ctl_cmd_violations,
 	&ctl_cmd_accept,
+	&ctl_cmd_review,
 	&ctl_cmd_audit,
 	&ctl_cmd_doctor,
 	NULL,

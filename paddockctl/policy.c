@@ -205,6 +205,32 @@ usage:
 	return CTL_EXIT_USAGE;
 }
 
+static int
+cmd_review(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wire_command c;
+	int ch;
+
+	memset(&c, 0, sizeof(c));
+	c.op = "review";
+	while ((ch = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
+		if (ch != 'r')
+			goto usage;
+		c.reason = optarg;
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	snprintf(c.workload, sizeof(c.workload), "%s", argv[optind]);
+	return send_command(ctl, &c);
+usage:
+	fprintf(stderr, "usage: paddockctl review NAME [--reason TEXT]\n");
+	return CTL_EXIT_USAGE;
+}
+
 /* ---------------------------------------------------------------- policy */
 
 /* Revision rev ("current" when 0) of w's policy as YAML; NULL if none. */
@@ -740,6 +766,10 @@ const struct ctl_cmd ctl_cmd_demote = {
 const struct ctl_cmd ctl_cmd_accept = {
 	"accept", "fold a violation into the baseline and the policy",
 	cmd_accept,
+};
+const struct ctl_cmd ctl_cmd_review = {
+	"review", "record that an operator has reviewed a workload (it leaves "
+	"the shadow-AI view)", cmd_review,
 };
 const struct ctl_cmd ctl_cmd_policy = {
 	"policy", "show, diff or apply a workload's policy", cmd_policy,

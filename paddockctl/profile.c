@@ -76,6 +76,28 @@ workload_json(struct ctl *ctl, redisContext *c, const char *w)
 	    (unsigned)atoi(s) : 0)));
 	json_object_set_new(o, "ai", json_boolean(hnum(m, "ai") != 0));
 	json_object_set_new(o, "stage", json_string(ctl_stage(ctl, c, w)));
+	/* Reviewed: by `paddockctl review`, or a promotion or demotion an
+	 * operator asked for (policyd); null while nobody has. */
+	{
+		redisReply *st;
+		char k[WIRE_NAME_MAX + 80], t[40];
+
+		snprintf(k, sizeof(k), "%sstate:{%s}", ctl->conf.redis.prefix,
+		    w);
+		st = redisCommand(c, "HMGET %s reviewed_ms reviewed_by", k);
+		if (st != NULL && st->type == REDIS_REPLY_ARRAY &&
+		    st->elements == 2 && st->element[0]->str != NULL) {
+			wire_time_iso(strtoull(st->element[0]->str, NULL, 10) *
+			    1000000ull, t, sizeof(t));
+			json_object_set_new(o, "reviewed", json_string(t));
+			json_object_set_new(o, "reviewed_by", json_string(
+			    st->element[1]->str ? st->element[1]->str : ""));
+		} else {
+			json_object_set_new(o, "reviewed", json_null());
+			json_object_set_new(o, "reviewed_by", json_null());
+		}
+		freeReplyObject(st);
+	}
 	s = hget(m, "status");
 	json_object_set_new(o, "status", json_string(s ? s : "learning"));
 	json_object_set_new(o, "complete", json_boolean(hnum(m, "complete")));
@@ -277,13 +299,12 @@ cmd_workloads(struct ctl *ctl, int argc, char **argv)
 		if (o == NULL)
 			continue;
 		/*
-		 * Shadow AI: AI workloads nobody has reviewed, still in the
-		 * stage every workload starts in.
+		 * Shadow AI: AI workloads no operator has reviewed (every
+		 * workload starts in learning: the stage says nothing).
 		 */
 		if ((only_ai && !json_is_true(json_object_get(o, "ai"))) ||
-		    (shadow && strcmp(json_string_value(json_object_get(o,
-		    "stage")), conf_stage_names[ctl->conf.policyd.
-		    initial_stage]) != 0)) {
+		    (shadow && !json_is_null(json_object_get(o,
+		    "reviewed")))) {
 			json_decref(o);
 			continue;
 		}

@@ -337,6 +337,22 @@ known(struct engine *e, const char *w)
 }
 
 /*
+ * An operator looked at w: `paddockctl review`, or a promotion or demotion
+ * a person asked for.  Shadow AI is AI no operator has reviewed
+ * (`paddockctl workloads --shadow`); a rule's automatic move is no review.
+ */
+static void
+mark_reviewed(struct engine *e, const char *w, const char *user)
+{
+	char k[WIRE_NAME_MAX + 80], ms[24];
+
+	key_of(e, "state", w, k, sizeof(k));
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)now_ms());
+	freeReplyObject(cmd(e, "HSET %s reviewed_ms %s reviewed_by %s", k, ms,
+	    user));
+}
+
+/*
  * Move w through t and compile a new policy revision from its profile and
  * accepted behaviour.  The message says what happened or why not.
  */
@@ -405,6 +421,8 @@ transition(struct engine *e, const char *w, struct transition *t,
 	    " rev %llu", (unsigned long long)(rev + 1));
 	audit(e, actor, w, t->promote ? "promote" : "demote", before, after,
 	    reason);
+	if (!t->automatic)
+		mark_reviewed(e, w, actor);
 	e->changes++;
 	{
 		char b[300], a[300];
@@ -644,6 +662,21 @@ op_accept(struct engine *e, const struct wire_command *c, char *msg,
 	return 0;
 }
 
+/* review: an operator has looked at the workload (no stage changes). */
+static int
+op_review(struct engine *e, const struct wire_command *c, char *msg,
+    size_t msglen)
+{
+	char actor[300];
+
+	snprintf(actor, sizeof(actor), "operator:%s", c->user ? c->user : "?");
+	mark_reviewed(e, c->workload, actor);
+	audit(e, actor, c->workload, "review", "", "reviewed", c->reason);
+	e->changes++;
+	snprintf(msg, msglen, "%s: reviewed by %s", c->workload, actor);
+	return 0;
+}
+
 static void
 reply(struct engine *e, const struct wire_command *c, int rc,
     const char *msg)
@@ -748,6 +781,8 @@ on_command(void *arg, const struct rs_msg *m, char *err, size_t errlen)
 		rc = op_apply(e, &c, msg, sizeof(msg));
 	else if (strcmp(c.op, "accept") == 0)
 		rc = op_accept(e, &c, msg, sizeof(msg));
+	else if (strcmp(c.op, "review") == 0)
+		rc = op_review(e, &c, msg, sizeof(msg));
 	else {
 		snprintf(msg, sizeof(msg), "unknown operation \"%s\"", c.op);
 		rc = -EOPNOTSUPP;

@@ -51,6 +51,9 @@ catalog_free(struct catalog *c)
 {
 	size_t i;
 
+	for (i = 0; i < ECO__MAX; i++)
+		strv_free(&c->runtimes[i]);
+	strv_free(&c->movers);
 	for (i = 0; i < c->n; i++)
 		sig_free(&c->v[i]);
 	free(c->v);
@@ -103,11 +106,56 @@ get_ports(const struct ynode *n, uint16_t **out, size_t *nout, char *err,
 	return 0;
 }
 
+const char *const eco_names[] = { "npm", "pypi", "huggingface", NULL };
+
+/* The strings of n appended to out (a later file adds to an earlier). */
+static int
+add_strv(const struct ynode *n, struct strv *out, char *err, size_t errlen)
+{
+	struct strv more = { 0 };
+	char **nv;
+	int rc;
+
+	if ((rc = get_strv(n, &more, err, errlen)) < 0) {
+		strv_free(&more);
+		return rc;
+	}
+	if ((nv = realloc(out->v, (out->n + more.n) * sizeof(*nv))) == NULL) {
+		strv_free(&more);
+		return -ENOMEM;
+	}
+	out->v = nv;
+	memcpy(out->v + out->n, more.v, more.n * sizeof(*nv));
+	out->n += more.n;
+	free(more.v);
+	return 0;
+}
+
+/* runtimes: { npm: [globs], pypi: [globs] } */
+static int
+parse_runtimes(const struct ynode *m, struct catalog *c, char *err,
+    size_t errlen)
+{
+	size_t i;
+	int rc, e;
+
+	if (m->type != YN_MAP)
+		return yerr(err, errlen, m, "runtimes: expected a map of "
+		    "ecosystem to executables");
+	for (i = 0; i < m->n; i++) {
+		if ((rc = yget_enum(YMAP_KEY(m, i), eco_names, &e, err,
+		    errlen)) < 0 ||
+		    (rc = add_strv(YMAP_VAL(m, i), &c->runtimes[e], err,
+		    errlen)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 parse_sig(const struct ynode *m, struct sig *s, const struct catalog *c,
     char *err, size_t errlen)
 {
-	static const char *const eco[] = { "npm", "pypi", "huggingface", NULL };
 	static const char *const hdr[] = { "gguf", "safetensors", NULL };
 	size_t i;
 	int rc, kind = -1, e;
@@ -129,14 +177,11 @@ parse_sig(const struct ynode *m, struct sig *s, const struct catalog *c,
 		else if (strcmp(key, "name") == 0)
 			rc = yget_str(v, s->name, sizeof(s->name), err, errlen);
 		else if (strcmp(key, "ecosystem") == 0) {
-			if ((rc = yget_enum(v, eco, &e, err, errlen)) == 0)
+			if ((rc = yget_enum(v, eco_names, &e, err, errlen)) == 0)
 				snprintf(s->ecosystem, sizeof(s->ecosystem), "%s",
-				    eco[e]);
-		} else if (strcmp(key, "header") == 0) {
-			if ((rc = yget_enum(v, hdr, &e, err, errlen)) == 0)
-				snprintf(s->header, sizeof(s->header), "%s",
-				    hdr[e]);
-		} else if (strcmp(key, "ai") == 0)
+				    eco_names[e]);
+		} else if (strcmp(key, "header") == 0)	/* older catalogs: */
+			rc = yget_enum(v, hdr, &e, err, errlen); /* ignored */ else if (strcmp(key, "ai") == 0)
 			rc = yget_bool(v, &s->ai, err, errlen);
 		else if (strcmp(key, "files") == 0)
 			rc = get_strv(v, &s->files, err, errlen);
@@ -192,22 +237,41 @@ catalog_load_file(struct catalog *c, const char *path,
 		report(arg, err);
 		return -EINVAL;
 	}
-	if (root->type != YN_MAP || (list = ymap_get(root, "signatures")) ==
-	    NULL || list->type != YN_SEQ) {
+	if (root->type != YN_MAP || ((list = ymap_get(root, "signatures")) ==
+	    NULL && ymap_get(root, "movers") == NULL &&
+	    ymap_get(root, "runtimes") == NULL) ||
+	    (list != NULL && list->type != YN_SEQ)) {
 		yerr(err, sizeof(err), root, "expected a map with a "
-		    "\"signatures\" list");
+		    "\"signatures\" list (or \"movers\", \"runtimes\")");
 		report(arg, err);
 		ytree_free(root);
 		return -EINVAL;
 	}
-	for (i = 0; i < root->n; i++)
-		if (strcmp(YMAP_KEY(root, i)->str, "signatures") != 0) {
-			yerr(err, sizeof(err), YMAP_KEY(root, i),
-			    "unknown key \"%s\"", YMAP_KEY(root, i)->str);
+	for (i = 0; i < root->n; i++) {
+		const char *key = YMAP_KEY(root, i)->str;
+
+		err[0] = '\0';
+		if (strcmp(key, "signatures") == 0)
+			continue;
+		if (strcmp(key, "movers") == 0)
+			rc = add_strv(YMAP_VAL(root, i), &c->movers, err,
+			    sizeof(err));
+		else if (strcmp(key, "runtimes") == 0)
+			rc = parse_runtimes(YMAP_VAL(root, i), c, err,
+			    sizeof(err));
+		else
+			rc = yerr(err, sizeof(err), YMAP_KEY(root, i),
+			    "unknown key \"%s\"", key);
+		if (rc == -ENOMEM) {
+			ytree_free(root);
+			return rc;
+		}
+		if (rc < 0) {
 			report(arg, err);
 			bad++;
 		}
-	for (i = 0; i < list->n; i++) {
+	}
+	for (i = 0; list != NULL && i < list->n; i++) {
 		struct sig s, *nv;
 
 		err[0] = '\0';

@@ -5,7 +5,10 @@
  * files (package trees, model files, indexes, GPU devices), executions
  * (inference servers; MCP servers by their command line, attributed to the
  * process that launched them), connections (LLM API names, local inference
- * and vector-store ports) and listeners.  Each detection carries its
+ * and vector-store ports) and listeners.  A port is not evidence of AI on
+ * its own (any JSON API may listen on 1234): a detection by port alone is
+ * kept, as weight for the others, but makes no workload AI
+ * (discover_is_ai).  Each detection carries its
  * evidence: the behaviour, when, which process, what exactly.
  *
  * discover_confirm() then looks at the file system, cheaply and once per
@@ -158,6 +161,26 @@ cx_candidates(const struct cindex *x, size_t nsig, const char *path,
 		}
 }
 
+/*
+ * Is ev's open a load of s's package: by a runtime of its ecosystem (the
+ * catalog's `runtimes:`), or by a process not known, or for a signature
+ * of no such ecosystem?
+ */
+static int
+loaded_by_runtime(const struct catalog *c, const struct sig *s,
+    const struct wire_event *ev)
+{
+	int e;
+
+	if (ev->exe == NULL || ev->exe[0] == '\0' || s->ecosystem[0] == '\0')
+		return 1;
+	for (e = 0; e < ECO__MAX; e++)
+		if (strcmp(s->ecosystem, eco_names[e]) == 0)
+			return c->runtimes[e].n == 0 ||
+			    any_match(&c->runtimes[e], ev->exe);
+	return 1;
+}
+
 static int
 has_port(const uint16_t *v, size_t n, uint16_t port)
 {
@@ -253,6 +276,10 @@ discover_event(const struct catalog *c, const struct wire_event *ev,
 		wire_argv_join(&ev->argv, argv, sizeof(argv));
 	if (ev->type == EV_OPEN && (ev->result != 0 || ev->path == NULL))
 		return 0;
+	/* Copied, archived, checksummed, searched: read, not loaded. */
+	if (ev->type == EV_OPEN && ev->exe != NULL &&
+	    any_match(&c->movers, ev->exe))
+		return 0;
 	if (ev->type == EV_OPEN && c->idx != NULL) {
 		cand = c->n <= sizeof(cbuf) ? cbuf : malloc(c->n);
 		if (cand != NULL)
@@ -271,6 +298,7 @@ discover_event(const struct catalog *c, const struct wire_event *ev,
 			    any_match(&s->exclude, ev->path) ||
 			    ((ev->mode & WM_WRITE) && s->ecosystem[0] != '\0' &&
 			    s->kind != SK_MODEL) ||
+			    !loaded_by_runtime(c, s, ev) ||
 			    (d = det_new(s, ev, "open", out, &n, max)) == NULL)
 				break;
 			snprintf(d->detail, sizeof(d->detail), "%s", ev->path);
@@ -334,6 +362,7 @@ discover_event(const struct catalog *c, const struct wire_event *ev,
 					break;
 				snprintf(d->key, sizeof(d->key), "%s:%u", ev->addr,
 				    ev->port);
+				d->port_only = 1;
 			} else
 				break;
 			snprintf(d->detail, sizeof(d->detail), "%s%s%s:%u",
@@ -347,6 +376,7 @@ discover_event(const struct catalog *c, const struct wire_event *ev,
 			snprintf(d->key, sizeof(d->key), "%u", ev->port);
 			snprintf(d->detail, sizeof(d->detail), "%s:%u", ev->addr,
 			    ev->port);
+			d->port_only = 1;
 			break;
 		default:
 			break;
@@ -474,112 +504,11 @@ confirm_pypi(struct detection *d, const char *root)
 	closedir(dir);
 }
 
-/* A bounded little-endian reader over the first bytes of a file. */
-struct rd {
-	const unsigned char *p;
-	size_t		 n, o;
-};
-
-static int
-rd_u(struct rd *r, size_t bytes, uint64_t *v)
-{
-	size_t i;
-
-	if (r->o + bytes > r->n)
-		return -1;
-	*v = 0;
-	for (i = 0; i < bytes; i++)
-		*v |= (uint64_t)r->p[r->o + i] << (8 * i);
-	r->o += bytes;
-	return 0;
-}
-
-static int
-gguf_skip(struct rd *r, uint64_t type, int depth)
-{
-	static const size_t size[] = { 1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8 };
-	uint64_t len, at, cnt, i;
-
-	if (type > 12 || depth > 2)
-		return -1;
-	if (type == 8)
-		return rd_u(r, 8, &len) < 0 || len > r->n - r->o ? -1 :
-		    (int)((r->o += len), 0);
-	if (type == 9) {
-		if (rd_u(r, 4, &at) < 0 || rd_u(r, 8, &cnt) < 0)
-			return -1;
-		for (i = 0; i < cnt; i++)
-			if (gguf_skip(r, at, depth + 1) < 0)
-				return -1;
-		return 0;
-	}
-	return r->o + size[type] > r->n ? -1 : (int)((r->o += size[type]), 0);
-}
-
-int
-gguf_read(int fd, char *name, size_t namelen)
-{
-	unsigned char buf[65536];
-	struct rd r = { buf, 0, 0 };
-	uint64_t ver, nt, nkv, i, klen, type, slen;
-	ssize_t got;
-
-	name[0] = '\0';
-	if ((got = pread(fd, buf, sizeof(buf), 0)) < 24 ||
-	    memcmp(buf, "GGUF", 4) != 0)
-		return -1;
-	r.n = (size_t)got;
-	r.o = 4;
-	if (rd_u(&r, 4, &ver) < 0 || ver < 2 || rd_u(&r, 8, &nt) < 0 ||
-	    rd_u(&r, 8, &nkv) < 0)
-		return ver == 1 ? 0 : -1;	/* v1: a GGUF, no names read */
-	for (i = 0; i < nkv && i < 256; i++) {
-		const char *key;
-
-		if (rd_u(&r, 8, &klen) < 0 || klen > r.n - r.o)
-			break;
-		key = (const char *)buf + r.o;
-		r.o += klen;
-		if (rd_u(&r, 4, &type) < 0)
-			break;
-		if (type == 8 && klen == 12 && memcmp(key, "general.name", 12)
-		    == 0) {
-			if (rd_u(&r, 8, &slen) < 0 || slen > r.n - r.o)
-				break;
-			snprintf(name, namelen, "%.*s", (int)slen,
-			    (const char *)buf + r.o);
-			break;
-		}
-		if (gguf_skip(&r, type, 0) < 0)
-			break;
-	}
-	return 0;
-}
-
-int
-safetensors_read(int fd)
-{
-	unsigned char buf[512];
-	uint64_t len = 0;
-	ssize_t got;
-	int i;
-
-	if ((got = pread(fd, buf, sizeof(buf), 0)) < 10)
-		return -1;
-	for (i = 0; i < 8; i++)
-		len |= (uint64_t)buf[i] << (8 * i);
-	if (len < 2 || len > (100u << 20))
-		return -1;
-	for (i = 8; i < got && (buf[i] == ' ' || buf[i] == '\n'); i++)
-		;
-	return i < got && buf[i] == '{' ? 0 : -1;
-}
-
 static void
 confirm_model(struct detection *d, const char *root)
 {
 	char path[1200], gname[256] = "";
-	const char *hf, *snap;
+	const char *hf, *snap, *fmt;
 	int fd;
 
 	/* .../models--org--name/snapshots/<rev>/file: repository identity */
@@ -599,24 +528,31 @@ confirm_model(struct detection *d, const char *root)
 		snprintf(d->version, sizeof(d->version), "%.*s",
 		    (int)strcspn(rev, "/"), rev);
 	}
-	if (d->sig->header[0] == '\0')
-		return;
+	/* By content (model.c): a file that is not a model is no model,
+	 * whatever its name says; one that cannot be read stays inferred. */
 	snprintf(path, sizeof(path), "%s%s", root, d->detail);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return;
-	if (strcmp(d->sig->header, "gguf") == 0 &&
-	    gguf_read(fd, gname, sizeof(gname)) == 0) {
-		d->confidence = DET_CONFIRMED;
-		if (gname[0] != '\0' && hf == NULL)
-			snprintf(d->name, sizeof(d->name), "%s", gname);
-	} else if (strcmp(d->sig->header, "safetensors") == 0 &&
-	    safetensors_read(fd) == 0)
-		d->confidence = DET_CONFIRMED;
+	fmt = model_format(fd, gname, sizeof(gname));
 	close(fd);
-	if (d->confidence == DET_CONFIRMED) {
-		snprintf(d->technique, sizeof(d->technique), "binary-analysis");
-		snprintf(d->source, sizeof(d->source), "%s", path);
+	if (fmt == NULL) {
+		d->refuted = 1;
+		return;
 	}
+	snprintf(d->format, sizeof(d->format), "%s", fmt);
+	if (gname[0] != '\0' && hf == NULL)
+		snprintf(d->name, sizeof(d->name), "%s", gname);
+	d->confidence = DET_CONFIRMED;
+	snprintf(d->technique, sizeof(d->technique), "binary-analysis");
+	snprintf(d->source, sizeof(d->source), "%s", path);
+}
+
+int
+discover_is_ai(const struct detection *d)
+{
+	/* A model makes AI once its bytes say so (discover_confirm). */
+	return d->sig->ai && !d->port_only && !d->refuted &&
+	    (d->sig->kind != SK_MODEL || d->confidence == DET_CONFIRMED);
 }
 
 void
@@ -653,7 +589,11 @@ discover_json(const struct detection *d)
 	if (d->sig->ecosystem[0])
 		json_object_set_new(o, "ecosystem",
 		    json_string(d->sig->ecosystem));
-	json_object_set_new(o, "ai", json_boolean(d->sig->ai));
+	json_object_set_new(o, "ai", json_boolean(discover_is_ai(d)));
+	if (d->port_only)	/* says why "ai" is false for an AI kind */
+		json_object_set_new(o, "port_only", json_true());
+	if (d->format[0])
+		json_object_set_new(o, "format", json_string(d->format));
 	json_object_set_new(o, "confidence", json_string(d->confidence ==
 	    DET_CONFIRMED ? "confirmed" : "inferred"));
 	json_object_set_new(o, "technique", json_string(d->technique));

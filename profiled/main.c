@@ -256,6 +256,11 @@ discover(struct profiler *p, struct wl *w, const struct wire_event *ev)
 		/* Files are read where this daemon runs: its own host. */
 		if (strcmp(ev->host, p->d->host) == 0)
 			discover_confirm(d, "");
+		if (d->refuted) {	/* named like a model, and no model */
+			log_debug("%s: %s is no model file (by its content)",
+			    w->name, d->detail);
+			continue;
+		}
 		if ((js = discover_json(d)) == NULL)
 			continue;
 		snprintf(key, sizeof(key), "%sai:{%s}", p->sc.prefix, w->name);
@@ -271,7 +276,7 @@ discover(struct profiler *p, struct wl *w, const struct wire_event *ev)
 		log_info("%s: %s %s %s (%s)", w->name,
 		    sig_kind_names[d->sig->kind], d->name, d->version,
 		    d->confidence == DET_CONFIRMED ? "confirmed" : "inferred");
-		if (d->sig->ai) {
+		if (discover_is_ai(d)) {
 			store_key(p->sc.prefix, w->name, "meta", meta,
 			    sizeof(meta));
 			argv[0] = "HSET";

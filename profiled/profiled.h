@@ -382,16 +382,28 @@ struct sig {
 	struct strv	 exclude;	/* paths that never match */
 	uint16_t	*ports, *listen;
 	size_t		 nports, nlisten;
-	char		 header[16];	/* gguf, safetensors or "" */
 	char		 where[300];	/* file:line of the entry */
 };
 
 struct cindex;
 
+/* Ecosystems a package signature may name (`ecosystem:`). */
+enum { ECO_NPM, ECO_PYPI, ECO_HF, ECO__MAX };
+extern const char *const eco_names[];	/* by ECO_*, NULL-terminated */
+
 struct catalog {
 	struct sig	*v;
 	size_t		 n;
 	struct cindex	*idx;	/* catalog_index(): file globs by literal */
+	/*
+	 * Who loads a file, and who only moves it.  A package's file counts
+	 * when a runtime of its ecosystem opens it (`runtimes:`, by
+	 * executable; none listed: anyone); no file counts when a process
+	 * that copies, archives, checksums, searches or backs files up opens
+	 * it (`movers:`).  A process whose executable is not known counts.
+	 */
+	struct strv	 runtimes[ECO__MAX];
+	struct strv	 movers;
 };
 
 /*
@@ -436,6 +448,13 @@ struct detection {
 	char		 detail[1024];	/* path, host:port or command line */
 	char		 source[1600];	/* file that proved it, if any */
 	char		 launched_by[1024]; /* MCP: the parent's command line */
+	/* Found by a port alone: evidence that adds weight to another
+	 * signal, never one that makes a workload AI by itself. */
+	int		 port_only;
+	/* A model file: the format its bytes say (model.c), or refuted:
+	 * read, and no model at all (never stored, never counted). */
+	char		 format[16];
+	int		 refuted;
 };
 
 /*
@@ -444,16 +463,26 @@ struct detection {
  */
 size_t	discover_event(const struct catalog *c, const struct wire_event *ev,
 	    struct detection *out, size_t max);
+/* Does d alone make its workload AI?  Its signature's `ai`, unless it was
+ * found by a port alone. */
+int	discover_is_ai(const struct detection *d);
 /*
  * Confirm a detection from the file system where it can be (root: "" for
  * the host's own view): package metadata for a version, a model header for
  * the format and name.  Upgrades confidence, fills version and source.
  */
 void	discover_confirm(struct detection *d, const char *root);
+/* ----------------------------------------------------------- model.c */
+
+#define MODEL_SNIFF	(1u << 20)	/* bytes read to find a format */
+
 /* The GGUF header's general.name, or "" when fd is GGUF without one. */
 int	gguf_read(int fd, char *name, size_t namelen);
 /* Is fd a safetensors file (u64 length + JSON header)? */
 int	safetensors_read(int fd);
+/* The model format fd's bytes are ("gguf", "onnx", ...; model.c), its
+ * GGUF general.name in name; NULL when it is no model file. */
+const char *model_format(int fd, char *name, size_t namelen);
 /* The JSON stored for a detection in P ai:{W}. */
 char	*discover_json(const struct detection *d);
 

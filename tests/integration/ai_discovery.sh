@@ -78,8 +78,28 @@ open('$dir/models/tiny.gguf', 'rb').read(4096)
 print('py agent ran langchain', langchain.__version__)" > "$dir/py.log" 2>&1 ||
 	{ cat "$dir/py.log"; fail "the python agent did not run"; }
 
-# Controls.
+# Controls.  Whoever touches an AI file does not become AI: a backup of
+# the agents' package trees, a checksum over the model, and a runtime
+# that reads files named like models that are none (plain HDF5 data, a
+# ".gguf" of text).
+$ctl run --workload ctl-backup -- tar cf /dev/null "$sp" "$npmdir/node_modules/@langchain/core" ||
+	fail "the backup control did not run"
+$ctl run --workload ctl-checksum -- sha256sum "$dir/models/tiny.gguf" >/dev/null ||
+	fail "the checksum control did not run"
+mkdir -p "$dir/data"
+printf '\211HDF\r\n\032\n\0\0\0\0temperature pressure' > "$dir/data/readings.h5"
+echo "shopping list" > "$dir/data/notes.gguf"
+$ctl run --workload ctl-data -- /usr/bin/python3 -c "
+for f in ('$dir/data/readings.h5', '$dir/data/notes.gguf'): open(f, 'rb').read()" ||
+	fail "the data control did not run"
 $ctl run --workload ctl-shell -- sh -c 'for i in 1 2 3; do date >/dev/null; sleep 0.1; done'
+# A JSON API on LM Studio's port, and its client: a port is not evidence.
+$ctl run --workload ctl-port -- node -e '
+	const http = require("http");
+	const s = http.createServer((q, r) => r.end(JSON.stringify({ok: true})))
+		.listen(1234, "127.0.0.1", () => http.get("http://127.0.0.1:1234/v1/items",
+		r => { r.resume(); r.on("end", () => s.close()); }));' ||
+	fail "the JSON API control did not run"
 $ctl run --workload ctl-redis -- sh -c "redis-server --port 0 --unixsocket $dir/ctl.sock --save '' --appendonly no >/dev/null & p=\$!; sleep 1; redis-cli -s $dir/ctl.sock ping >/dev/null; kill \$p; wait \$p || true"
 
 # Discovery is asynchronous: wait for the last expected detection.
@@ -90,7 +110,8 @@ for i in $(seq 100); do
 	grep -q '"version": "2026.8.31"' "$dir/ai-agent.json" &&
 	grep -q 'Ollama' "$dir/ai-agent.json" &&
 	grep -q '@langchain/core' "$dir/ai-agent.json" &&
-	grep -q 'Paddock Tiny Test Model' "$dir/py-agent.json" && break
+	grep -q 'Paddock Tiny Test Model' "$dir/py-agent.json" &&
+	$ctl bom ctl-port -o json 2>/dev/null | grep -q local-lmstudio && break
 	sleep 0.2
 done
 echo "== paddockctl bom"
@@ -131,10 +152,28 @@ check "$dir/workloads.json" 'find(j, w => w.workload === "ai-agent").ai === true
 check "$dir/workloads.json" 'find(j, w => w.workload === "py-agent").ai === true'
 check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-shell").ai === false'
 check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-redis").ai === false'
+check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-port").ai === false'
+for w in ctl-backup ctl-checksum ctl-data; do
+	check "$dir/workloads.json" 'find(j, w => w.workload === "'$w'").ai === false'
+done
+# ... though its connect to port 1234 is kept as evidence, of weight only.
+$ctl bom ctl-port -o json > "$dir/ctl-port.json"
+check "$dir/ctl-port.json" 'j[0].ai === false && find(j[0].detections, d =>
+	d.signature === "local-lmstudio" && d.port_only === true && d.ai === false)'
 $ctl -o json workloads --ai > "$dir/ai.json"
 check "$dir/ai.json" '!find(j, w => w.workload.startsWith("ctl-")) &&
 	find(j, w => w.workload === "ai-agent") && find(j, w => w.workload === "py-agent")'
 $ctl workloads --shadow | grep -q '^ai-agent ' || fail "ai-agent is not in the shadow-AI view"
+# Shadow AI is AI no operator has reviewed: a review takes it out (the
+# stage stays), and the trail says who.
+$ctl review ai-agent --reason "owned by the support team" >/dev/null || fail "review ai-agent"
+$ctl -o json workloads --shadow > "$dir/shadow.json"
+check "$dir/shadow.json" '!find(j, w => w.workload === "ai-agent") &&
+	find(j, w => w.workload === "py-agent" && w.reviewed === null)'
+$ctl -o json workloads --ai > "$dir/ai2.json"
+check "$dir/ai2.json" 'find(j, w => w.workload === "ai-agent" &&
+	w.reviewed_by === "operator:root" && w.stage === "learning")'
+$ctl audit | grep -q 'review *ai-agent' || { $ctl audit | tail -3; fail "the review is not in the audit trail"; }
 
 # CycloneDX 1.6, validated against the official schema: one workload and
 # the whole host.

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -928,12 +929,24 @@ test_catalog_bad_entries_named_rest_loads(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	fputs("signatures:\n  - id: [unclosed\n", f);
 	fclose(f);
-	assert_int_equal(catalog_load_dir(&c, dir, collect_report, &r), 6);
+	/* Runtimes and movers only, added to what came before; an unknown
+	 * ecosystem is named where it is. */
+	snprintf(path, sizeof(path), "%s/30-movers.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("movers: [\"*/mybackup\"]\n"
+	    "runtimes:\n"
+	    "  pypi: [\"*/myembedded-python\"]\n"
+	    "  cargo: [\"*/x\"]\n", f);		/* line 4 */
+	fclose(f);
+	assert_int_equal(catalog_load_dir(&c, dir, collect_report, &r), 7);
+	assert_int_equal(c.movers.n, 1);
+	assert_string_equal(c.movers.v[0], "*/mybackup");
+	assert_int_equal(c.runtimes[ECO_PYPI].n, 1);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.v[0].id, "good");
 	for (i = 0; i < r.n; i++)
 		print_message("%s\n", r.msg[i]);
-	assert_int_equal(r.n, 6);
+	assert_int_equal(r.n, 7);
 	assert_non_null(strstr(r.msg[0], "10-local.yaml:9:5: unknown key \"hostz\""));
 	assert_non_null(strstr(r.msg[1], "10-local.yaml:11:11"));
 	assert_non_null(strstr(r.msg[2], "10-local.yaml:17:"));
@@ -942,6 +955,7 @@ test_catalog_bad_entries_named_rest_loads(void **state)
 	assert_non_null(strstr(r.msg[4], "10-local.yaml:21:"));
 	assert_non_null(strstr(r.msg[4], "duplicate id"));
 	assert_non_null(strstr(r.msg[5], "20-broken.yaml:"));
+	assert_non_null(strstr(r.msg[6], "30-movers.yaml:4:3"));
 	/* A missing directory is no error. */
 	assert_int_equal(catalog_load_dir(&c, "/nonexistent/signatures.d",
 	    collect_report, &r), 0);
@@ -1040,14 +1054,23 @@ test_discover_detectors(void **state)
 	ev.name = "api.openai.com";
 	assert_int_equal(detect(&c, &ev, d), 1);
 	assert_string_equal(d[0].sig->id, "api-openai");
+	assert_true(discover_is_ai(&d[0]));
+	/* A port is not evidence: kept as weight, AI by itself never. */
 	ev.name = NULL;
 	snprintf(ev.addr, sizeof(ev.addr), "127.0.0.1");
 	ev.port = 11434;
 	assert_int_equal(detect(&c, &ev, d), 1);
 	assert_string_equal(d[0].sig->id, "local-ollama");
+	assert_true(d[0].port_only);
+	assert_false(discover_is_ai(&d[0]));
+	ev.port = 1234;
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_false(discover_is_ai(&d[0]));
+	ev.port = 11434;
 	ev.type = EV_LISTEN;
 	assert_int_equal(detect(&c, &ev, d), 1);
 	assert_int_equal(d[0].sig->kind, SK_INFERENCE);
+	assert_false(discover_is_ai(&d[0]));
 
 	/* Control: a shell, redis-server and its port are not AI. */
 	ev.type = EV_CONNECT;
@@ -1093,6 +1116,99 @@ write_gguf(const char *path, const char *name)
 	fclose(f);
 }
 
+/* Write n bytes to dir/name. */
+static void
+put_file(const char *dir, const char *name, const void *b, size_t n)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_non_null(f = fopen(p, "w"));
+	assert_int_equal(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+/* model_format() on fd of dir/name; "" for none. */
+static const char *
+format_of(const char *dir, const char *name)
+{
+	char p[512], gname[64];
+	const char *f;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_true((fd = open(p, O_RDONLY)) >= 0);
+	f = model_format(fd, gname, sizeof(gname));
+	close(fd);
+	return f ? f : "";
+}
+
+/*
+ * Models by content (profiled/model.c): each format by the bytes its
+ * writers put first, and the look-alikes that are not models: plain HDF5
+ * data, another zip, text, a JSON file, an empty file.
+ */
+static void
+test_model_formats(void **state)
+{
+	char dir[] = "/tmp/paddock-test-models.XXXXXX", p[512], cmd[600];
+	static const unsigned char onnx[] = { 0x08, 0x07, 0x12, 0x07, 'p',
+	    'y', 't', 'o', 'r', 'c', 'h', 0x1a, 0x03, '2', '.', '1', 0x3a,
+	    0x00 };
+	static const unsigned char pickle[] = { 0x80, 0x02, 0x8a, 0x0a, 0x6c,
+	    0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.' };
+	static const unsigned char zip_pt[] = "PK\x03\x04\x14\0\0\0\0\0\0\0"
+	    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x10\0\0\0archive/data.pkl\x80\x02}q";
+	static const unsigned char zip_keras[] = "PK\x03\x04 metadata.json "
+	    "PK\x03\x04 config.json PK\x03\x04 model.weights.h5";
+	static const unsigned char zip_other[] = "PK\x03\x04 readme.txt "
+	    "PK\x03\x04 photo.jpg";
+	static const unsigned char h5_keras[] = "\x89HDF\r\n\x1a\n\0\0\0\0"
+	    "......keras_version...2.15.0...model_config...{\"class_name\"";
+	static const unsigned char h5_data[] = "\x89HDF\r\n\x1a\n\0\0\0\0"
+	    "......temperature...pressure...";
+	static const unsigned char tflite[] = "\x1c\0\0\0TFL3\0\0\0\0";
+	static const unsigned char savedmodel[] = { 0x08, 0x01, 0x12, 0x20,
+	    'x', 't', 'e', 'n', 's', 'o', 'r', 'f', 'l', 'o', 'w', 0x00 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/m.gguf", dir);
+	write_gguf(p, "Tiny");
+	assert_string_equal(format_of(dir, "m.gguf"), "gguf");
+	put_file(dir, "m.safetensors", "\x0f\0\0\0\0\0\0\0{\"__metadata__\":{}}",
+	    26);
+	assert_string_equal(format_of(dir, "m.safetensors"), "safetensors");
+	put_file(dir, "m.onnx", onnx, sizeof(onnx));
+	assert_string_equal(format_of(dir, "m.onnx"), "onnx");
+	put_file(dir, "legacy.pt", pickle, sizeof(pickle));
+	assert_string_equal(format_of(dir, "legacy.pt"), "pytorch");
+	put_file(dir, "m.pt", zip_pt, sizeof(zip_pt));
+	assert_string_equal(format_of(dir, "m.pt"), "pytorch");
+	put_file(dir, "m.keras", zip_keras, sizeof(zip_keras));
+	assert_string_equal(format_of(dir, "m.keras"), "keras");
+	put_file(dir, "m.h5", h5_keras, sizeof(h5_keras));
+	assert_string_equal(format_of(dir, "m.h5"), "keras");
+	put_file(dir, "m.tflite", tflite, sizeof(tflite));
+	assert_string_equal(format_of(dir, "m.tflite"), "tflite");
+	put_file(dir, "saved_model.pb", savedmodel, sizeof(savedmodel));
+	assert_string_equal(format_of(dir, "saved_model.pb"), "savedmodel");
+	/* Named like models, and not. */
+	put_file(dir, "data.h5", h5_data, sizeof(h5_data));
+	assert_string_equal(format_of(dir, "data.h5"), "");
+	put_file(dir, "backup.pt", zip_other, sizeof(zip_other));
+	assert_string_equal(format_of(dir, "backup.pt"), "");
+	put_file(dir, "notes.gguf", "not a model at all", 18);
+	assert_string_equal(format_of(dir, "notes.gguf"), "");
+	put_file(dir, "params.json", "{\"stop\": [\"</s>\"]}", 18);
+	assert_string_equal(format_of(dir, "params.json"), "");
+	put_file(dir, "empty.onnx", "", 0);
+	assert_string_equal(format_of(dir, "empty.onnx"), "");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_discover_confirm_from_files(void **state)
 {
@@ -1135,15 +1251,26 @@ test_discover_confirm_from_files(void **state)
 
 	snprintf(p, sizeof(p), "%s/sp/site-packages/langchain_core/__init__.py",
 	    dir);
+	/* Whoever touches a file does not get its signal: a PyPI package
+	 * is used when Python loads it, not when node, tar or grep reads
+	 * it (the catalog's runtimes and movers). */
+	assert_int_equal(detect(&c, &ev, d), 0);	/* by node */
+	ev.exe = "/usr/bin/tar";
+	assert_int_equal(detect(&c, &ev, d), 0);
+	ev.exe = "/opt/venv/bin/python3.12";
 	assert_int_equal(detect(&c, &ev, d), 1);
 	discover_confirm(&d[0], "");
 	assert_int_equal(d[0].confidence, DET_CONFIRMED);
 	assert_string_equal(d[0].name, "langchain-core");
 	assert_string_equal(d[0].version, "0.3.9");
 
-	/* A GGUF header names the model; garbage stays inferred. */
+	/* A GGUF header names the model; a ".gguf" that is no GGUF is no
+	 * model at all (refuted: never stored, never AI). */
 	snprintf(p, sizeof(p), "%s/tiny.gguf", dir);
 	write_gguf(p, "TinyLlama Chat");
+	ev.exe = "/usr/bin/sha256sum";		/* a checksum: no load */
+	assert_int_equal(detect(&c, &ev, d), 0);
+	ev.exe = "/usr/local/bin/llama-server";
 	assert_int_equal(detect(&c, &ev, d), 1);
 	discover_confirm(&d[0], "");
 	assert_int_equal(d[0].confidence, DET_CONFIRMED);
@@ -1154,8 +1281,11 @@ test_discover_confirm_from_files(void **state)
 	fputs("not a model at all", f);
 	fclose(f);
 	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_false(discover_is_ai(&d[0]));	/* not read yet: inferred */
 	discover_confirm(&d[0], "");
 	assert_int_equal(d[0].confidence, DET_INFERRED);
+	assert_true(d[0].refuted);
+	assert_false(discover_is_ai(&d[0]));
 
 	/* safetensors in the Hugging Face cache: repository and revision. */
 	snprintf(p, sizeof(p), "%s/hf/models--TinyLlama--TinyLlama-1.1B/"
@@ -1977,6 +2107,7 @@ main(void)
 		cmocka_unit_test(test_catalog_bad_entries_named_rest_loads),
 		cmocka_unit_test(test_discover_detectors),
 		cmocka_unit_test(test_discover_confirm_from_files),
+		cmocka_unit_test(test_model_formats),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test(test_store_apply_is_idempotent),
