@@ -162,6 +162,40 @@ cx_candidates(const struct cindex *x, size_t nsig, const char *path,
 }
 
 /*
+ * The directory a package was loaded from: path up to the last "/NAME/",
+ * NAME the directory of one of s's file globs ("*\/NAME/\*").  "" when
+ * none is in path.
+ */
+static void
+pkg_parent(const struct sig *s, const char *path, char *out, size_t len)
+{
+	const char *g, *slash, *hit, *at;
+	char lit[300];
+	size_t i, n;
+
+	out[0] = '\0';
+	for (i = 0; i < s->files.n; i++) {
+		g = s->files.v[i];
+		n = strlen(g);
+		if (n < 4 || strcmp(g + n - 2, "/*") != 0)
+			continue;
+		for (slash = g + n - 3; slash > g && *slash != '/'; slash--)
+			;
+		if (*slash != '/' || (size_t)(g + n - 1 - slash) >= sizeof(lit))
+			continue;
+		snprintf(lit, sizeof(lit), "%.*s", (int)(g + n - 1 - slash),
+		    slash);			/* "/NAME/" */
+		for (hit = NULL, at = path; (at = strstr(at, lit)) != NULL;
+		    at++)
+			hit = at;
+		if (hit != NULL) {
+			snprintf(out, len, "%.*s", (int)(hit - path), path);
+			return;
+		}
+	}
+}
+
+/*
  * Is ev's open a load of s's package: by a runtime of its ecosystem (the
  * catalog's `runtimes:`), or by a process not known, or for a signature
  * of no such ecosystem?
@@ -310,8 +344,18 @@ discover_event(const struct catalog *c, const struct wire_event *ev,
 			} else if (strcmp(s->ecosystem, "pypi") == 0) {
 				const char *sp = strstr(ev->path, "-packages/");
 
-				snprintf(d->key, sizeof(d->key), "%.*s",
-				    sp ? (int)(sp - ev->path + 9) : 0, ev->path);
+				/* Installed (site- or dist-packages), or loaded
+				 * from anywhere else (a vendor directory on
+				 * PYTHONPATH): then only its metadata next to
+				 * it makes it that package. */
+				if (sp != NULL)
+					snprintf(d->key, sizeof(d->key), "%.*s",
+					    (int)(sp - ev->path + 9), ev->path);
+				else {
+					pkg_parent(s, ev->path, d->key,
+					    sizeof(d->key));
+					d->needs_meta = 1;
+				}
 			} else if (s->kind == SK_ACCEL)
 				snprintf(d->key, sizeof(d->key), "%s", s->id);
 			else {
@@ -552,7 +596,79 @@ discover_is_ai(const struct detection *d)
 {
 	/* A model makes AI once its bytes say so (discover_confirm). */
 	return d->sig->ai && !d->port_only && !d->refuted &&
-	    (d->sig->kind != SK_MODEL || d->confidence == DET_CONFIRMED);
+	    ((d->sig->kind != SK_MODEL && !d->needs_meta) ||
+	    d->confidence == DET_CONFIRMED);
+}
+
+/*
+ * An MCP server found by what it loads (the SDK's stdio server transport:
+ * a process serving MCP on its piped stdio), named by its script as
+ * <procfs>/<pid>/cmdline has it -- the npm package the script is in, the
+ * module of "python -m", or the script's file name -- and linked to the
+ * process that launched it.  Its key is that name: one component per
+ * server, however often it starts.  -ESRCH when the process is gone.
+ */
+int
+discover_name_process(struct detection *d, const char *procfs)
+{
+	char path[300], args[2048], pargs[1024], pkg[256], dir[1024], *p;
+	const char *script = NULL, *mod = NULL;
+	unsigned ppid = 0;
+	size_t i, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/cmdline", procfs, d->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -ESRCH;
+	n = fread(args, 1, sizeof(args) - 1, f);
+	fclose(f);
+	if (n == 0)
+		return -ESRCH;
+	args[n] = '\0';
+	/* argv[1..]: the first that is not an option; after -m, a module. */
+	for (i = strlen(args) + 1; i < n; i += strlen(args + i) + 1) {
+		if (strcmp(args + i, "-m") == 0 && i + 3 < n) {
+			mod = args + i + 3;
+			break;
+		}
+		if (args[i] != '-') {
+			script = args + i;
+			break;
+		}
+	}
+	if (mod != NULL)
+		snprintf(d->name, sizeof(d->name), "%s", mod);
+	else if (script != NULL && npm_pkgdir(script, dir, sizeof(dir), pkg,
+	    sizeof(pkg)) == 0)
+		snprintf(d->name, sizeof(d->name), "%s", pkg);
+	else {
+		script = script != NULL ? script : args;
+		snprintf(d->name, sizeof(d->name), "%s", strrchr(script, '/') ?
+		    strrchr(script, '/') + 1 : script);
+	}
+	snprintf(d->key, sizeof(d->key), "%s", d->name);
+	for (i = 0; i + 1 < n; i++)	/* the command line, for evidence */
+		if (args[i] == '\0')
+			args[i] = ' ';
+	snprintf(d->detail, sizeof(d->detail), "%s", args);
+	snprintf(path, sizeof(path), "%s/%u/stat", procfs, d->pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(pargs, sizeof(pargs), f) != NULL &&
+		    (p = strrchr(pargs, ')')) != NULL)
+			sscanf(p + 1, " %*c %u", &ppid);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/%u/cmdline", procfs, ppid);
+	if (ppid != 0 && (f = fopen(path, "r")) != NULL) {
+		n = fread(pargs, 1, sizeof(pargs) - 1, f);
+		fclose(f);
+		pargs[n] = '\0';
+		for (i = 0; i + 1 < n; i++)
+			if (pargs[i] == '\0')
+				pargs[i] = ' ';
+		snprintf(d->launched_by, sizeof(d->launched_by), "%s", pargs);
+	}
+	return 0;
 }
 
 void
@@ -563,8 +679,11 @@ discover_confirm(struct detection *d, const char *root)
 	if (strcmp(d->sig->ecosystem, "npm") == 0 &&
 	    strcmp(d->behaviour, "open") == 0)
 		confirm_npm(d, root);
-	else if (strcmp(d->sig->ecosystem, "pypi") == 0)
+	else if (strcmp(d->sig->ecosystem, "pypi") == 0) {
 		confirm_pypi(d, root);
+		if (d->needs_meta && d->confidence != DET_CONFIRMED)
+			d->refuted = 1;	/* a directory of that name, no more */
+	}
 	else if (d->sig->kind == SK_MODEL)
 		confirm_model(d, root);
 }

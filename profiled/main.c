@@ -250,15 +250,22 @@ discover(struct profiler *p, struct wl *w, const struct wire_event *ev)
 		size_t lens[4];
 		char *js;
 
+		/* An MCP server by what it loads: named by its process
+		 * (alive on this host), once per name. */
+		if (d->sig->kind == SK_MCP && d->sig->ecosystem[0] == '\0' &&
+		    strcmp(d->behaviour, "open") == 0 &&
+		    (strcmp(ev->host, p->d->host) != 0 ||
+		    discover_name_process(d, "/proc") < 0))
+			continue;
 		snprintf(id, sizeof(id), "%s\t%s", d->sig->id, d->key);
 		if (det_seen(w, id))
 			continue;
 		/* Files are read where this daemon runs: its own host. */
 		if (strcmp(ev->host, p->d->host) == 0)
 			discover_confirm(d, "");
-		if (d->refuted) {	/* named like a model, and no model */
-			log_debug("%s: %s is no model file (by its content)",
-			    w->name, d->detail);
+		if (d->refuted) {	/* named like it, and not it */
+			log_debug("%s: %s is no %s (by what is in it or next "
+			    "to it)", w->name, d->detail, d->sig->name);
 			continue;
 		}
 		if ((js = discover_json(d)) == NULL)

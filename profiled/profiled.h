@@ -455,6 +455,9 @@ struct detection {
 	 * read, and no model at all (never stored, never counted). */
 	char		 format[16];
 	int		 refuted;
+	/* A PyPI package's file loaded from outside site-packages: it is
+	 * that package only if its metadata is next to it. */
+	int		 needs_meta;
 };
 
 /*
@@ -472,6 +475,9 @@ int	discover_is_ai(const struct detection *d);
  * the format and name.  Upgrades confidence, fills version and source.
  */
 void	discover_confirm(struct detection *d, const char *root);
+/* An MCP server found by the SDK it loads: named by its command line in
+ * <procfs>/<pid>, linked to its launcher; 0 or -ESRCH. */
+int	discover_name_process(struct detection *d, const char *procfs);
 /* ----------------------------------------------------------- model.c */
 
 #define MODEL_SNIFF	(1u << 20)	/* bytes read to find a format */

@@ -78,6 +78,23 @@ open('$dir/models/tiny.gguf', 'rb').read(4096)
 print('py agent ran langchain', langchain.__version__)" > "$dir/py.log" 2>&1 ||
 	{ cat "$dir/py.log"; fail "the python agent did not run"; }
 
+# An MCP server a team wrote itself (no npx, no "mcp-server" in its name),
+# launched by its client over piped stdio: found by what it loads.
+$ctl run --workload mcp-custom -- node "$npmdir/tool-client.mjs" "$npmdir/weather-server.mjs" \
+	> "$dir/mcp.log" 2>&1 || { cat "$dir/mcp.log"; fail "the MCP client did not run"; }
+grep -q 'sunny in Lyon' "$dir/mcp.log" || { cat "$dir/mcp.log"; fail "the MCP tool call"; }
+
+# A Python app with its dependencies vendored (on PYTHONPATH, no
+# site-packages): the package is known by its metadata next to it.
+vd=$dir/vapp/vendor
+mkdir -p "$vd/langgraph" "$vd/langgraph-0.2.60.dist-info"
+echo 'VERSION = "0.2.60"' > "$vd/langgraph/__init__.py"
+printf 'Metadata-Version: 2.1\nName: langgraph\nVersion: 0.2.60\n' \
+	> "$vd/langgraph-0.2.60.dist-info/METADATA"
+$ctl run --workload py-vendor -- env PYTHONPATH="$vd" /usr/bin/python3 -c "
+import langgraph; print('vendored langgraph', langgraph.VERSION)" > "$dir/pyv.log" 2>&1 ||
+	{ cat "$dir/pyv.log"; fail "the vendored python app did not run"; }
+
 # Controls.  Whoever touches an AI file does not become AI: a backup of
 # the agents' package trees, a checksum over the model, and a runtime
 # that reads files named like models that are none (plain HDF5 data, a
@@ -89,8 +106,11 @@ $ctl run --workload ctl-checksum -- sha256sum "$dir/models/tiny.gguf" >/dev/null
 mkdir -p "$dir/data"
 printf '\211HDF\r\n\032\n\0\0\0\0temperature pressure' > "$dir/data/readings.h5"
 echo "shopping list" > "$dir/data/notes.gguf"
+mkdir -p "$dir/data/langchain"
+echo "meeting notes about the langchain project" > "$dir/data/langchain/notes.txt"
 $ctl run --workload ctl-data -- /usr/bin/python3 -c "
-for f in ('$dir/data/readings.h5', '$dir/data/notes.gguf'): open(f, 'rb').read()" ||
+for f in ('$dir/data/readings.h5', '$dir/data/notes.gguf', '$dir/data/langchain/notes.txt'):
+    open(f, 'rb').read()" ||
 	fail "the data control did not run"
 $ctl run --workload ctl-shell -- sh -c 'for i in 1 2 3; do date >/dev/null; sleep 0.1; done'
 # A JSON API on LM Studio's port, and its client: a port is not evidence.
@@ -111,6 +131,8 @@ for i in $(seq 100); do
 	grep -q 'Ollama' "$dir/ai-agent.json" &&
 	grep -q '@langchain/core' "$dir/ai-agent.json" &&
 	grep -q 'Paddock Tiny Test Model' "$dir/py-agent.json" &&
+	$ctl bom py-vendor -o json 2>/dev/null | grep -q '"version": "0.2.60"' &&
+	$ctl bom mcp-custom -o json 2>/dev/null | grep -q 'weather-server.mjs' &&
 	$ctl bom ctl-port -o json 2>/dev/null | grep -q local-lmstudio && break
 	sleep 0.2
 done
@@ -150,6 +172,13 @@ echo "ok: none of Paddock's daemons ($(echo $pids)) is observed"
 $ctl -o json workloads > "$dir/workloads.json"
 check "$dir/workloads.json" 'find(j, w => w.workload === "ai-agent").ai === true'
 check "$dir/workloads.json" 'find(j, w => w.workload === "py-agent").ai === true'
+check "$dir/workloads.json" 'find(j, w => w.workload === "py-vendor").ai === true'
+$ctl bom mcp-custom -o json > "$dir/mcp-custom.json"
+check "$dir/mcp-custom.json" 'find(j[0].detections, d => d.kind === "mcp-server" &&
+	d.name === "weather-server.mjs" && /tool-client\.mjs/.test(d.evidence.launched_by || ""))'
+$ctl bom py-vendor -o json > "$dir/py-vendor.json"
+check "$dir/py-vendor.json" 'find(j[0].detections, d => d.name === "langgraph" &&
+	d.version === "0.2.60" && d.confidence === "confirmed")'
 check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-shell").ai === false'
 check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-redis").ai === false'
 check "$dir/workloads.json" 'find(j, w => w.workload === "ctl-port").ai === false'
@@ -160,6 +189,22 @@ done
 $ctl bom ctl-port -o json > "$dir/ctl-port.json"
 check "$dir/ctl-port.json" 'j[0].ai === false && find(j[0].detections, d =>
 	d.signature === "local-lmstudio" && d.port_only === true && d.ai === false)'
+# Precision and recall over the labelled workloads of this test (AI: the
+# agents; not AI: the controls), printed, and held at 95%.
+node -e '
+	const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+	const ai = new Set(["ai-agent", "py-agent", "py-vendor", "mcp-custom"]);
+	let tp = 0, fp = 0, fn = 0, n = 0;
+	for (const w of j) {
+		const want = ai.has(w.workload);
+		if (!want && !w.workload.startsWith("ctl-")) continue;
+		n++;
+		if (w.ai && want) tp++; else if (w.ai) fp++; else if (want) fn++;
+	}
+	const p = tp / (tp + fp || 1), r = tp / (tp + fn || 1);
+	console.log(`discovery: ${n} labelled workloads, precision ${(100 * p).toFixed(0)}%, recall ${(100 * r).toFixed(0)}%`);
+	process.exit(n >= 10 && p >= 0.95 && r >= 0.95 ? 0 : 1);' "$dir/workloads.json" ||
+	fail "discovery precision or recall below 95%"
 $ctl -o json workloads --ai > "$dir/ai.json"
 check "$dir/ai.json" '!find(j, w => w.workload.startsWith("ctl-")) &&
 	find(j, w => w.workload === "ai-agent") && find(j, w => w.workload === "py-agent")'

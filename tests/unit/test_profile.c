@@ -1209,6 +1209,83 @@ test_model_formats(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Write a fake <dir>/<pid>/{cmdline,stat}: argv of n bytes, parent ppid. */
+static void
+fake_proc(const char *dir, unsigned pid, const char *argv, size_t n,
+    unsigned ppid)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "mkdir -p %s/%u", dir, pid);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/%u/cmdline", dir, pid);
+	assert_non_null(f = fopen(p, "w"));
+	fwrite(argv, 1, n, f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/%u/stat", dir, pid);
+	assert_non_null(f = fopen(p, "w"));
+	fprintf(f, "%u (a (b) c) S %u 1 1 0 -1\n", pid, ppid);
+	fclose(f);
+}
+
+/*
+ * An MCP server found by what it loads (the SDK's stdio transport),
+ * named by its process: its script, the npm package the script is in, or
+ * the module of "python -m"; linked to the process that launched it.
+ */
+static void
+test_discover_mcp_by_process(void **state)
+{
+	char dir[] = "/tmp/paddock-test-mcpproc.XXXXXX", cmd[600];
+	struct catalog c;
+	struct detection d[8];
+	struct wire_event ev;
+
+	(void)state;
+	load_repo_catalog(&c);
+	assert_non_null(mkdtemp(dir));
+	fake_proc(dir, 4000, "node\0/srv/agent.mjs\0--fast\0", 26, 1);
+	fake_proc(dir, 4242, "/usr/bin/node\0--no-warnings\0"
+	    "/srv/tools/weather-server.mjs\0", 58, 4000);
+	fake_proc(dir, 4243, "python3\0-m\0billing_tools.server\0", 33, 4000);
+	fake_proc(dir, 4244, "node\0/app/node_modules/@acme/mcp-crm/dist/"
+	    "index.js\0", 50, 4000);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_OPEN;
+	ev.mode = WM_READ;
+	ev.path = "/srv/node_modules/@modelcontextprotocol/sdk/dist/esm/server/"
+	    "stdio.js";
+	ev.pid = 4242;
+	assert_int_equal(detect(&c, &ev, d), 2);	/* the SDK, and a server */
+	if (d[0].sig->kind != SK_MCP)
+		d[0] = d[1];
+	assert_int_equal(d[0].sig->kind, SK_MCP);
+	d[0].pid = 4242;
+	assert_int_equal(discover_name_process(&d[0], dir), 0);
+	assert_string_equal(d[0].name, "weather-server.mjs");
+	assert_string_equal(d[0].key, "weather-server.mjs");
+	assert_string_equal(d[0].launched_by, "node /srv/agent.mjs --fast");
+	d[0].pid = 4243;
+	assert_int_equal(discover_name_process(&d[0], dir), 0);
+	assert_string_equal(d[0].name, "billing_tools.server");
+	d[0].pid = 4244;
+	assert_int_equal(discover_name_process(&d[0], dir), 0);
+	assert_string_equal(d[0].name, "@acme/mcp-crm");
+	d[0].pid = 9999;			/* gone */
+	assert_int_equal(discover_name_process(&d[0], dir), -ESRCH);
+	/* Python's SDK too; and tar reading it is no server. */
+	ev.path = "/opt/app/.venv/lib/python3.12/site-packages/mcp/server/"
+	    "stdio.py";
+	ev.exe = "/usr/bin/python3.12";
+	assert_true(detect(&c, &ev, d) >= 1);
+	ev.exe = "/usr/bin/tar";
+	assert_int_equal(detect(&c, &ev, d), 0);
+	catalog_free(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_discover_confirm_from_files(void **state)
 {
@@ -1263,6 +1340,32 @@ test_discover_confirm_from_files(void **state)
 	assert_int_equal(d[0].confidence, DET_CONFIRMED);
 	assert_string_equal(d[0].name, "langchain-core");
 	assert_string_equal(d[0].version, "0.3.9");
+
+	/* Loaded from outside site-packages (a vendor directory on
+	 * PYTHONPATH): its metadata next to it makes it the package; a
+	 * directory of that name without it is none. */
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/app/vendor/langchain_core "
+	    "%s/app/vendor/langchain_core-0.3.9.dist-info %s/src/langchain_core",
+	    dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(p, sizeof(p), "%s/app/vendor/langchain_core-0.3.9.dist-info/"
+	    "METADATA", dir);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("Metadata-Version: 2.1\nName: langchain-core\nVersion: 0.3.9\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/app/vendor/langchain_core/__init__.py", dir);
+	assert_int_equal(detect(&c, &ev, d), 1);
+	assert_true(d[0].needs_meta);
+	assert_false(discover_is_ai(&d[0]));	/* until its metadata is read */
+	discover_confirm(&d[0], "");
+	assert_int_equal(d[0].confidence, DET_CONFIRMED);
+	assert_string_equal(d[0].version, "0.3.9");
+	assert_true(discover_is_ai(&d[0]));
+	snprintf(p, sizeof(p), "%s/src/langchain_core/notes.py", dir);
+	assert_int_equal(detect(&c, &ev, d), 1);
+	discover_confirm(&d[0], "");
+	assert_true(d[0].refuted);
+	assert_false(discover_is_ai(&d[0]));
 
 	/* A GGUF header names the model; a ".gguf" that is no GGUF is no
 	 * model at all (refuted: never stored, never AI). */
@@ -2108,6 +2211,7 @@ main(void)
 		cmocka_unit_test(test_discover_detectors),
 		cmocka_unit_test(test_discover_confirm_from_files),
 		cmocka_unit_test(test_model_formats),
+		cmocka_unit_test(test_discover_mcp_by_process),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test(test_store_apply_is_idempotent),
