@@ -12,7 +12,9 @@
  *   workload            metadata.component (or, for a host BOM, an
  *                       "application" component under a "device")
  *   framework, sdk      "library" with a package URL
- *   model               "machine-learning-model"
+ *   model               "machine-learning-model": its format, and what
+ *                       its header says (modelCard's architectureFamily,
+ *                       quantisation and size as properties)
  *   inference-server    "application" (property paddock:role)
  *   mcp-server          "application", stdio, launched by the workload
  *   accelerator         "device"
@@ -23,6 +25,13 @@
  * Every component and service carries its evidence: the technique
  * (manifest-analysis, binary-analysis, filename, instrumentation), the
  * confidence (1.0 confirmed, 0.5 inferred) and where it was seen.
+ *
+ * bom-refs are short and stable across hosts and runs: a component's
+ * package URL when it has one, else "<kind>:<name>[@version]~<8 hex of
+ * its key>" (the key, e.g. a model's path, hashed rather than spelled
+ * out); a service's "service:<host or addr:port>".  In a host BOM a
+ * component used by several workloads is listed once, with one
+ * paddock:workload property per workload and a dependency from each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +44,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "version.h"
 #include "wire.h"
 #include "ctl.h"
 
@@ -154,9 +164,52 @@ mcp_merge(json_t *dets, size_t at)
 	return 0;
 }
 
-/* Add one workload's components and services; returns its bom-ref list. */
+/* The bom-ref of a detection (see the top of this file). */
+static void
+det_ref(json_t *d, const char *pu, int service, char *ref, size_t len)
+{
+	const char *s = jstr(d, "name");
+	uint32_t h = 2166136261u;
+	char slug[65];
+	size_t i, n = 0;
+
+	if (service) {
+		snprintf(ref, len, "service:%s", jstr(d, "key"));
+		return;
+	}
+	if (*pu) {
+		snprintf(ref, len, "%s", pu);
+		return;
+	}
+	for (; *s != '\0' && n + 1 < sizeof(slug); s++)
+		slug[n++] = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._@/-", *s) ? *s : '-';
+	slug[n] = '\0';
+	for (s = jstr(d, "key"), i = 0; s[i] != '\0'; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	snprintf(ref, len, "%s:%s%s%s~%08x", jstr(d, "kind"), slug,
+	    *jstr(d, "version") ? "@" : "", jstr(d, "version"), h);
+}
+
+/* ref once in refs. */
+static void
+ref_add(json_t *refs, const char *ref)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(refs, i, r)
+		if (strcmp(json_string_value(r), ref) == 0)
+			return;
+	json_array_append_new(refs, json_string(ref));
+}
+
+/*
+ * Add one workload's components and services (each once per bom-ref in
+ * seen, which maps a ref to what was added); returns its bom-ref list.
+ */
 static json_t *
-add_workload(json_t *bom, json_t *w, json_t *comps, json_t *svcs)
+add_workload(json_t *seen, json_t *w, json_t *comps, json_t *svcs)
 {
 	const char *name = jstr(w, "workload");
 	json_t *dets = json_object_get(w, "detections"), *d, *refs;
@@ -166,15 +219,31 @@ add_workload(json_t *bom, json_t *w, json_t *comps, json_t *svcs)
 	refs = json_array();
 	json_array_foreach(dets, i, d) {
 		const char *kind = jstr(d, "kind");
+		int service = strcmp(kind, "llm-api") == 0 ||
+		    strcmp(kind, "vector-store") == 0;
 		json_t *c;
 
 		if (mcp_merge(dets, i))
 			continue;
-		snprintf(ref, sizeof(ref), "%s/%s/%s", name, jstr(d, "signature"),
-		    jstr(d, "key"));
-		if (strcmp(kind, "llm-api") == 0 ||
-		    strcmp(kind, "vector-store") == 0) {
-			json_t *ev = json_object_get(d, "evidence");
+		purl(d, pu, sizeof(pu));
+		det_ref(d, pu, service, ref, sizeof(ref));
+		if ((c = json_object_get(seen, ref)) != NULL) {
+			/* Another workload's already: say this one uses it. */
+			json_t *p = json_object_get(c, "properties"), *q;
+			size_t k;
+			int have = 0;
+
+			json_array_foreach(p, k, q)
+				have |= strcmp(jstr(q, "name"),
+				    "paddock:workload") == 0 &&
+				    strcmp(jstr(q, "value"), name) == 0;
+			if (!have)
+				json_array_append_new(p, prop(
+				    "paddock:workload", name));
+			ref_add(refs, ref);
+			continue;
+		}
+		if (service) {
 			const char *key = jstr(d, "key");
 			char ep[600];
 
@@ -183,9 +252,9 @@ add_workload(json_t *bom, json_t *w, json_t *comps, json_t *svcs)
 			c = json_pack("{s:s, s:s, s:[s], s:o}", "bom-ref", ref,
 			    "name", jstr(d, "name"), "endpoints", ep,
 			    "properties", props_of(d, name));
-			(void)ev;
+			json_object_set(seen, ref, c);
 			json_array_append_new(svcs, c);
-			json_array_append_new(refs, json_string(ref));
+			ref_add(refs, ref);
 			continue;
 		}
 		c = json_object();
@@ -200,7 +269,6 @@ add_workload(json_t *bom, json_t *w, json_t *comps, json_t *svcs)
 		if (*jstr(d, "version"))
 			json_object_set_new(c, "version",
 			    json_string(jstr(d, "version")));
-		purl(d, pu, sizeof(pu));
 		if (*pu)
 			json_object_set_new(c, "purl", json_string(pu));
 		if (strcmp(kind, "rag-source") == 0)
@@ -211,10 +279,24 @@ add_workload(json_t *bom, json_t *w, json_t *comps, json_t *svcs)
 		if (strcmp(kind, "mcp-server") == 0)
 			json_array_append_new(json_object_get(c, "properties"),
 			    prop("paddock:mcp:transport", "stdio"));
+		if (*jstr(d, "format"))		/* a model's, by its bytes */
+			json_array_append_new(json_object_get(c, "properties"),
+			    prop("paddock:model:format", jstr(d, "format")));
+		if (*jstr(d, "quantization"))
+			json_array_append_new(json_object_get(c, "properties"),
+			    prop("paddock:model:quantization",
+			    jstr(d, "quantization")));
+		if (*jstr(d, "size_label"))
+			json_array_append_new(json_object_get(c, "properties"),
+			    prop("paddock:model:size", jstr(d, "size_label")));
+		if (*jstr(d, "architecture"))	/* what its header says */
+			json_object_set_new(c, "modelCard", json_pack(
+			    "{s:{s:s}}", "modelParameters",
+			    "architectureFamily", jstr(d, "architecture")));
+		json_object_set(seen, ref, c);
 		json_array_append_new(comps, c);
-		json_array_append_new(refs, json_string(ref));
+		ref_add(refs, ref);
 	}
-	(void)bom;
 	return refs;
 }
 
@@ -237,16 +319,19 @@ bom_cyclonedx(json_t *workloads, const char *host, int single,
 {
 	json_t *bom, *meta, *comps = json_array(), *svcs = json_array();
 	json_t *deps = json_array(), *w, *top, *hostrefs = json_array();
+	json_t *seen = json_object();
 	size_t i;
 	char ref[300], urn[80];
 
 	snprintf(urn, sizeof(urn), "urn:uuid:%s", serial);
-	meta = json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}}", "timestamp",
-	    timestamp, "tools", "components", "type", "application", "name",
-	    "paddock", "description", "runtime AI discovery from kernel "
-	    "evidence");
+	/* Made by Paddock, from a running system: operations. */
+	meta = json_pack("{s:s, s:[{s:s}], s:{s:[{s:s, s:s, s:s, s:s}]}}",
+	    "timestamp", timestamp, "lifecycles", "phase", "operations",
+	    "tools", "components", "type", "application", "name", "paddock",
+	    "version", PADDOCK_VERSION, "description", "runtime AI discovery "
+	    "from kernel evidence");
 	json_array_foreach(workloads, i, w) {
-		json_t *refs = add_workload(NULL, w, comps, svcs), *wc;
+		json_t *refs = add_workload(seen, w, comps, svcs), *wc;
 
 		wc = workload_component(w);
 		snprintf(ref, sizeof(ref), "workload:%s", jstr(w, "workload"));
@@ -276,6 +361,7 @@ bom_cyclonedx(json_t *workloads, const char *host, int single,
 	else
 		json_decref(svcs);
 	json_object_set_new(bom, "dependencies", deps);
+	json_decref(seen);
 	return bom;
 }
 

@@ -551,7 +551,7 @@ confirm_pypi(struct detection *d, const char *root)
 static void
 confirm_model(struct detection *d, const char *root)
 {
-	char path[1200], gname[256] = "";
+	char path[1200];
 	const char *hf, *snap, *fmt;
 	int fd;
 
@@ -577,15 +577,15 @@ confirm_model(struct detection *d, const char *root)
 	snprintf(path, sizeof(path), "%s%s", root, d->detail);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return;
-	fmt = model_format(fd, gname, sizeof(gname));
+	fmt = model_format(fd, &d->facts);
 	close(fd);
 	if (fmt == NULL) {
 		d->refuted = 1;
 		return;
 	}
 	snprintf(d->format, sizeof(d->format), "%s", fmt);
-	if (gname[0] != '\0' && hf == NULL)
-		snprintf(d->name, sizeof(d->name), "%s", gname);
+	if (d->facts.name[0] != '\0' && hf == NULL)
+		snprintf(d->name, sizeof(d->name), "%s", d->facts.name);
 	d->confidence = DET_CONFIRMED;
 	snprintf(d->technique, sizeof(d->technique), "binary-analysis");
 	snprintf(d->source, sizeof(d->source), "%s", path);
@@ -713,6 +713,14 @@ discover_json(const struct detection *d)
 		json_object_set_new(o, "port_only", json_true());
 	if (d->format[0])
 		json_object_set_new(o, "format", json_string(d->format));
+	if (d->facts.arch[0])
+		json_object_set_new(o, "architecture",
+		    json_string(d->facts.arch));
+	if (d->facts.size[0])
+		json_object_set_new(o, "size_label", json_string(d->facts.size));
+	if (d->facts.quant[0])
+		json_object_set_new(o, "quantization",
+		    json_string(d->facts.quant));
 	json_object_set_new(o, "confidence", json_string(d->confidence ==
 	    DET_CONFIRMED ? "confirmed" : "inferred"));
 	json_object_set_new(o, "technique", json_string(d->technique));

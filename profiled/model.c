@@ -6,7 +6,9 @@
  * text are not models.  model_format() reads the first bytes (1 MiB at
  * most, for an HDF5 file's attributes) and names the format it finds:
  *
- *   gguf          "GGUF", and the header's general.name when there is one;
+ *   gguf          "GGUF", and what its header says: general.name,
+ *                 .architecture, .size_label and .file_type (the
+ *                 quantisation);
  *   safetensors   a u64 length, then a JSON object;
  *   onnx          a protobuf ModelProto: ir_version (field 1) first, then
  *                 one of its other fields;
@@ -71,15 +73,30 @@ gguf_skip(struct rd *r, uint64_t type, int depth)
 	return r->o + size[type] > r->n ? -1 : (int)((r->o += size[type]), 0);
 }
 
+/* llama.cpp's general.file_type: the quantisation most tensors have. */
+static const char *
+gguf_quant(uint64_t t)
+{
+	static const char *const names[] = { "F32", "F16", "Q4_0", "Q4_1",
+	    NULL, NULL, NULL, "Q8_0", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S",
+	    "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K",
+	    "IQ2_XXS", "IQ2_XS", "Q2_K_S", "IQ3_XS", "IQ3_XXS", "IQ1_S",
+	    "IQ4_NL", "IQ3_S", "IQ3_M", "IQ2_S", "IQ2_M", "IQ4_XS", "IQ1_M",
+	    "BF16" };
+
+	return t < sizeof(names) / sizeof(names[0]) ? names[t] : NULL;
+}
+
 int
-gguf_read(int fd, char *name, size_t namelen)
+gguf_read(int fd, struct model_facts *mf)
 {
 	unsigned char buf[65536];
 	struct rd r = { buf, 0, 0 };
-	uint64_t ver, nt, nkv, i, klen, type, slen;
+	uint64_t ver, nt, nkv, i, klen, type, slen, u;
+	const char *q;
 	ssize_t got;
 
-	name[0] = '\0';
+	memset(mf, 0, sizeof(*mf));
 	if ((got = pread(fd, buf, sizeof(buf), 0)) < 24 ||
 	    memcmp(buf, "GGUF", 4) != 0)
 		return -1;
@@ -90,6 +107,8 @@ gguf_read(int fd, char *name, size_t namelen)
 		return ver == 1 ? 0 : -1;	/* v1: a GGUF, no names read */
 	for (i = 0; i < nkv && i < 256; i++) {
 		const char *key;
+		char *to = NULL;
+		size_t tolen = 0;
 
 		if (rd_u(&r, 8, &klen) < 0 || klen > r.n - r.o)
 			break;
@@ -97,13 +116,28 @@ gguf_read(int fd, char *name, size_t namelen)
 		r.o += klen;
 		if (rd_u(&r, 4, &type) < 0)
 			break;
-		if (type == 8 && klen == 12 && memcmp(key, "general.name", 12)
-		    == 0) {
+#define KEY(s)	(klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+		if (type == 8 && KEY("general.name"))
+			to = mf->name, tolen = sizeof(mf->name);
+		else if (type == 8 && KEY("general.architecture"))
+			to = mf->arch, tolen = sizeof(mf->arch);
+		else if (type == 8 && KEY("general.size_label"))
+			to = mf->size, tolen = sizeof(mf->size);
+		else if (type == 4 && KEY("general.file_type")) {
+			if (rd_u(&r, 4, &u) < 0)
+				break;
+			if ((q = gguf_quant(u)) != NULL)
+				snprintf(mf->quant, sizeof(mf->quant), "%s", q);
+			continue;
+		}
+#undef KEY
+		if (to != NULL) {
 			if (rd_u(&r, 8, &slen) < 0 || slen > r.n - r.o)
 				break;
-			snprintf(name, namelen, "%.*s", (int)slen,
+			snprintf(to, tolen, "%.*s", (int)slen,
 			    (const char *)buf + r.o);
-			break;
+			r.o += slen;
+			continue;
 		}
 		if (gguf_skip(&r, type, 0) < 0)
 			break;
@@ -191,14 +225,13 @@ sniff(const unsigned char *b, size_t n)
 }
 
 const char *
-model_format(int fd, char *name, size_t namelen)
+model_format(int fd, struct model_facts *mf)
 {
 	unsigned char *buf;
 	const char *f = NULL;
 	ssize_t got;
 
-	name[0] = '\0';
-	if (gguf_read(fd, name, namelen) == 0)
+	if (gguf_read(fd, mf) == 0)
 		return "gguf";
 	if (safetensors_read(fd) == 0)
 		return "safetensors";

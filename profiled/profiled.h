@@ -433,6 +433,14 @@ void	cindex_free(struct cindex *x);
 #define DET_CONFIRMED	1
 #define DET_INFERRED	0
 
+/* What a model's header says ("" where it says nothing). */
+struct model_facts {
+	char	 name[256];
+	char	 arch[64];	/* llama, qwen2, ... */
+	char	 size[32];	/* "7B", "1.1B" */
+	char	 quant[16];	/* Q4_K_M, F16, ... */
+};
+
 struct detection {
 	const struct sig *sig;
 	char		 key[512];	/* identity within the signature */
@@ -454,6 +462,7 @@ struct detection {
 	/* A model file: the format its bytes say (model.c), or refuted:
 	 * read, and no model at all (never stored, never counted). */
 	char		 format[16];
+	struct model_facts facts;
 	int		 refuted;
 	/* A PyPI package's file loaded from outside site-packages: it is
 	 * that package only if its metadata is next to it. */
@@ -482,13 +491,13 @@ int	discover_name_process(struct detection *d, const char *procfs);
 
 #define MODEL_SNIFF	(1u << 20)	/* bytes read to find a format */
 
-/* The GGUF header's general.name, or "" when fd is GGUF without one. */
-int	gguf_read(int fd, char *name, size_t namelen);
+/* A GGUF file's header facts; -1 when fd is no GGUF. */
+int	gguf_read(int fd, struct model_facts *mf);
 /* Is fd a safetensors file (u64 length + JSON header)? */
 int	safetensors_read(int fd);
-/* The model format fd's bytes are ("gguf", "onnx", ...; model.c), its
- * GGUF general.name in name; NULL when it is no model file. */
-const char *model_format(int fd, char *name, size_t namelen);
+/* The model format fd's bytes are ("gguf", "onnx", ...; model.c), with
+ * what its header says in mf; NULL when it is no model file. */
+const char *model_format(int fd, struct model_facts *mf);
 /* The JSON stored for a detection in P ai:{W}. */
 char	*discover_json(const struct detection *d);
 

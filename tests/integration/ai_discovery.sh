@@ -232,6 +232,17 @@ check "$dir/ai-agent.cdx.json" 'j.metadata.component.name === "ai-agent" &&
 	find(j.components, c => c.name === "@modelcontextprotocol/server-filesystem") &&
 	find(j.services, s => s.endpoints[0] === "tcp://127.0.0.1:11434") &&
 	j.dependencies[0].dependsOn.length >= 3'
+# What an importer (Dependency-Track) keys on: short, stable bom-refs (a
+# purl, or kind:name~hash: never a path), the model's format and header,
+# the tool that made it, and that it describes a system in operation.
+check "$dir/host.cdx.json" '!find(j.components.concat(j.services || []),
+	c => c["bom-ref"].includes("/tmp/")) &&
+	find(j.components, c => c.type === "machine-learning-model" &&
+	    c.modelCard.modelParameters.architectureFamily === "llama" &&
+	    find(c.properties, p => p.name === "paddock:model:format" && p.value === "gguf")) &&
+	j.metadata.tools.components[0].name === "paddock" &&
+	j.metadata.tools.components[0].version &&
+	j.metadata.lifecycles[0].phase === "operations"'
 check "$dir/host.cdx.json" 'find(j.components, c => c.name === "py-agent") &&
 	find(j.components, c => c.type === "machine-learning-model") &&
 	!find(j.components, c => (c.name || "").startsWith("ctl-"))'

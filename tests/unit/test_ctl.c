@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "version.h"
 
 static const char *sample =
 "[{\"workload\": \"agent\", \"kind\": \"systemd\", \"stage\": \"learning\","
@@ -153,13 +154,57 @@ test_bom_cyclonedx_shape(void **state)
 				    json_object_get(r, "bom-ref")));
 	json_decref(bom);
 
-	/* A host BOM: the host is the metadata component, workloads below. */
+	/* A host BOM: the host is the metadata component, workloads below.
+	 * A second workload with the same package and model: each is one
+	 * component, used by both, each workload depending on it. */
+	{
+		json_t *w2 = json_deep_copy(json_array_get(in, 0));
+
+		json_object_set_new(w2, "workload", json_string("agent2"));
+		json_array_append_new(in, w2);
+	}
 	bom = bom_cyclonedx(in, "host1", 0, "3b0d6c4e-1111-4222-8333-444455556666",
 	    "2026-11-28T10:00:00Z");
 	c = json_object_get(json_object_get(bom, "metadata"), "component");
 	assert_string_equal(json_string_value(json_object_get(c, "type")), "device");
-	assert_non_null(find_ref(json_object_get(bom, "components"),
-	    "workload:agent"));
+	comps = json_object_get(bom, "components");
+	assert_non_null(find_ref(comps, "workload:agent"));
+	assert_non_null(find_ref(comps, "workload:agent2"));
+	mcp = 0;
+	json_array_foreach(comps, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "name")),
+		    "@langchain/core") == 0) {
+			char *p = json_dumps(json_object_get(c, "properties"), 0);
+
+			mcp++;
+			/* Short and stable: its purl, no path. */
+			assert_string_equal(json_string_value(json_object_get(c,
+			    "bom-ref")), "pkg:npm/%40langchain/core@0.3.40");
+			assert_non_null(strstr(p, "\"agent\""));
+			assert_non_null(strstr(p, "\"agent2\""));
+			free(p);
+		}
+	assert_int_equal(mcp, 1);
+	c = find_name(comps, "TinyLlama");
+	assert_null(strstr(json_string_value(json_object_get(c, "bom-ref")),
+	    "/m/"));
+	assert_int_equal(strncmp(json_string_value(json_object_get(c,
+	    "bom-ref")), "model:TinyLlama~", 16), 0);
+	mcp = 0;
+	json_array_foreach(json_object_get(bom, "dependencies"), i, d)
+		if (strncmp(json_string_value(json_object_get(d, "ref")),
+		    "workload:", 9) == 0)
+			json_array_foreach(json_object_get(d, "dependsOn"), k, r)
+				mcp += strcmp(json_string_value(r),
+				    "pkg:npm/%40langchain/core@0.3.40") == 0;
+	assert_int_equal(mcp, 2);
+	/* Made by Paddock (its version), from a system in operation. */
+	c = json_object_get(bom, "metadata");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(c, "lifecycles"), 0), "phase")), "operations");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(c, "tools"), "components"), 0),
+	    "version")), PADDOCK_VERSION);
 	json_decref(bom);
 	json_decref(in);
 }

@@ -1102,7 +1102,7 @@ write_gguf(const char *path, const char *name)
 	fwrite("GGUF", 1, 4, f);
 	u32 = 3; fwrite(&u32, 4, 1, f);
 	u64 = 0; fwrite(&u64, 8, 1, f);		/* tensors */
-	u64 = 2; fwrite(&u64, 8, 1, f);		/* metadata pairs */
+	u64 = 4; fwrite(&u64, 8, 1, f);		/* metadata pairs */
 	u64 = 20; fwrite(&u64, 8, 1, f);
 	fwrite("general.architecture", 1, 20, f);
 	u32 = 8; fwrite(&u32, 4, 1, f);
@@ -1113,6 +1113,15 @@ write_gguf(const char *path, const char *name)
 	u32 = 8; fwrite(&u32, 4, 1, f);
 	u64 = strlen(name); fwrite(&u64, 8, 1, f);
 	fwrite(name, 1, strlen(name), f);
+	u64 = 17; fwrite(&u64, 8, 1, f);
+	fwrite("general.file_type", 1, 17, f);
+	u32 = 4; fwrite(&u32, 4, 1, f);		/* uint32 */
+	u32 = 15; fwrite(&u32, 4, 1, f);	/* Q4_K_M */
+	u64 = 18; fwrite(&u64, 8, 1, f);
+	fwrite("general.size_label", 1, 18, f);
+	u32 = 8; fwrite(&u32, 4, 1, f);
+	u64 = 4; fwrite(&u64, 8, 1, f);
+	fwrite("1.1B", 1, 4, f);
 	fclose(f);
 }
 
@@ -1133,13 +1142,14 @@ put_file(const char *dir, const char *name, const void *b, size_t n)
 static const char *
 format_of(const char *dir, const char *name)
 {
-	char p[512], gname[64];
+	struct model_facts mf;
+	char p[512];
 	const char *f;
 	int fd;
 
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	assert_true((fd = open(p, O_RDONLY)) >= 0);
-	f = model_format(fd, gname, sizeof(gname));
+	f = model_format(fd, &mf);
 	close(fd);
 	return f ? f : "";
 }
@@ -1177,6 +1187,17 @@ test_model_formats(void **state)
 	snprintf(p, sizeof(p), "%s/m.gguf", dir);
 	write_gguf(p, "Tiny");
 	assert_string_equal(format_of(dir, "m.gguf"), "gguf");
+	{
+		struct model_facts mf;
+		int fd = open(p, O_RDONLY);
+
+		assert_int_equal(gguf_read(fd, &mf), 0);
+		close(fd);
+		assert_string_equal(mf.name, "Tiny");
+		assert_string_equal(mf.arch, "llama");
+		assert_string_equal(mf.quant, "Q4_K_M");
+		assert_string_equal(mf.size, "1.1B");
+	}
 	put_file(dir, "m.safetensors", "\x0f\0\0\0\0\0\0\0{\"__metadata__\":{}}",
 	    26);
 	assert_string_equal(format_of(dir, "m.safetensors"), "safetensors");
