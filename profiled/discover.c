@@ -631,6 +631,8 @@ discover_name_process(struct detection *d, const char *procfs)
 			mod = args + i + 3;
 			break;
 		}
+		if (strcmp(args + i, "-c") == 0 || strcmp(args + i, "-e") == 0)
+			break;		/* code on the command line: no script */
 		if (args[i] != '-') {
 			script = args + i;
 			break;

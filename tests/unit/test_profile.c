@@ -1272,6 +1272,7 @@ test_discover_mcp_by_process(void **state)
 	fake_proc(dir, 4243, "python3\0-m\0billing_tools.server\0", 33, 4000);
 	fake_proc(dir, 4244, "node\0/app/node_modules/@acme/mcp-crm/dist/"
 	    "index.js\0", 50, 4000);
+	fake_proc(dir, 4245, "/usr/bin/python3\0-c\0import a/b\0", 30, 4000);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_OPEN;
 	ev.mode = WM_READ;
@@ -1293,6 +1294,9 @@ test_discover_mcp_by_process(void **state)
 	d[0].pid = 4244;
 	assert_int_equal(discover_name_process(&d[0], dir), 0);
 	assert_string_equal(d[0].name, "@acme/mcp-crm");
+	d[0].pid = 4245;	/* code on the command line: the interpreter */
+	assert_int_equal(discover_name_process(&d[0], dir), 0);
+	assert_string_equal(d[0].name, "python3");
 	d[0].pid = 9999;			/* gone */
 	assert_int_equal(discover_name_process(&d[0], dir), -ESRCH);
 	/* Python's SDK too; and tar reading it is no server. */
